@@ -1,0 +1,18 @@
+//! Keelson's vulnerability knowledge library: package identifiers (purl, CPE), version
+//! schemes per ecosystem, version ranges (`vers:`, OSV ranges) and NVD configurations.
+//!
+//! Everything here is pure: callers hand in text or parsed JSON and get values, verdicts
+//! and the evidence behind them back. Nothing logs and nothing touches the file system.
+
+pub mod cpe;
+mod error;
+pub mod osv_range;
+mod percent;
+pub mod purl;
+pub mod vers;
+pub mod version;
+
+pub use error::{Error, VersionError};
+
+pub use vers::VersRange;
+pub use version::Scheme;

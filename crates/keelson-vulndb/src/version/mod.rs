@@ -1,0 +1,159 @@
+//! Version schemes per ecosystem, each with a total order over its valid versions.
+//!
+//! Ecosystems disagree on what a version means (`1.0~rc1` is older than `1.0` for Debian,
+//! `1.0-rc1` is a prerelease for npm but a later build for RubyGems), so every comparison
+//! names its scheme. An invalid version is an error, never a silent guess.
+
+mod apk;
+mod debian;
+mod gem;
+mod generic;
+mod maven;
+mod nuget;
+mod pep440;
+mod rpm;
+mod semantic;
+
+use std::cmp::Ordering;
+
+use crate::error::VersionError;
+
+/// A version scheme: the grammar and the order of one family of versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Scheme {
+    /// Semantic Versioning 2.0 (npm, crates.io, Hex, Pub); build metadata is ignored.
+    Semver,
+    /// Go modules: semver with a mandatory `v`, pseudo-versions, `+incompatible`.
+    Go,
+    /// Python PEP 440 (epochs, pre, post, dev and local versions).
+    Pep440,
+    /// Maven `ComparableVersion` rules.
+    Maven,
+    /// NuGet: up to four numeric parts plus a semver-style prerelease.
+    NuGet,
+    /// Debian `[epoch:]upstream[-revision]` with the `~` rule.
+    Debian,
+    /// RPM `[epoch:]version[-release]` compared with `rpmvercmp` (`~` and `^`).
+    Rpm,
+    /// Alpine apk-tools versions (`_rc1`, `_p2`, `-r3`).
+    Alpine,
+    /// RubyGems `Gem::Version`.
+    RubyGems,
+    /// Plain code-point order of the whole string (vers `lexicographic`).
+    Lexicographic,
+    /// A best-effort order for ecosystems without a defined scheme: numbers compare
+    /// numerically, words alphabetically, a word suffix before its release.
+    Generic,
+}
+
+impl Scheme {
+    /// The scheme of an OSV ecosystem name (`PyPI`, `Debian:12`, `Alpine:v3.18`), a purl
+    /// type (`pypi`, `deb`, `golang`) or a vers scheme (`pypi`, `debian`, `alpine`).
+    ///
+    /// `None` when the name is unknown; callers decide whether [`Scheme::Generic`] is an
+    /// acceptable fallback for them.
+    pub fn for_ecosystem(ecosystem: &str) -> Option<Scheme> {
+        let base = ecosystem.split(':').next().unwrap_or(ecosystem).trim();
+        let scheme = match base.to_ascii_lowercase().as_str() {
+            "npm" | "crates.io" | "cargo" | "semver" | "hex" | "pub" | "swifturl" | "swift"
+            | "bitnami" => Scheme::Semver,
+            "go" | "golang" => Scheme::Go,
+            "pypi" | "pep440" => Scheme::Pep440,
+            "maven" => Scheme::Maven,
+            "nuget" => Scheme::NuGet,
+            "debian" | "deb" | "ubuntu" => Scheme::Debian,
+            "rpm" | "red hat" | "redhat" | "rocky linux" | "almalinux" | "suse" | "opensuse"
+            | "mageia" | "openeuler" | "azure linux" | "mariner" => Scheme::Rpm,
+            "alpine" | "apk" | "wolfi" | "chainguard" | "alpaquita" | "bellsoft hardened"
+            | "minimos" => Scheme::Alpine,
+            "rubygems" | "gem" => Scheme::RubyGems,
+            "lexicographic" => Scheme::Lexicographic,
+            "generic" => Scheme::Generic,
+            _ => return None,
+        };
+        Some(scheme)
+    }
+
+    /// The short lowercase name used in error messages and evidence.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Semver => "semver",
+            Scheme::Go => "go",
+            Scheme::Pep440 => "pep440",
+            Scheme::Maven => "maven",
+            Scheme::NuGet => "nuget",
+            Scheme::Debian => "debian",
+            Scheme::Rpm => "rpm",
+            Scheme::Alpine => "alpine",
+            Scheme::RubyGems => "rubygems",
+            Scheme::Lexicographic => "lexicographic",
+            Scheme::Generic => "generic",
+        }
+    }
+
+    /// Whether `version` is valid in this scheme.
+    pub fn validate(self, version: &str) -> Result<(), VersionError> {
+        self.compare(version, version).map(|_| ())
+    }
+
+    /// Compare two versions of this scheme.
+    ///
+    /// Equal means "the same release" by the scheme's rules (`1.0` and `1.0.0` for Maven,
+    /// `1.0.0+a` and `1.0.0+b` for semver), not equal text.
+    pub fn compare(self, a: &str, b: &str) -> Result<Ordering, VersionError> {
+        match self {
+            Scheme::Semver => semantic::compare_semver(a, b),
+            Scheme::Go => semantic::compare_go(a, b),
+            Scheme::Pep440 => pep440::compare(a, b),
+            Scheme::Maven => Ok(maven::compare(a, b)),
+            Scheme::NuGet => nuget::compare(a, b),
+            Scheme::Debian => debian::compare(a, b),
+            Scheme::Rpm => rpm::compare_evr(a, b),
+            Scheme::Alpine => apk::compare(a, b),
+            Scheme::RubyGems => gem::compare(a, b),
+            Scheme::Lexicographic => Ok(a.cmp(b)),
+            Scheme::Generic => generic::compare(a, b),
+        }
+    }
+}
+
+/// Reject the empty string, which no scheme accepts as a version.
+fn non_empty(scheme: &'static str, version: &str) -> Result<(), VersionError> {
+    if version.trim().is_empty() {
+        return Err(VersionError::version(scheme, version, 0, "empty version"));
+    }
+    Ok(())
+}
+
+/// Compare two runs of ASCII digits numerically without overflow.
+fn cmp_digits(a: &str, b: &str) -> Ordering {
+    let a = a.trim_start_matches('0');
+    let b = b.trim_start_matches('0');
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecosystem_names_map_to_schemes() {
+        assert_eq!(Scheme::for_ecosystem("PyPI"), Some(Scheme::Pep440));
+        assert_eq!(Scheme::for_ecosystem("Debian:12"), Some(Scheme::Debian));
+        assert_eq!(Scheme::for_ecosystem("Alpine:v3.18"), Some(Scheme::Alpine));
+        assert_eq!(Scheme::for_ecosystem("crates.io"), Some(Scheme::Semver));
+        assert_eq!(Scheme::for_ecosystem("golang"), Some(Scheme::Go));
+        assert_eq!(Scheme::for_ecosystem("no-such-thing"), None);
+    }
+
+    #[test]
+    fn digit_runs_compare_numerically() {
+        assert_eq!(cmp_digits("10", "9"), Ordering::Greater);
+        assert_eq!(cmp_digits("007", "7"), Ordering::Equal);
+        assert_eq!(
+            cmp_digits("99999999999999999999999", "1"),
+            Ordering::Greater
+        );
+    }
+}
