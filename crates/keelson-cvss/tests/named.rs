@@ -94,12 +94,16 @@ fn v2_score_is_environmental_when_given_else_temporal() {
 fn assess_gives_canonical_vector_and_json_line() {
     let line = assess("CVSS:3.0/S:U/AV:N/AC:L/PR:H/UI:N/C:L/I:L/A:N/E:F/RL:X")
         .unwrap_or_else(|e| panic!("{e}"));
-    let json = serde_json::to_string(&line).unwrap_or_default();
+    let json = serde_json::to_value(&line).unwrap_or_default();
     // Expected scores: RedHat vectors_calculator3 (3.8 base, 3.7 temporal).
-    assert_eq!(
-        json,
-        r#"{"vector":"CVSS:3.0/AV:N/AC:L/PR:H/UI:N/S:U/C:L/I:L/A:N/E:F","version":"3.0","score":3.7,"base_score":3.8,"severity":"Low"}"#
-    );
+    let expected = serde_json::json!({
+        "vector": "CVSS:3.0/AV:N/AC:L/PR:H/UI:N/S:U/C:L/I:L/A:N/E:F",
+        "version": "3.0",
+        "score": 3.7,
+        "base_score": 3.8,
+        "severity": "Low",
+    });
+    assert_eq!(json, expected);
 }
 
 #[test]
