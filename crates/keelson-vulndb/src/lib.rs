@@ -14,5 +14,6 @@ pub mod version;
 
 pub use error::{Error, VersionError};
 
+pub use purl::{Purl, PurlParts};
 pub use vers::VersRange;
 pub use version::Scheme;
