@@ -13,6 +13,9 @@ pub mod vers;
 pub mod version;
 
 pub use error::{Error, VersionError};
+pub use osv_range::{
+    OsvAffected, OsvEvent, OsvEvidence, OsvRange, OsvRangeType, OsvVerdict, RangeOutcome,
+};
 
 pub use purl::{Purl, PurlParts};
 pub use vers::VersRange;

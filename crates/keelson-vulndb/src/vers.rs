@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use crate::error::Error;
 use crate::percent;
-use crate::version::Scheme;
+use crate::version::{Scheme, try_sort_by};
 
 /// Characters a canonical vers version keeps unencoded.
 const VERSION_KEEP: &str = ".-_~+!*:@";
@@ -224,18 +224,10 @@ fn parse_constraints(body: &str, scheme: Scheme, offset: usize) -> Result<Vec<Co
         at += part.len() + 1;
     }
 
-    let mut failure = None;
-    constraints.sort_by(|a, b| match scheme.compare(&a.version, &b.version) {
-        Ok(order) => order,
-        Err(e) => {
-            failure.get_or_insert(e);
-            Ordering::Equal
-        }
-    });
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(constraints),
-    }
+    try_sort_by(&mut constraints, |a, b| {
+        scheme.compare(&a.version, &b.version)
+    })?;
+    Ok(constraints)
 }
 
 fn parse_constraint(part: &str, at: usize) -> Result<Constraint, Error> {

@@ -126,6 +126,30 @@ fn non_empty(scheme: &'static str, version: &str) -> Result<(), VersionError> {
     Ok(())
 }
 
+/// Stable insertion sort with a fallible comparison. The standard sorts may panic when a
+/// comparison is not a total order, and a failed comparison has no honest answer, so
+/// the first error stops the sort instead. Lists sorted here are short (events, bounds).
+pub(crate) fn try_sort_by<T, E>(
+    items: &mut [T],
+    mut cmp: impl FnMut(&T, &T) -> Result<Ordering, E>,
+) -> Result<(), E> {
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0 {
+            let (left, right) = items.split_at_mut(j);
+            let (Some(a), Some(b)) = (left.last_mut(), right.first_mut()) else {
+                break;
+            };
+            if cmp(a, b)? != Ordering::Greater {
+                break;
+            }
+            std::mem::swap(a, b);
+            j -= 1;
+        }
+    }
+    Ok(())
+}
+
 /// Compare two runs of ASCII digits numerically without overflow.
 fn cmp_digits(a: &str, b: &str) -> Ordering {
     let a = a.trim_start_matches('0');
@@ -145,6 +169,15 @@ mod tests {
         assert_eq!(Scheme::for_ecosystem("crates.io"), Some(Scheme::Semver));
         assert_eq!(Scheme::for_ecosystem("golang"), Some(Scheme::Go));
         assert_eq!(Scheme::for_ecosystem("no-such-thing"), None);
+    }
+
+    #[test]
+    fn fallible_sort_is_stable_and_stops_on_error() {
+        let mut items = [(2, 'a'), (1, 'b'), (2, 'c'), (0, 'd')];
+        let sorted: Result<(), ()> = try_sort_by(&mut items, |a, b| Ok(a.0.cmp(&b.0)));
+        assert_eq!(sorted, Ok(()));
+        assert_eq!(items, [(0, 'd'), (1, 'b'), (2, 'a'), (2, 'c')]);
+        assert_eq!(try_sort_by(&mut [2, 1], |_, _| Err("no")), Err("no"));
     }
 
     #[test]
