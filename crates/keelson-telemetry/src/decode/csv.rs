@@ -26,7 +26,8 @@ pub enum CsvLayout {
     /// SystemsCyber J1939: `timestamp,iface,can_id,dlc,data,...,label,...`; relative
     /// seconds, decimal 29-bit IDs, `normal` or a rule name.
     J1939,
-    /// similarity-CAN-IDS: `<0|1> <ID>#<payload>` per line, no timestamps.
+    /// similarity-CAN-IDS: `<0|1> <ID>#<payload>` per line, no timestamps; a bare `<ID>`
+    /// (no `#`) is a frame without payload.
     LabelPrefixed,
 }
 
@@ -301,7 +302,15 @@ fn parse_label_prefixed(line: &[u8]) -> Result<CanFrame, &'static str> {
         return Err("unexpected text after frame");
     }
     let mut frame = CanFrame::default();
-    candump::parse_compact(body, &mut frame)?;
+    if body.contains(&b'#') {
+        candump::parse_compact(body, &mut frame)?;
+    } else {
+        // 31 rows of the published file hold a bare ID: frames logged with no payload.
+        let id = text::hex_u32(body)
+            .filter(|_| body.len() <= 3)
+            .ok_or("bad identifier")?;
+        set_id(id, &mut frame)?;
+    }
     frame.label = Some(label);
     Ok(frame)
 }
@@ -347,6 +356,8 @@ mod tests {
             CsvLayout::Road,
         );
         assert!(matches!(road, Ok(f) if f.label == Some(Label::Attack(AttackClass::Fuzzing))));
+        let bare = parse_line(b"0 5a0", CsvLayout::LabelPrefixed);
+        assert!(matches!(bare, Ok(f) if f.id == 0x5a0 && f.data().is_empty()));
         let prefixed = parse_line(b"1 015#97938E8D27331922", CsvLayout::LabelPrefixed);
         assert!(matches!(prefixed, Ok(f) if f.id == 0x15 && f.label.is_some_and(Label::is_attack)));
     }
