@@ -1,0 +1,292 @@
+//! Loading rule files into a `RuleSet`, with one report per rule, and the compiled
+//! prefilter that picks the candidate rules for an event.
+
+use std::collections::HashMap;
+
+use super::correlation::{self, CorrelationProblem, CorrelationRule};
+use super::detection::Detection;
+use super::logsource::{self, LogSource, Scope};
+use super::matcher::CompileProblem;
+use super::rule::{RuleMeta, RuleReport, RuleStatus};
+use super::yaml::{self, Node};
+use crate::event::{EventFields, FieldValue};
+
+/// A compiled detection rule.
+#[derive(Debug, Clone)]
+pub struct DetectionRule {
+    /// Title, id, name, level, tags.
+    pub meta: RuleMeta,
+    /// The `logsource` section.
+    pub logsource: LogSource,
+    scope: Scope,
+    detection: Detection,
+    required: Vec<String>,
+}
+
+impl DetectionRule {
+    /// Whether the event satisfies the rule (logsource is checked by the rule set).
+    pub fn matches<E: EventFields + ?Sized>(&self, event: &E) -> bool {
+        self.required.iter().all(|f| event.field(f).is_some()) && self.detection.matches(event)
+    }
+}
+
+/// Candidate rules for one class of events: rules indexed by an exact field value,
+/// and the rest that must always be tried.
+#[derive(Debug, Clone, Default)]
+struct Bucket {
+    by_value: Vec<(String, HashMap<String, Vec<usize>>)>,
+    scan: Vec<usize>,
+}
+
+/// Every active rule, compiled, with the prefilter index.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    rules: Vec<DetectionRule>,
+    correlations: Vec<CorrelationRule>,
+    buckets: Vec<Bucket>,
+}
+
+/// Loads rule texts given as `(source name, YAML text)`.
+///
+/// Every document yields one report. A broken file or rule is reported and left out;
+/// the other rules stay active.
+pub fn load_rules<N: AsRef<str>, T: AsRef<str>>(sources: &[(N, T)]) -> (RuleSet, Vec<RuleReport>) {
+    let mut rules = Vec::new();
+    let mut pending = Vec::new();
+    let mut reports = Vec::new();
+    for (name, text) in sources {
+        load_source(
+            name.as_ref(),
+            text.as_ref(),
+            &mut rules,
+            &mut pending,
+            &mut reports,
+        );
+    }
+    let correlations = super::linking::link_correlations(&rules, pending, &mut reports);
+    let mut set = RuleSet {
+        rules,
+        correlations,
+        buckets: Vec::new(),
+    };
+    set.build_index();
+    (set, reports)
+}
+
+/// A correlation waiting for name resolution, with where its report sits.
+pub(crate) struct PendingCorrelation {
+    pub rule: CorrelationRule,
+    pub report: usize,
+}
+
+fn load_source(
+    source: &str,
+    text: &str,
+    rules: &mut Vec<DetectionRule>,
+    pending: &mut Vec<PendingCorrelation>,
+    reports: &mut Vec<RuleReport>,
+) {
+    let docs = match yaml::load_documents(text) {
+        Ok(d) => d,
+        Err(p) => {
+            let status = RuleStatus::Error {
+                reason: format!("yaml syntax: {}", p.reason),
+            };
+            reports.push(RuleReport {
+                source: source.into(),
+                rule: source.into(),
+                status,
+                line: p.line,
+            });
+            return;
+        }
+    };
+    for (i, doc) in docs.iter().enumerate() {
+        if matches!(doc.data, yaml::NodeData::Null) {
+            continue;
+        }
+        let label = doc_label(doc, i);
+        let report = |status| RuleReport {
+            source: source.into(),
+            rule: label.clone(),
+            status,
+            line: doc.line,
+        };
+        match load_document(doc) {
+            Ok(Loaded::Detection(rule)) => {
+                rules.push(*rule);
+                reports.push(report(RuleStatus::Ok));
+            }
+            Ok(Loaded::Correlation(rule)) => {
+                pending.push(PendingCorrelation {
+                    rule: *rule,
+                    report: reports.len(),
+                });
+                reports.push(report(RuleStatus::Ok));
+            }
+            Err(status) => reports.push(report(status)),
+        }
+    }
+}
+
+fn doc_label(doc: &Node, index: usize) -> String {
+    ["id", "name", "title"]
+        .iter()
+        .find_map(|k| doc.get(k).and_then(Node::scalar_text))
+        .unwrap_or_else(|| format!("document {}", index + 1))
+}
+
+enum Loaded {
+    Detection(Box<DetectionRule>),
+    Correlation(Box<CorrelationRule>),
+}
+
+fn load_document(doc: &Node) -> Result<Loaded, RuleStatus> {
+    let error = |reason: String| RuleStatus::Error { reason };
+    if doc.get("action").is_some() {
+        return Err(RuleStatus::Unsupported {
+            reason: "Sigma v1 rule collections ('action') are not supported".into(),
+        });
+    }
+    if doc.get("filter").is_some() && doc.get("detection").is_none() {
+        return Err(RuleStatus::Unsupported {
+            reason: "Sigma filter documents are not supported".into(),
+        });
+    }
+    let meta = RuleMeta::from_node(doc).map_err(|e| error(e.to_string()))?;
+    if let Some(section) = doc.get("correlation") {
+        return correlation::parse_correlation(meta, section)
+            .map(|c| Loaded::Correlation(Box::new(c)))
+            .map_err(|p| match p {
+                CorrelationProblem::Unsupported(reason) => RuleStatus::Unsupported { reason },
+                CorrelationProblem::Invalid(reason) => RuleStatus::Error { reason },
+            });
+    }
+    let detection = doc
+        .get("detection")
+        .ok_or_else(|| error("document has neither 'detection' nor 'correlation'".into()))?;
+    compile_detection_rule(meta, doc, detection).map(|r| Loaded::Detection(Box::new(r)))
+}
+
+fn compile_detection_rule(
+    meta: RuleMeta,
+    doc: &Node,
+    detection: &Node,
+) -> Result<DetectionRule, RuleStatus> {
+    if doc.get("logsource").is_none() {
+        return Err(RuleStatus::Error {
+            reason: "rule has no logsource".into(),
+        });
+    }
+    let logsource = LogSource::from_node(doc.get("logsource"));
+    let scope = logsource
+        .scope()
+        .map_err(|reason| RuleStatus::Unsupported { reason })?;
+    let detection = Detection::compile(detection).map_err(|p| match p {
+        CompileProblem::Unsupported(reason) => RuleStatus::Unsupported { reason },
+        CompileProblem::Invalid(reason) => RuleStatus::Error { reason },
+    })?;
+    let mut required = detection.required_fields();
+    required.sort();
+    required.dedup();
+    Ok(DetectionRule {
+        meta,
+        logsource,
+        scope,
+        detection,
+        required,
+    })
+}
+
+impl RuleSet {
+    /// The active detection rules.
+    pub fn rules(&self) -> &[DetectionRule] {
+        &self.rules
+    }
+
+    /// The active correlation rules.
+    pub fn correlations(&self) -> &[CorrelationRule] {
+        &self.correlations
+    }
+
+    /// Indices (into `rules()`) of the detection rules the event matches, in rule order.
+    pub fn matching<E: EventFields + ?Sized>(&self, event: &E) -> Vec<usize> {
+        let class = logsource::event_class(logsource::event_category(event));
+        let Some(bucket) = self.buckets.get(class) else {
+            return Vec::new();
+        };
+        let mut out: Vec<usize> = bucket
+            .scan
+            .iter()
+            .copied()
+            .filter(|i| self.rules.get(*i).is_some_and(|r| r.matches(event)))
+            .collect();
+        for (field, index) in &bucket.by_value {
+            for_each_text(event.field(field).as_ref(), &mut |text| {
+                let key = text.to_lowercase();
+                if let Some(ids) = index.get(&key) {
+                    out.extend(
+                        ids.iter()
+                            .copied()
+                            .filter(|i| self.rules.get(*i).is_some_and(|r| r.matches(event))),
+                    );
+                }
+            });
+        }
+        if out.len() > 1 {
+            out.sort_unstable();
+            out.dedup();
+        }
+        out
+    }
+
+    fn build_index(&mut self) {
+        self.buckets = (0..logsource::EVENT_CLASSES)
+            .map(|_| Bucket::default())
+            .collect();
+        for (i, rule) in self.rules.iter().enumerate() {
+            let key = rule.detection.index_key();
+            for (class, bucket) in self.buckets.iter_mut().enumerate() {
+                if logsource::scope_admits(rule.scope, class) {
+                    bucket.add(i, key.as_ref());
+                }
+            }
+        }
+    }
+}
+
+impl Bucket {
+    fn add(&mut self, rule: usize, key: Option<&(String, Vec<String>)>) {
+        let Some((field, values)) = key else {
+            self.scan.push(rule);
+            return;
+        };
+        let pos = match self.by_value.iter().position(|(f, _)| f == field) {
+            Some(p) => p,
+            None => {
+                self.by_value.push((field.clone(), HashMap::new()));
+                self.by_value.len() - 1
+            }
+        };
+        if let Some((_, map)) = self.by_value.get_mut(pos) {
+            for v in values {
+                let ids = map.entry(v.clone()).or_default();
+                if ids.last() != Some(&rule) {
+                    ids.push(rule);
+                }
+            }
+        }
+    }
+}
+
+fn for_each_text(value: Option<&FieldValue<'_>>, f: &mut dyn FnMut(&str)) {
+    match value {
+        Some(FieldValue::List(items)) => items.iter().for_each(|i| for_each_text(Some(i), f)),
+        Some(v) => {
+            if let Some(t) = v.as_text() {
+                f(t.as_ref());
+            }
+        }
+        None => {}
+    }
+}
