@@ -12,6 +12,11 @@ pub mod purl;
 pub mod vers;
 pub mod version;
 
+pub use cpe::nvd::{
+    CpeMatch, Evidence, MatchedCriterion, NvdConfiguration, NvdNode, Operator,
+    evaluate_configuration,
+};
+pub use cpe::{Cpe, CpeValue, Relation};
 pub use error::{Error, VersionError};
 pub use osv_range::{
     OsvAffected, OsvEvent, OsvEvidence, OsvRange, OsvRangeType, OsvVerdict, RangeOutcome,
