@@ -1,0 +1,15 @@
+//! Keelson's shared vocabulary: the words that the VSOC and the PSIRT sides
+//! both speak, defined once so that every crate means the same thing by them.
+//!
+//! - [`tlp`]: the Traffic Light Protocol 2.0 label and the one clearance check
+//!   that every read and export path goes through;
+//! - [`role`]: account roles and the principal (who is asking);
+//! - [`severity`]: the severity scale shared by alerts, findings and cases.
+
+pub mod role;
+pub mod severity;
+pub mod tlp;
+
+pub use role::{Principal, Role};
+pub use severity::Severity;
+pub use tlp::{Marking, Tlp};

@@ -1,0 +1,9 @@
+//! Table definitions, one module per table, in sea-orm's entity form.
+
+pub mod api_token;
+pub mod audit_entry;
+pub mod session;
+pub mod software_build;
+pub mod user;
+pub mod vehicle;
+pub mod vehicle_model;

@@ -1,0 +1,235 @@
+//! The fleet inventory: vehicle models, vehicles and software builds, each
+//! carrying a TLP marking. Reads return the marking with the record; the
+//! caller decides visibility with `Principal::may_read` before answering.
+
+use keelson_core::Marking;
+use sea_orm::{EntityTrait, IntoActiveModel, QueryOrder};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::entity::{software_build, vehicle, vehicle_model};
+use crate::marking::{MarkingColumns, marking_from_columns};
+use crate::{Created, Store, StoreError, now_us};
+
+/// A make and model with the DBC files that describe its buses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VehicleModel {
+    pub id: String,
+    pub make: String,
+    pub model: String,
+    #[serde(default)]
+    pub year: Option<i32>,
+    #[serde(default)]
+    pub platform: Option<String>,
+    #[serde(default)]
+    pub dbc_files: Vec<String>,
+    pub marking: Marking,
+}
+
+/// One vehicle, known by a pseudonymous ID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vehicle {
+    pub id: String,
+    #[serde(default)]
+    pub model_id: Option<String>,
+    /// Keyed hash of the VIN; the VIN itself is never stored.
+    #[serde(default)]
+    pub vin_hash: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    pub marking: Marking,
+}
+
+/// One firmware build of one ECU; its ID names ECU, version and digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SoftwareBuild {
+    pub id: String,
+    pub ecu: String,
+    pub firmware_version: String,
+    #[serde(default)]
+    pub digest: Option<String>,
+    pub marking: Marking,
+}
+
+/// The keyed hash under which a VIN is kept: HMAC-style SHA-256 of the key
+/// and the upper-cased VIN, so equal VINs meet without the VIN being stored.
+pub fn vin_hash(key: &[u8], vin: &str) -> String {
+    let mut inner = Sha256::new();
+    inner.update(key);
+    inner.update(vin.trim().to_ascii_uppercase().as_bytes());
+    let inner = inner.finalize();
+    let mut outer = Sha256::new();
+    outer.update(key);
+    outer.update(inner);
+    hex::encode(outer.finalize())
+}
+
+impl Store {
+    pub async fn create_vehicle_model(
+        &self,
+        actor: &str,
+        record: &VehicleModel,
+    ) -> Result<(), StoreError> {
+        require_id(&record.id)?;
+        let marking = MarkingColumns::from_marking(&record.marking);
+        let row = vehicle_model::Model {
+            id: record.id.clone(),
+            make: record.make.clone(),
+            model: record.model.clone(),
+            year: record.year,
+            platform: record.platform.clone(),
+            dbc_files: serde_json::to_string(&record.dbc_files).unwrap_or_default(),
+            tlp: marking.tlp,
+            shared_with_orgs: marking.shared_with_orgs,
+            named_readers: marking.named_readers,
+            created_at_us: now_us(),
+        };
+        let created = Created::new(actor, "vehicle_model", &record.id, record);
+        self.insert_audited(created, row.into_active_model()).await
+    }
+
+    pub async fn vehicle_model(&self, id: &str) -> Result<Option<VehicleModel>, StoreError> {
+        let row = vehicle_model::Entity::find_by_id(id.to_owned())
+            .one(self.connection())
+            .await?;
+        row.map(model_from_row).transpose()
+    }
+
+    pub async fn list_vehicle_models(&self) -> Result<Vec<VehicleModel>, StoreError> {
+        let rows = vehicle_model::Entity::find()
+            .order_by_asc(vehicle_model::Column::Id)
+            .all(self.connection())
+            .await?;
+        rows.into_iter().map(model_from_row).collect()
+    }
+
+    pub async fn create_vehicle(&self, actor: &str, record: &Vehicle) -> Result<(), StoreError> {
+        require_id(&record.id)?;
+        let marking = MarkingColumns::from_marking(&record.marking);
+        let row = vehicle::Model {
+            id: record.id.clone(),
+            model_id: record.model_id.clone(),
+            vin_hash: record.vin_hash.clone(),
+            region: record.region.clone(),
+            tlp: marking.tlp,
+            shared_with_orgs: marking.shared_with_orgs,
+            named_readers: marking.named_readers,
+            created_at_us: now_us(),
+        };
+        let created = Created::new(actor, "vehicle", &record.id, record);
+        self.insert_audited(created, row.into_active_model()).await
+    }
+
+    pub async fn vehicle(&self, id: &str) -> Result<Option<Vehicle>, StoreError> {
+        let row = vehicle::Entity::find_by_id(id.to_owned())
+            .one(self.connection())
+            .await?;
+        row.map(vehicle_from_row).transpose()
+    }
+
+    pub async fn list_vehicles(&self) -> Result<Vec<Vehicle>, StoreError> {
+        let rows = vehicle::Entity::find()
+            .order_by_asc(vehicle::Column::Id)
+            .all(self.connection())
+            .await?;
+        rows.into_iter().map(vehicle_from_row).collect()
+    }
+
+    pub async fn create_build(
+        &self,
+        actor: &str,
+        record: &SoftwareBuild,
+    ) -> Result<(), StoreError> {
+        require_id(&record.id)?;
+        let marking = MarkingColumns::from_marking(&record.marking);
+        let row = software_build::Model {
+            id: record.id.clone(),
+            ecu: record.ecu.clone(),
+            firmware_version: record.firmware_version.clone(),
+            digest: record.digest.clone(),
+            tlp: marking.tlp,
+            shared_with_orgs: marking.shared_with_orgs,
+            named_readers: marking.named_readers,
+            created_at_us: now_us(),
+        };
+        let created = Created::new(actor, "build", &record.id, record);
+        self.insert_audited(created, row.into_active_model()).await
+    }
+
+    pub async fn build(&self, id: &str) -> Result<Option<SoftwareBuild>, StoreError> {
+        let row = software_build::Entity::find_by_id(id.to_owned())
+            .one(self.connection())
+            .await?;
+        row.map(build_from_row).transpose()
+    }
+
+    pub async fn list_builds(&self) -> Result<Vec<SoftwareBuild>, StoreError> {
+        let rows = software_build::Entity::find()
+            .order_by_asc(software_build::Column::Id)
+            .all(self.connection())
+            .await?;
+        rows.into_iter().map(build_from_row).collect()
+    }
+}
+
+fn require_id(id: &str) -> Result<(), StoreError> {
+    let valid = !id.is_empty() && id.len() <= 128 && !id.chars().any(char::is_control);
+    if valid {
+        Ok(())
+    } else {
+        Err(StoreError::invalid("id", "1 to 128 printable characters"))
+    }
+}
+
+fn model_from_row(row: vehicle_model::Model) -> Result<VehicleModel, StoreError> {
+    let marking = marking_from_columns(&row.tlp, &row.shared_with_orgs, &row.named_readers)?;
+    let dbc_files = serde_json::from_str(&row.dbc_files)
+        .map_err(|error| StoreError::Corrupt(format!("dbc_files of {}: {error}", row.id)))?;
+    Ok(VehicleModel {
+        id: row.id,
+        make: row.make,
+        model: row.model,
+        year: row.year,
+        platform: row.platform,
+        dbc_files,
+        marking,
+    })
+}
+
+fn vehicle_from_row(row: vehicle::Model) -> Result<Vehicle, StoreError> {
+    let marking = marking_from_columns(&row.tlp, &row.shared_with_orgs, &row.named_readers)?;
+    Ok(Vehicle {
+        id: row.id,
+        model_id: row.model_id,
+        vin_hash: row.vin_hash,
+        region: row.region,
+        marking,
+    })
+}
+
+fn build_from_row(row: software_build::Model) -> Result<SoftwareBuild, StoreError> {
+    let marking = marking_from_columns(&row.tlp, &row.shared_with_orgs, &row.named_readers)?;
+    Ok(SoftwareBuild {
+        id: row.id,
+        ecu: row.ecu,
+        firmware_version: row.firmware_version,
+        digest: row.digest,
+        marking,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vin_hash_is_keyed_and_case_blind() {
+        let vin = "1HGCM82633A004352";
+        assert_eq!(vin_hash(b"k1", vin), vin_hash(b"k1", &vin.to_lowercase()));
+        assert_ne!(vin_hash(b"k1", vin), vin_hash(b"k2", vin));
+        assert!(!vin_hash(b"k1", vin).contains(vin));
+    }
+}

@@ -1,0 +1,174 @@
+//! Schema migrations, written once with sea-query's builder so that the
+//! same definitions create the SQLite and the PostgreSQL schema. They run on
+//! every open; applied ones are recorded in `seaql_migrations` under the
+//! explicit names below, which must never change once released.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{
+    big_integer, big_integer_null, boolean, integer_null, string, string_null, string_uniq, text,
+    text_null,
+};
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(Accounts),
+            Box::new(AuditChain),
+            Box::new(FleetInventory),
+        ]
+    }
+}
+
+/// Users, API tokens and browser sessions.
+struct Accounts;
+
+impl MigrationName for Accounts {
+    fn name(&self) -> &str {
+        "m0001_accounts"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Accounts {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let users = Table::create()
+            .table("users")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string_uniq("name"))
+            .col(string("role"))
+            .col(string_null("organisation"))
+            .col(string("password_hash"))
+            .col(big_integer("created_at_us"))
+            .col(boolean("disabled"))
+            .to_owned();
+        manager.create_table(users).await?;
+
+        let tokens = Table::create()
+            .table("api_tokens")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("user_id"))
+            .col(string("name"))
+            .col(string_uniq("token_hash"))
+            .col(big_integer("created_at_us"))
+            .col(big_integer_null("expires_at_us"))
+            .col(big_integer_null("revoked_at_us"))
+            .to_owned();
+        manager.create_table(tokens).await?;
+
+        let sessions = Table::create()
+            .table("sessions")
+            .if_not_exists()
+            .col(string("id_hash").primary_key())
+            .col(string("user_id"))
+            .col(string("csrf_token"))
+            .col(big_integer("created_at_us"))
+            .col(big_integer("expires_at_us"))
+            .to_owned();
+        manager.create_table(sessions).await
+    }
+}
+
+/// The hash-chained audit log.
+struct AuditChain;
+
+impl MigrationName for AuditChain {
+    fn name(&self) -> &str {
+        "m0002_audit_chain"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AuditChain {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let audit = Table::create()
+            .table("audit_log")
+            .if_not_exists()
+            .col(big_integer("seq").primary_key())
+            .col(big_integer("at_us"))
+            .col(string("actor"))
+            .col(string("action"))
+            .col(string("object_type"))
+            .col(string("object_id"))
+            .col(string_null("before_digest"))
+            .col(string_null("after_digest"))
+            .col(text_null("detail"))
+            .col(string("prev_hash"))
+            .col(string("hash"))
+            .to_owned();
+        manager.create_table(audit).await?;
+
+        let by_object = Index::create()
+            .name("audit_log_by_object")
+            .table("audit_log")
+            .col("object_type")
+            .col("object_id")
+            .to_owned();
+        manager.create_index(by_object).await?;
+
+        // A second writer that raced for the same chain head fails here
+        // instead of forking the chain.
+        let one_successor = Index::create()
+            .name("audit_log_one_successor")
+            .table("audit_log")
+            .col("prev_hash")
+            .unique()
+            .to_owned();
+        manager.create_index(one_successor).await
+    }
+}
+
+/// Vehicle models, vehicles and software builds, each with its TLP marking.
+struct FleetInventory;
+
+impl MigrationName for FleetInventory {
+    fn name(&self) -> &str {
+        "m0003_fleet_inventory"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for FleetInventory {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let models = marked(Table::create().table("vehicle_models").if_not_exists())
+            .col(string("id").primary_key())
+            .col(string("make"))
+            .col(string("model"))
+            .col(integer_null("year"))
+            .col(string_null("platform"))
+            .col(text("dbc_files"))
+            .col(big_integer("created_at_us"))
+            .to_owned();
+        manager.create_table(models).await?;
+
+        let vehicles = marked(Table::create().table("vehicles").if_not_exists())
+            .col(string("id").primary_key())
+            .col(string_null("model_id"))
+            .col(string_null("vin_hash"))
+            .col(string_null("region"))
+            .col(big_integer("created_at_us"))
+            .to_owned();
+        manager.create_table(vehicles).await?;
+
+        let builds = marked(Table::create().table("software_builds").if_not_exists())
+            .col(string("id").primary_key())
+            .col(string("ecu"))
+            .col(string("firmware_version"))
+            .col(string_null("digest"))
+            .col(big_integer("created_at_us"))
+            .to_owned();
+        manager.create_table(builds).await
+    }
+}
+
+/// Adds the TLP marking columns every shareable record carries.
+fn marked(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
+    table
+        .col(string("tlp"))
+        .col(text("shared_with_orgs"))
+        .col(text("named_readers"))
+}

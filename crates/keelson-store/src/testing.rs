@@ -1,0 +1,104 @@
+//! Support for tests that need a real store: a fresh SQLite folder or a
+//! fresh PostgreSQL database per test, so tests never see each other's rows.
+//!
+//! PostgreSQL tests run when `KEELSON_TEST_POSTGRES_URL` names a server
+//! (`postgres://postgres@127.0.0.1:5432/test` on the CI machine); without it
+//! they say so and skip, unless `KEELSON_REQUIRE_POSTGRES=1` makes the
+//! absence a failure.
+
+use sea_orm::{ConnectionTrait, Database};
+
+use crate::{StoreError, StoreLocation};
+
+pub const POSTGRES_URL_VAR: &str = "KEELSON_TEST_POSTGRES_URL";
+pub const REQUIRE_POSTGRES_VAR: &str = "KEELSON_REQUIRE_POSTGRES";
+
+/// The PostgreSQL server for tests, or `None` (after saying why) to skip.
+///
+/// # Panics
+///
+/// When no server is configured and `KEELSON_REQUIRE_POSTGRES=1`.
+pub fn postgres_url() -> Option<String> {
+    if let Ok(url) = std::env::var(POSTGRES_URL_VAR) {
+        return Some(url);
+    }
+    let required = std::env::var(REQUIRE_POSTGRES_VAR).is_ok_and(|value| value == "1");
+    assert!(
+        !required,
+        "{POSTGRES_URL_VAR} is unset and {REQUIRE_POSTGRES_VAR}=1 demands it"
+    );
+    eprintln!("skipping PostgreSQL test: {POSTGRES_URL_VAR} is unset");
+    None
+}
+
+/// Creates an empty database on the server at `server_url` and returns the
+/// location of it.
+pub async fn fresh_postgres(server_url: &str) -> Result<StoreLocation, StoreError> {
+    let name = format!("keelson_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(server_url).await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await?;
+    admin.close().await?;
+    Ok(StoreLocation::Postgres(replace_database(server_url, &name)))
+}
+
+/// A fresh SQLite data folder that lives as long as the returned guard.
+pub fn fresh_sqlite() -> Result<(StoreLocation, TempDir), StoreError> {
+    let dir = TempDir::new()?;
+    Ok((StoreLocation::DataDir(dir.path.clone()), dir))
+}
+
+/// A temporary folder removed on drop.
+pub struct TempDir {
+    pub path: std::path::PathBuf,
+}
+
+impl TempDir {
+    pub fn new() -> Result<Self, StoreError> {
+        let path = std::env::temp_dir().join(format!("keelson-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&path).map_err(|source| StoreError::DataDir {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Self { path })
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+fn replace_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map_or(0, |at| at + 3);
+    let path_start = base[authority_end..].find('/').map(|at| at + authority_end);
+    let host = path_start.map_or(base, |at| &base[..at]);
+    match query {
+        Some(query) => format!("{host}/{database}?{query}"),
+        None => format!("{host}/{database}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_database;
+
+    #[test]
+    fn database_name_is_replaced_in_url() {
+        assert_eq!(
+            replace_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(replace_database("postgres://h", "x"), "postgres://h/x");
+        assert_eq!(
+            replace_database("postgres://h/db?sslmode=disable", "x"),
+            "postgres://h/x?sslmode=disable"
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! The store suite, run once on SQLite and once on PostgreSQL: every test
+//! body takes an open store and must pass on both back ends.
+
+use keelson_core::{Marking, Role, Tlp};
+use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
+use keelson_store::testing::{fresh_postgres, fresh_sqlite, postgres_url};
+use keelson_store::users::NewUser;
+use keelson_store::{ErrorKind, Store};
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let (location, _dir) = super::fresh_sqlite().expect("temp dir");
+                    let store = super::Store::open(&location).await.expect("open sqlite");
+                    super::$name(&store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(server) = super::postgres_url() else { return };
+                    let location = super::fresh_postgres(&server).await.expect("fresh database");
+                    let store = super::Store::open(&location).await.expect("open postgres");
+                    super::$name(&store).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    users_are_created_found_and_unique,
+    partner_without_organisation_is_refused,
+    tokens_authenticate_until_revoked_or_expired,
+    every_change_extends_a_verifying_chain,
+    fleet_records_keep_their_marking,
+    reopening_applies_no_migration_twice,
+);
+
+fn new_user(name: &str, role: Role, org: Option<&str>) -> NewUser {
+    NewUser {
+        name: name.to_owned(),
+        role,
+        organisation: org.map(str::to_owned),
+        password_hash: "$argon2id$not-a-real-hash".to_owned(),
+    }
+}
+
+async fn users_are_created_found_and_unique(store: &Store) {
+    let created = store
+        .create_user("system", new_user("ana", Role::VsocAnalyst, None))
+        .await;
+    let created = created.expect("create");
+    assert_eq!(created.role, Role::VsocAnalyst);
+
+    let found = store
+        .user_by_name("ana")
+        .await
+        .expect("query")
+        .expect("found");
+    assert_eq!(found, created);
+    let (_, hash) = store
+        .user_credentials("ana")
+        .await
+        .expect("query")
+        .expect("found");
+    assert_eq!(hash, "$argon2id$not-a-real-hash");
+
+    let again = store
+        .create_user("system", new_user("ana", Role::Admin, None))
+        .await;
+    assert_eq!(again.expect_err("duplicate").kind(), ErrorKind::Conflict);
+    assert_eq!(store.count_users().await.expect("count"), 1);
+}
+
+async fn partner_without_organisation_is_refused(store: &Store) {
+    let refused = store
+        .create_user("system", new_user("pat", Role::Partner, None))
+        .await;
+    assert_eq!(refused.expect_err("no org").kind(), ErrorKind::Invalid);
+    let bad_name = store
+        .create_user("system", new_user("a b", Role::Admin, None))
+        .await;
+    assert_eq!(bad_name.expect_err("space").kind(), ErrorKind::Invalid);
+    assert_eq!(store.count_users().await.expect("count"), 0);
+}
+
+async fn tokens_authenticate_until_revoked_or_expired(store: &Store) {
+    let user = store
+        .create_user("system", new_user("ana", Role::Admin, None))
+        .await
+        .expect("user");
+    let live = store
+        .create_token("system", &user.id, "ci", "hash-live", None)
+        .await
+        .expect("t");
+    let past = keelson_store::now_us() - 1;
+    store
+        .create_token("system", &user.id, "old", "hash-expired", Some(past))
+        .await
+        .expect("t");
+
+    let (token, who) = store
+        .authenticate_token("hash-live")
+        .await
+        .expect("q")
+        .expect("live");
+    assert_eq!(
+        (token.id.as_str(), who.name.as_str()),
+        (live.id.as_str(), "ana")
+    );
+    assert!(
+        store
+            .authenticate_token("hash-expired")
+            .await
+            .expect("q")
+            .is_none()
+    );
+    assert!(
+        store
+            .authenticate_token("hash-unknown")
+            .await
+            .expect("q")
+            .is_none()
+    );
+
+    let revoked = store
+        .revoke_token("system", &live.id)
+        .await
+        .expect("revoke");
+    assert!(revoked.revoked_at.is_some());
+    assert!(
+        store
+            .authenticate_token("hash-live")
+            .await
+            .expect("q")
+            .is_none()
+    );
+}
+
+async fn every_change_extends_a_verifying_chain(store: &Store) {
+    let fresh = store.verify_audit_chain().await.expect("verify");
+    assert!(fresh.ok);
+    assert_eq!(fresh.entries, 0);
+
+    let user = store
+        .create_user("system", new_user("ana", Role::Admin, None))
+        .await
+        .expect("u");
+    let token = store
+        .create_token("ana", &user.id, "t", "h", None)
+        .await
+        .expect("t");
+    store.revoke_token("ana", &token.id).await.expect("revoke");
+
+    let report = store.verify_audit_chain().await.expect("verify");
+    assert_eq!(
+        (report.ok, report.entries, report.first_broken),
+        (true, 3, None)
+    );
+    let entries = store.audit_entries(None, 10, None).await.expect("entries");
+    let actions: Vec<&str> = entries.iter().map(|entry| entry.action.as_str()).collect();
+    assert_eq!(actions, ["token.revoke", "token.create", "user.create"]);
+    assert_eq!(entries[1].hash, entries[0].prev_hash);
+    assert!(entries[0].before_digest.is_some() && entries[0].after_digest.is_some());
+}
+
+fn marking(tlp: Tlp, orgs: &[&str]) -> Marking {
+    Marking {
+        tlp,
+        shared_with_orgs: orgs.iter().map(|org| (*org).to_owned()).collect(),
+        named_readers: vec!["ana".to_owned()],
+    }
+}
+
+async fn fleet_records_keep_their_marking(store: &Store) {
+    let model = VehicleModel {
+        id: "m1".to_owned(),
+        make: "Acme".to_owned(),
+        model: "Roadster".to_owned(),
+        year: Some(2025),
+        platform: None,
+        dbc_files: vec!["acme.dbc".to_owned()],
+        marking: marking(Tlp::AmberStrict, &["supplier-a"]),
+    };
+    store
+        .create_vehicle_model("system", &model)
+        .await
+        .expect("model");
+    let vehicle = Vehicle {
+        id: "v1".to_owned(),
+        model_id: Some("m1".to_owned()),
+        vin_hash: None,
+        region: Some("EU".to_owned()),
+        marking: marking(Tlp::Red, &[]),
+    };
+    store
+        .create_vehicle("system", &vehicle)
+        .await
+        .expect("vehicle");
+    let build = SoftwareBuild {
+        id: "tcu-1.2.3-abc".to_owned(),
+        ecu: "tcu".to_owned(),
+        firmware_version: "1.2.3".to_owned(),
+        digest: Some("abc".to_owned()),
+        marking: marking(Tlp::Green, &[]),
+    };
+    store.create_build("system", &build).await.expect("build");
+
+    assert_eq!(store.vehicle_model("m1").await.expect("q"), Some(model));
+    assert_eq!(store.vehicle("v1").await.expect("q"), Some(vehicle));
+    assert_eq!(store.list_builds().await.expect("q"), vec![build.clone()]);
+    let duplicate = store
+        .create_build("system", &build)
+        .await
+        .expect_err("duplicate");
+    assert_eq!(duplicate.kind(), ErrorKind::Conflict);
+    assert_eq!(store.audit_len().await.expect("len"), 3);
+}
+
+async fn reopening_applies_no_migration_twice(store: &Store) {
+    store
+        .create_user("system", new_user("ana", Role::Admin, None))
+        .await
+        .expect("user");
+    store.ping().await.expect("ping");
+    assert_eq!(store.count_users().await.expect("count"), 1);
+}

@@ -1,0 +1,100 @@
+//! Test support shared by Keelson's crates.
+//!
+//! The public test corpus lives beside the repository (`../shared/corpus` by
+//! default, or wherever `KEELSON_CORPUS` points). Tests that need it call
+//! [`corpus`] or [`corpus_path`]: when the corpus is missing they print why
+//! and return `None` so the test can skip, unless `KEELSON_REQUIRE_CORPUS=1`
+//! is set (as CI does), in which case a missing corpus fails the test.
+
+use std::path::{Path, PathBuf};
+
+/// The environment variable that points at the corpus.
+pub const CORPUS_VAR: &str = "KEELSON_CORPUS";
+
+/// The environment variable that turns a missing corpus into a failure.
+pub const REQUIRE_CORPUS_VAR: &str = "KEELSON_REQUIRE_CORPUS";
+
+/// The repository root, found from this crate's manifest directory.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."))
+}
+
+/// The corpus root, or `None` (after saying so on stderr) when it is absent.
+///
+/// # Panics
+///
+/// When the corpus is absent and `KEELSON_REQUIRE_CORPUS=1`.
+pub fn corpus() -> Option<PathBuf> {
+    let root = match std::env::var_os(CORPUS_VAR) {
+        Some(value) => {
+            let path = PathBuf::from(value);
+            if path.is_absolute() {
+                path
+            } else {
+                repo_root().join(path)
+            }
+        }
+        None => repo_root().join("../shared/corpus"),
+    };
+    if root.is_dir() {
+        return Some(root);
+    }
+    missing(&root)
+}
+
+/// A path inside the corpus, or `None` when the corpus (or that path) is absent.
+///
+/// # Panics
+///
+/// When the path is absent and `KEELSON_REQUIRE_CORPUS=1`.
+pub fn corpus_path(relative: &str) -> Option<PathBuf> {
+    let path = corpus()?.join(relative);
+    if path.exists() {
+        return Some(path);
+    }
+    missing(&path)
+}
+
+/// Whether CI demands that corpus tests run.
+pub fn corpus_required() -> bool {
+    std::env::var(REQUIRE_CORPUS_VAR).is_ok_and(|value| value == "1")
+}
+
+fn missing(path: &Path) -> Option<PathBuf> {
+    if corpus_required() {
+        panic!(
+            "corpus path {} is missing and {REQUIRE_CORPUS_VAR}=1 demands it",
+            path.display()
+        );
+    }
+    eprintln!(
+        "skipping: corpus path {} is missing (set {CORPUS_VAR})",
+        path.display()
+    );
+    None
+}
+
+/// Every file under `dir` (recursively) whose name satisfies `keep`, sorted.
+pub fn files_under(dir: &Path, keep: impl Fn(&Path) -> bool + Copy) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    collect(dir, keep, &mut found);
+    found.sort();
+    found
+}
+
+fn collect(dir: &Path, keep: impl Fn(&Path) -> bool + Copy, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect(&path, keep, found);
+        } else if keep(&path) {
+            found.push(path);
+        }
+    }
+}
