@@ -144,8 +144,8 @@ impl Engine {
         out
     }
 
-    /// Moves time to `now_ms`: closes correlation windows and alert windows that ended,
-    /// and returns the alerts that are now final.
+    /// Moves time to `now_ms`: closes correlation windows that ended and returns the
+    /// alerts their window-end conditions opened.
     pub fn advance(&mut self, now_ms: i64) -> Vec<Alert> {
         let firings = self.state.advance(now_ms, self.rules.correlations());
         let info = EventInfo {
@@ -158,6 +158,11 @@ impl Engine {
         for f in firings {
             self.on_firing(f, None::<&serde_json::Value>, &info, &mut sink);
         }
+        sink.new_alerts
+    }
+
+    /// Alerts whose deduplication window ended before `now_ms`: final, safe to store.
+    pub fn drain_closed(&mut self, now_ms: i64) -> Vec<Alert> {
         self.alerts.drain_closed(now_ms)
     }
 

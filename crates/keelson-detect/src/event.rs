@@ -1,4 +1,4 @@
-//! How the engine reads fields out of an event: the `EventFields` trait and its JSON implementation.
+//! How the engine reads fields out of an event: `EventFields` and its JSON implementation.
 //!
 //! A Sigma field name resolves first at the top level of Keelson's normalized
 //! event, then inside its `attributes` object; a dotted name walks nested objects.

@@ -72,7 +72,8 @@ impl Detection {
         };
         if entries.iter().any(|(k, _)| k == "timeframe") {
             return Err(CompileProblem::Unsupported(
-                "detection 'timeframe' (Sigma v1 aggregation) is not supported; use a correlation rule"
+                "detection 'timeframe' (Sigma v1 aggregation) is not supported; \
+                 use a correlation rule"
                     .into(),
             ));
         }
