@@ -1,6 +1,6 @@
 //! DBC signal decoding: databases parsed with `can-dbc`, opendbc's `CM_ "IMPORT x.dbc";`
 //! generator includes expanded, and signals extracted from frames (Intel and Motorola bit
-//! order, signed values, IEEE floats, factor and offset, simple multiplexing).
+//! order, signed values, IEEE floats, factor and offset, simple and `SG_MUL_VAL_` multiplexing).
 
 use std::collections::HashMap;
 
@@ -32,15 +32,24 @@ struct SignalDef {
     factor: f64,
     offset: f64,
     unit: String,
-    mux: Mux,
+    /// Whether other signals are selected by this one's raw value.
+    is_switch: bool,
+    when: Condition,
 }
 
-/// A signal's part in simple multiplexing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mux {
-    Plain,
-    Switch,
-    When(u64),
+/// When a signal is present in a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Condition {
+    /// Always (plain signals and the top-level switch).
+    Always,
+    /// When the message's top-level switch has this raw value (simple multiplexing).
+    Main(u64),
+    /// When the named switch is present and its raw value lies in one of the ranges
+    /// (`SG_MUL_VAL_`, which also expresses cascaded switches).
+    Ranges {
+        switch: String,
+        ranges: Vec<(u64, u64)>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +105,11 @@ impl SignalDecoder {
         self.messages.len()
     }
 
+    /// Every defined `(id, extended)` pair, in no particular order.
+    pub fn message_ids(&self) -> impl Iterator<Item = (u32, bool)> + '_ {
+        self.messages.keys().copied()
+    }
+
     /// The message name for an ID, when the DBC defines it.
     pub fn message_name(&self, id: u32, extended: bool) -> Option<&str> {
         self.messages.get(&(id, extended)).map(|m| m.name.as_str())
@@ -109,18 +123,11 @@ impl SignalDecoder {
             return Vec::new();
         };
         let data = frame.data();
-        let switch = message
-            .signals
-            .iter()
-            .find(|s| s.mux == Mux::Switch)
-            .and_then(|s| raw_bits(data, s));
+        let switches = active_switches(&message.signals, data);
         message
             .signals
             .iter()
-            .filter(|s| match s.mux {
-                Mux::Plain | Mux::Switch => true,
-                Mux::When(value) => switch == Some(value),
-            })
+            .filter(|s| is_present(s, &switches))
             .filter_map(|s| {
                 let value = physical(raw_bits(data, s)?, s)?;
                 Some(Signal {
@@ -133,18 +140,66 @@ impl SignalDecoder {
     }
 }
 
+/// The raw values of the switches present in `data`, top-level first; a switch counts only
+/// when its own condition holds, so cascades resolve level by level.
+fn active_switches<'a>(signals: &'a [SignalDef], data: &[u8]) -> Vec<(&'a str, u64)> {
+    let mut active: Vec<(&str, u64)> = Vec::new();
+    let switch_count = signals.iter().filter(|s| s.is_switch).count();
+    for _ in 0..switch_count {
+        let before = active.len();
+        for signal in signals.iter().filter(|s| s.is_switch) {
+            if active.iter().any(|(name, _)| *name == signal.name) || !is_present(signal, &active) {
+                continue;
+            }
+            if let Some(raw) = raw_bits(data, signal) {
+                active.push((&signal.name, raw));
+            }
+        }
+        if active.len() == before {
+            break;
+        }
+    }
+    active
+}
+
+fn is_present(signal: &SignalDef, switches: &[(&str, u64)]) -> bool {
+    match &signal.when {
+        Condition::Always => true,
+        // The top-level switch is the first one found, since it depends on no other.
+        Condition::Main(value) => switches.first().is_some_and(|(_, raw)| raw == value),
+        Condition::Ranges { switch, ranges } => switches
+            .iter()
+            .find(|(name, _)| name == switch)
+            .is_some_and(|(_, raw)| ranges.iter().any(|(low, high)| (low..=high).contains(&raw))),
+    }
+}
+
 fn signal_def(dbc: &Dbc, id: MessageId, signal: &can_dbc::Signal) -> SignalDef {
     let float = dbc
         .extended_value_type_for_signal(id, &signal.name)
         .copied()
         .filter(|t| *t != SignalExtendedValueType::SignedOrUnsignedInteger);
-    // FIXME: extended multiplexing (SG_MUL_VAL_ ranges and cascaded switches) is read as
-    // simple multiplexing, so signals under a nested switch may decode when they should not.
-    let mux = match signal.multiplexer_indicator {
-        MultiplexIndicator::Plain => Mux::Plain,
-        MultiplexIndicator::Multiplexor => Mux::Switch,
-        MultiplexIndicator::MultiplexedSignal(value)
-        | MultiplexIndicator::MultiplexorAndMultiplexedSignal(value) => Mux::When(value),
+    let extended = dbc
+        .extended_multiplex
+        .iter()
+        .find(|m| m.message_id == id && m.signal_name == signal.name);
+    let (is_switch, main) = match signal.multiplexer_indicator {
+        MultiplexIndicator::Plain => (false, None),
+        MultiplexIndicator::Multiplexor => (true, None),
+        MultiplexIndicator::MultiplexedSignal(value) => (false, Some(value)),
+        MultiplexIndicator::MultiplexorAndMultiplexedSignal(value) => (true, Some(value)),
+    };
+    let when = match (extended, main) {
+        (Some(m), _) => Condition::Ranges {
+            switch: m.multiplexor_signal_name.clone(),
+            ranges: m
+                .mappings
+                .iter()
+                .map(|r| (r.min_value, r.max_value))
+                .collect(),
+        },
+        (None, Some(value)) => Condition::Main(value),
+        (None, None) => Condition::Always,
     };
     SignalDef {
         name: signal.name.clone(),
@@ -156,7 +211,8 @@ fn signal_def(dbc: &Dbc, id: MessageId, signal: &can_dbc::Signal) -> SignalDef {
         factor: signal.factor,
         offset: signal.offset,
         unit: signal.unit.clone(),
-        mux,
+        is_switch,
+        when,
     }
 }
 
