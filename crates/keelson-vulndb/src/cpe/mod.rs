@@ -232,6 +232,10 @@ impl fmt::Display for Cpe {
 }
 
 fn write_tokens(f: &mut fmt::Formatter<'_>, tokens: &[Token]) -> fmt::Result {
+    // A lone literal hyphen must stay quoted, or it would read back as NA.
+    if tokens == [Token::Char('-')] {
+        return f.write_str("\\-");
+    }
     for token in tokens {
         match token {
             Token::Star => f.write_str("*")?,
@@ -376,6 +380,9 @@ mod tests {
             name.to_string(),
             "cpe:2.3:a:apache:xerces-c\\+\\+:-:*:*:*:*:*:*:*"
         );
+        let hyphen = cpe("cpe:2.3:a:c:x:\\-:*:*:*:*:*:*:*");
+        assert_eq!(hyphen.to_string(), "cpe:2.3:a:c:x:\\-:*:*:*:*:*:*:*");
+        assert_ne!(hyphen.version(), &CpeValue::Na);
         let colon = cpe("cpe:2.3:a:vendor:prod\\:uct:1.0:*:*:*:*:*:*:*");
         assert_eq!(
             colon.to_string(),

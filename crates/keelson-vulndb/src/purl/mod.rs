@@ -139,6 +139,10 @@ impl Purl {
         {
             return Err(err("qualifiers", format!("{missing} is required by type")));
         }
+        if rule.name_is_path {
+            let segments: Vec<&str> = self.name.split('/').filter(|s| !s.is_empty()).collect();
+            self.name = segments.join("/");
+        }
         if self.name.is_empty() {
             return Err(err("name", "a name is required"));
         }
@@ -408,6 +412,13 @@ mod tests {
         let a = purl("pkg:deb/debian/curl@7.50.3-1?arch=i386&distro=jessie");
         assert!(a.matches_package(&purl("pkg:deb/debian/curl@7.74.0-1?arch=amd64")));
         assert!(!a.matches_package(&purl("pkg:deb/ubuntu/curl@7.50.3-1")));
+    }
+
+    #[test]
+    fn git_name_path_has_no_empty_segments() {
+        let a = purl("pkg:git/host/a//b/@");
+        assert_eq!(a.name(), "a/b");
+        assert_eq!(purl(&a.to_string()), a);
     }
 
     #[test]

@@ -32,35 +32,35 @@ fn segments(text: &str) -> Result<Vec<Segment>, VersionError> {
     }
 
     // RubyGems reads `-` as the start of a prerelease: `1.0-rc1` is `1.0.pre.rc1`.
-    let spelled = text.replace('-', ".pre.");
+    Ok(canonical(split_runs(&text.replace('-', ".pre."))))
+}
+
+/// Cut the text into runs of digits and runs of letters; anything else separates.
+fn split_runs(text: &str) -> Vec<Segment> {
     let mut out = Vec::new();
-    let bytes = spelled.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let digit = bytes.get(i).is_some_and(u8::is_ascii_digit);
-        let len = bytes
-            .get(i..)
-            .unwrap_or(&[])
-            .iter()
-            .take_while(|c| {
-                if digit {
-                    c.is_ascii_digit()
-                } else {
-                    c.is_ascii_alphabetic()
-                }
-            })
-            .count();
-        let run = spelled.get(i..i + len).unwrap_or("").to_owned();
-        if len > 0 {
-            out.push(if digit {
-                Segment::Number(run)
-            } else {
-                Segment::Word(run)
-            });
+    let mut rest = text;
+    while let Some(first) = rest.chars().next() {
+        if !first.is_ascii_alphanumeric() {
+            rest = rest.get(first.len_utf8()..).unwrap_or("");
+            continue;
         }
-        i += len.max(1);
+        let digit = first.is_ascii_digit();
+        let same = |c: char| {
+            if digit {
+                c.is_ascii_digit()
+            } else {
+                c.is_ascii_alphabetic()
+            }
+        };
+        let (run, tail) = rest.split_at(rest.find(|c: char| !same(c)).unwrap_or(rest.len()));
+        out.push(if digit {
+            Segment::Number(run.into())
+        } else {
+            Segment::Word(run.into())
+        });
+        rest = tail;
     }
-    Ok(canonical(out))
+    out
 }
 
 /// Drop trailing zeros of the release part and of the prerelease part separately.
