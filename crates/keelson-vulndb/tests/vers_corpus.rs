@@ -297,3 +297,45 @@ fn univers_vers_suite_passes() {
     eprintln!("univers vers suite: {ran} cases");
     assert_eq!((ran, excluded), (1, 1));
 }
+
+/// OpenSSL release order from univers, used as an independent check of the generic
+/// scheme that NVD version bounds are compared with (letter releases follow their base).
+const OPENSSL_EXCLUDED: [(&str, &str); 2] = [
+    (
+        "0.9.6-cvs",
+        "OpenSSL-specific: a CVS snapshot placed before the letter release 0.9.6a",
+    ),
+    (
+        "1.0.2zc-dev",
+        "OpenSSL-specific: univers places -dev after its base, not before",
+    ),
+];
+
+#[test]
+fn generic_scheme_orders_openssl_releases() {
+    let Some(path) = corpus_path("vers/univers/tests/data/openssl/openssl_versort_expected.json")
+    else {
+        return;
+    };
+    let expected: Vec<String> = load(&path)
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["string"].as_str().map(str::to_owned))
+        .filter(|v| !OPENSSL_EXCLUDED.iter().any(|(x, _)| x == v))
+        .collect();
+    let mut wrong = Vec::new();
+    for pair in expected.windows(2) {
+        if let [a, b] = pair
+            && Scheme::Generic.compare(a, b) != Ok(Ordering::Less)
+        {
+            wrong.push(format!("{a} < {b}"));
+        }
+    }
+    eprintln!(
+        "openssl order (generic scheme): {} versions",
+        expected.len()
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(expected.len() + OPENSSL_EXCLUDED.len(), 172);
+}

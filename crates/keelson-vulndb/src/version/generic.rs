@@ -1,6 +1,7 @@
-//! A best-effort order for versions of ecosystems without a defined scheme (NVD vendor
-//! versions, unknown OSV ecosystems): numeric runs compare as numbers, letter runs
-//! alphabetically ignoring case, and a trailing letter run marks a pre-release.
+//! A best-effort order for versions without a defined scheme (NVD vendor versions):
+//! numeric runs compare as numbers, letter runs alphabetically ignoring case. A word that
+//! names a pre-release (`alpha`, `beta`, `rc`, ...) sorts before the release it precedes;
+//! any other word is a later letter release (`1.0.2` < `1.0.2a`, `9.8` < `9.8p1`).
 
 use std::cmp::Ordering;
 
@@ -37,13 +38,31 @@ fn runs(text: &str) -> Vec<Run<'_>> {
     out
 }
 
-/// What an absent run means against a present one: a missing number is 0, and a version
-/// that stops where the other continues with a word is the release of that pre-release.
+/// Words that announce a pre-release wherever they appear.
+const PRE_RELEASE: [&str; 9] = [
+    "alpha",
+    "beta",
+    "rc",
+    "pre",
+    "preview",
+    "dev",
+    "snapshot",
+    "milestone",
+    "cr",
+];
+
+fn is_pre_release(word: &str) -> bool {
+    PRE_RELEASE.iter().any(|p| word.starts_with(p))
+}
+
+/// What an absent run means against a present one: a missing number is 0, a
+/// pre-release word comes before the release and any other word after it.
 fn against_nothing(run: &Run<'_>) -> Ordering {
     match run {
         Run::Number(n) if n.bytes().all(|b| b == b'0') => Ordering::Equal,
         Run::Number(_) => Ordering::Greater,
-        Run::Word(_) => Ordering::Less,
+        Run::Word(w) if is_pre_release(w) => Ordering::Less,
+        Run::Word(_) => Ordering::Greater,
     }
 }
 
@@ -55,6 +74,7 @@ pub(super) fn compare(a: &str, b: &str) -> Result<Ordering, VersionError> {
         let order = match (a.get(i), b.get(i)) {
             (Some(Run::Number(x)), Some(Run::Number(y))) => cmp_digits(x, y),
             (Some(Run::Word(x)), Some(Run::Word(y))) => x.cmp(y),
+            // A number outranks a word in the same place: `1.0a` < `1.0.1`.
             (Some(Run::Number(_)), Some(Run::Word(_))) => Ordering::Greater,
             (Some(Run::Word(_)), Some(Run::Number(_))) => Ordering::Less,
             (Some(x), None) => against_nothing(x),
@@ -78,5 +98,9 @@ mod tests {
         assert_eq!(compare("2.0rc1", "2.0"), Ok(Ordering::Less));
         assert_eq!(compare("2.0", "2.0.0"), Ok(Ordering::Equal));
         assert_eq!(compare("10.1", "10.1.1"), Ok(Ordering::Less));
+        assert_eq!(compare("1.0.2", "1.0.2a"), Ok(Ordering::Less));
+        assert_eq!(compare("9.8p1", "9.8"), Ok(Ordering::Greater));
+        assert_eq!(compare("1.0beta2", "1.0.1"), Ok(Ordering::Less));
+        assert_eq!(compare("1.0a", "1.0.1"), Ok(Ordering::Less));
     }
 }

@@ -57,15 +57,20 @@ impl Scheme {
         let base = ecosystem.split(':').next().unwrap_or(ecosystem).trim();
         let scheme = match base.to_ascii_lowercase().as_str() {
             "npm" | "crates.io" | "cargo" | "semver" | "hex" | "pub" | "swifturl" | "swift"
-            | "bitnami" => Scheme::Semver,
+            | "bitnami" | "julia" => Scheme::Semver,
             "go" | "golang" => Scheme::Go,
             "pypi" | "pep440" => Scheme::Pep440,
             "maven" => Scheme::Maven,
             "nuget" => Scheme::NuGet,
             "debian" | "deb" | "ubuntu" => Scheme::Debian,
             "rpm" | "red hat" | "redhat" | "rocky linux" | "almalinux" | "suse" | "opensuse"
-            | "mageia" | "openeuler" | "azure linux" | "mariner" => Scheme::Rpm,
-            "alpine" | "apk" | "wolfi" | "chainguard" | "alpaquita" | "bellsoft hardened"
+            | "mageia" | "openeuler" | "azure linux" | "mariner" | "photon os" => Scheme::Rpm,
+            "alpine"
+            | "apk"
+            | "wolfi"
+            | "chainguard"
+            | "alpaquita"
+            | "bellsoft hardened containers"
             | "minimos" => Scheme::Alpine,
             "rubygems" | "gem" => Scheme::RubyGems,
             "lexicographic" => Scheme::Lexicographic,
