@@ -14,7 +14,7 @@ pub mod version;
 
 pub use cpe::nvd::{
     CpeMatch, Evidence, MatchedCriterion, NvdConfiguration, NvdNode, Operator,
-    evaluate_configuration,
+    evaluate_configuration, evaluate_configurations,
 };
 pub use cpe::{Cpe, CpeValue, Relation};
 pub use error::{Error, VersionError};

@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use keelson_testkit::corpus_path;
-use keelson_vulndb::{Cpe, CpeMatch, NvdConfiguration, evaluate_configuration};
+use keelson_vulndb::{
+    Cpe, CpeMatch, NvdConfiguration, evaluate_configuration, evaluate_configurations,
+};
 use serde_json::Value;
 
 fn load(path: &Path) -> Value {
@@ -102,13 +104,22 @@ fn nvd_cve_pages_deserialize() {
         };
         let doc = load(&path);
         for vuln in doc["vulnerabilities"].as_array().into_iter().flatten() {
-            for config in configurations(&vuln["cve"]) {
+            let configs = configurations(&vuln["cve"]);
+            for config in &configs {
                 criteria += config
                     .nodes
                     .iter()
                     .map(|n| n.cpe_match.len())
                     .sum::<usize>();
             }
+            // Platforms alone are never a finding, whatever the configuration's shape.
+            let platforms: Vec<Cpe> = configs
+                .iter()
+                .flat_map(|c| criteria_of(c, false))
+                .map(|c| cpe(&c))
+                .collect();
+            assert!(evaluate_configurations(&configs, &platforms).is_empty());
+            assert!(evaluate_configurations(&configs, &[]).is_empty());
         }
     }
     eprintln!("nvd cve pages: {criteria} cpeMatch criteria parsed");

@@ -219,6 +219,19 @@ pub fn evaluate_configuration(config: &NvdConfiguration, inventory: &[Cpe]) -> O
     (!evidence.vulnerable.is_empty()).then_some(evidence)
 }
 
+/// Evaluate every configuration of a CVE record; the index of each one that applies,
+/// with its evidence.
+pub fn evaluate_configurations(
+    configs: &[NvdConfiguration],
+    inventory: &[Cpe],
+) -> Vec<(usize, Evidence)> {
+    configs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| evaluate_configuration(c, inventory).map(|e| (i, e)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::Error;
 use crate::percent;
 use rules::{Requirement, TypeRule};
@@ -16,7 +18,8 @@ const KEEP: &str = ".-_~:";
 
 /// A validated, normalised package URL. Two purls for the same thing compare equal:
 /// `pkg:PYPI/Django_Package` and `pkg:pypi/django-package` are one value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Purl {
     ty: String,
     namespace: Vec<String>,
@@ -284,6 +287,20 @@ fn parse(text: &str) -> Result<Purl, Error> {
     raw.normalised()
 }
 
+impl TryFrom<String> for Purl {
+    type Error = Error;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        value.parse()
+    }
+}
+
+impl From<Purl> for String {
+    fn from(purl: Purl) -> String {
+        purl.to_string()
+    }
+}
+
 impl FromStr for Purl {
     type Err = Error;
 
@@ -419,6 +436,16 @@ mod tests {
         let a = purl("pkg:git/host/a//b/@");
         assert_eq!(a.name(), "a/b");
         assert_eq!(purl(&a.to_string()), a);
+    }
+
+    #[test]
+    fn json_uses_the_canonical_string() {
+        let a: Purl = serde_json::from_str(r#""pkg:PYPI/Django_Package@1.0""#).expect("valid");
+        assert_eq!(
+            serde_json::to_string(&a).ok().as_deref(),
+            Some(r#""pkg:pypi/django-package@1.0""#)
+        );
+        assert!(serde_json::from_str::<Purl>(r#""not a purl""#).is_err());
     }
 
     #[test]
