@@ -24,8 +24,24 @@ pub struct EngineConfig {
     pub build_field: String,
     /// Alerts of one rule and vehicle closer than this merge into one.
     pub dedup_window_ms: i64,
+    /// How a numeric time field is read.
+    pub numeric_time: NumericTime,
     /// Bounds of the correlation state.
     pub limits: Limits,
+}
+
+/// The unit of a numeric event time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NumericTime {
+    /// Epoch seconds below 10^11, epoch milliseconds above.
+    #[default]
+    Auto,
+    /// Seconds.
+    Seconds,
+    /// Milliseconds.
+    Millis,
+    /// Microseconds (such as the `offset_us` attribute of relative-clock captures).
+    Micros,
 }
 
 impl Default for EngineConfig {
@@ -36,6 +52,7 @@ impl Default for EngineConfig {
             vehicle_field: "vehicle_id".into(),
             build_field: "build_id".into(),
             dedup_window_ms: 15 * 60_000,
+            numeric_time: NumericTime::Auto,
             limits: Limits::default(),
         }
     }
@@ -182,7 +199,7 @@ impl Engine {
             time: event
                 .field(&self.config.time_field)
                 .as_ref()
-                .and_then(event_time),
+                .and_then(|v| event_time(v, self.config.numeric_time)),
             event_id: text(&self.config.event_id_field),
             vehicle: text(&self.config.vehicle_field),
             build: text(&self.config.build_field),
@@ -338,17 +355,60 @@ fn event_text<E: EventFields + ?Sized>(event: &E, field: &str) -> Option<String>
         .and_then(|v| v.as_text().map(|t| t.into_owned()))
 }
 
-/// Reads an event time: RFC 3339 text, or a number of epoch seconds (below 1e11)
-/// or milliseconds.
-pub fn event_time(value: &FieldValue<'_>) -> Option<i64> {
-    match value {
-        FieldValue::Str(s) => OffsetDateTime::parse(s.trim(), &Rfc3339)
-            .ok()
-            .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()),
-        FieldValue::Int(i) if i.unsigned_abs() < 100_000_000_000 => i.checked_mul(1_000),
-        FieldValue::Int(i) => Some(*i),
-        FieldValue::Float(f) if f.is_finite() && f.abs() < 1e11 => Some((f * 1_000.0) as i64),
-        FieldValue::Float(f) if f.is_finite() && f.abs() < 9e18 => Some(*f as i64),
-        _ => None,
+/// Reads an event time in epoch milliseconds: RFC 3339 text, or a number in `unit`.
+pub fn event_time(value: &FieldValue<'_>, unit: NumericTime) -> Option<i64> {
+    let number = match value {
+        FieldValue::Str(s) => {
+            return OffsetDateTime::parse(s.trim(), &Rfc3339)
+                .ok()
+                .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok());
+        }
+        FieldValue::Int(i) => *i as f64,
+        FieldValue::Float(f) if f.is_finite() => *f,
+        _ => return None,
+    };
+    let factor = match unit {
+        NumericTime::Auto if number.abs() < 1e11 => 1_000.0,
+        NumericTime::Auto | NumericTime::Millis => 1.0,
+        NumericTime::Seconds => 1_000.0,
+        NumericTime::Micros => 0.001,
+    };
+    let ms = number * factor;
+    // Outside about +-292 million years the value is not a time.
+    (ms.abs() < 9.2e18).then_some(ms as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_time_forms() {
+        let text = FieldValue::Str("2026-01-01T00:00:01.5+01:00".into());
+        // 2025-12-31T23:00:01.5Z = 1767222001500 ms.
+        assert_eq!(
+            event_time(&text, NumericTime::Auto),
+            Some(1_767_222_001_500)
+        );
+        assert_eq!(
+            event_time(&FieldValue::Int(1_767_225_600), NumericTime::Auto),
+            Some(1_767_225_600_000)
+        );
+        assert_eq!(
+            event_time(&FieldValue::Int(1_767_225_600_000), NumericTime::Auto),
+            Some(1_767_225_600_000)
+        );
+        assert_eq!(
+            event_time(&FieldValue::Int(2_500_000), NumericTime::Micros),
+            Some(2_500)
+        );
+        assert_eq!(
+            event_time(&FieldValue::Str("yesterday".into()), NumericTime::Auto),
+            None
+        );
+        assert_eq!(
+            event_time(&FieldValue::Float(f64::MAX), NumericTime::Auto),
+            None
+        );
     }
 }

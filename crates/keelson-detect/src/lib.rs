@@ -13,7 +13,7 @@ pub mod event;
 pub mod sigma;
 
 pub use alert::{Alert, AlertBook};
-pub use engine::{Engine, EngineConfig, Processed};
+pub use engine::{Engine, EngineConfig, NumericTime, Processed};
 pub use error::DetectError;
 pub use event::{EventFields, FieldValue};
 pub use sigma::{RuleReport, RuleSet, RuleStatus, load_rules};

@@ -217,3 +217,16 @@ fn hostile_inputs_do_not_panic() {
         );
     }
 }
+
+#[test]
+fn value_index_is_case_insensitive_like_the_matcher() {
+    let (set, _) = load_rules(&[("good.yml", GOOD)]);
+    let upper = json!({"source": "can", "kind": "DIAG_Request", "attributes": {"can_id": "0x7DF"}});
+    let listed = json!({"source": "can", "kind": ["other", "diag_request"],
+                        "attributes": {"can_id": "0x7DF"}});
+    let wrong =
+        json!({"source": "can", "kind": "diag_response", "attributes": {"can_id": "0x7DF"}});
+    assert_eq!(set.matching(&upper), vec![0]);
+    assert_eq!(set.matching(&listed), vec![0]);
+    assert!(set.matching(&wrong).is_empty());
+}

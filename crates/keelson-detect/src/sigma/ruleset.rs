@@ -26,7 +26,16 @@ pub struct DetectionRule {
 impl DetectionRule {
     /// Whether the event satisfies the rule (logsource is checked by the rule set).
     pub fn matches<E: EventFields + ?Sized>(&self, event: &E) -> bool {
-        self.required.iter().all(|f| event.field(f).is_some()) && self.detection.matches(event)
+        self.detection.matches(event)
+    }
+
+    /// Fields the rule cannot match without (the prefilter checks them first).
+    pub fn required_fields(&self) -> &[String] {
+        &self.required
+    }
+
+    fn has_required<E: EventFields + ?Sized>(&self, event: &E) -> bool {
+        self.required.iter().all(|f| event.field(f).is_some())
     }
 }
 
@@ -219,12 +228,26 @@ impl RuleSet {
             .scan
             .iter()
             .copied()
-            .filter(|i| self.rules.get(*i).is_some_and(|r| r.matches(event)))
+            .filter(|i| {
+                self.rules
+                    .get(*i)
+                    .is_some_and(|r| r.has_required(event) && r.matches(event))
+            })
             .collect();
+        // Indexed rules skip the required-field check: the index lookup already proved
+        // their key field, and the detection short-circuits on the next missing one.
         for (field, index) in &bucket.by_value {
             for_each_text(event.field(field).as_ref(), &mut |text| {
-                let key = text.to_lowercase();
-                if let Some(ids) = index.get(&key) {
+                // Most values are already lower-case ASCII: look them up without a copy.
+                let key: std::borrow::Cow<'_, str> = if text
+                    .bytes()
+                    .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+                {
+                    text.to_lowercase().into()
+                } else {
+                    text.into()
+                };
+                if let Some(ids) = index.get(key.as_ref()) {
                     out.extend(
                         ids.iter()
                             .copied()
