@@ -39,6 +39,13 @@ fn malformed_file_is_an_error_with_line_and_others_keep_working() {
     );
     assert_eq!(reports[1].status.as_str(), "ok");
     assert_eq!(set.rules().len(), 1);
+    let err = reports[0]
+        .error()
+        .map(|e| (e.kind(), e.line(), e.to_string()));
+    let (kind, line, text) = err.unwrap_or_default();
+    assert_eq!((kind, line), ("yaml", reports[0].line));
+    assert!(text.starts_with("broken.yml:"), "{text}");
+    assert!(reports[1].error().is_none());
 }
 
 #[test]
@@ -229,4 +236,16 @@ fn value_index_is_case_insensitive_like_the_matcher() {
     assert_eq!(set.matching(&upper), vec![0]);
     assert_eq!(set.matching(&listed), vec![0]);
     assert!(set.matching(&wrong).is_empty());
+}
+
+#[test]
+fn deeply_nested_yaml_does_not_overflow() {
+    let deep = format!(
+        "title: t\nx: {}{}\n",
+        "[".repeat(20_000),
+        "]".repeat(20_000)
+    );
+    let (_, reports) = load_rules(&[("deep.yml", deep.as_str())]);
+    assert_eq!(reports.len(), 1);
+    assert_ne!(reports[0].status.as_str(), "ok");
 }

@@ -49,7 +49,11 @@ pub fn parse_condition(text: &str) -> Result<Cond, String> {
         );
     }
     let toks = tokenize(text);
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let cond = p.or_expr()?;
     match p.toks.get(p.pos) {
         None => Ok(cond),
@@ -72,7 +76,12 @@ fn tokenize(text: &str) -> Vec<Tok> {
 struct Parser {
     toks: Vec<Tok>,
     pos: usize,
+    depth: usize,
 }
+
+/// Deepest nesting of parentheses and `not` accepted; deeper input is refused rather
+/// than risking the stack.
+const MAX_DEPTH: usize = 64;
 
 impl Parser {
     fn peek_word(&self, word: &str) -> bool {
@@ -106,11 +115,18 @@ impl Parser {
     }
 
     fn not_expr(&mut self) -> Result<Cond, String> {
-        if self.peek_word("not") {
-            self.pos += 1;
-            return Ok(Cond::Not(Box::new(self.not_expr()?)));
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("condition nests deeper than {MAX_DEPTH} levels"));
         }
-        self.primary()
+        let result = if self.peek_word("not") {
+            self.pos += 1;
+            self.not_expr().map(|c| Cond::Not(Box::new(c)))
+        } else {
+            self.primary()
+        };
+        self.depth -= 1;
+        result
     }
 
     fn primary(&mut self) -> Result<Cond, String> {
@@ -239,6 +255,10 @@ mod tests {
         assert!(parse_condition("(a or b").is_err());
         assert!(parse_condition("a b").is_err());
         assert!(parse_condition("selection | count() > 5").is_err());
+        assert!(
+            parse_condition(&format!("{}a{}", "(".repeat(10_000), ")".repeat(10_000))).is_err()
+        );
+        assert!(parse_condition(&format!("{}a", "not ".repeat(10_000))).is_err());
     }
 
     #[test]

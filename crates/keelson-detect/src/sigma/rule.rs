@@ -55,6 +55,29 @@ pub struct RuleReport {
     pub line: usize,
 }
 
+impl RuleReport {
+    /// The report as the crate's error type, when the rule could not be loaded at all.
+    pub fn error(&self) -> Option<crate::DetectError> {
+        let RuleStatus::Error { reason } = &self.status else {
+            return None;
+        };
+        let source_name = self.source.clone();
+        let line = self.line;
+        Some(match reason.strip_prefix("yaml syntax: ") {
+            Some(r) => crate::DetectError::Yaml {
+                source_name,
+                line,
+                reason: r.to_string(),
+            },
+            None => crate::DetectError::Rule {
+                source_name,
+                line,
+                reason: reason.clone(),
+            },
+        })
+    }
+}
+
 /// The identifying and descriptive fields of any Sigma rule.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RuleMeta {
