@@ -2,18 +2,14 @@
 //! criteria to CPE names, and real CVE configurations where a vulnerable firmware is
 //! only vulnerable on a named vehicle (an AND with a `vulnerable: false` platform).
 
-use std::path::Path;
+mod common;
 
+use common::load;
 use keelson_testkit::corpus_path;
 use keelson_vulndb::{
     Cpe, CpeMatch, NvdConfiguration, evaluate_configuration, evaluate_configurations,
 };
 use serde_json::Value;
-
-fn load(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).expect("corpus file is readable");
-    serde_json::from_str(&text).expect("corpus file is JSON")
-}
 
 fn cpe(text: &str) -> Cpe {
     text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))

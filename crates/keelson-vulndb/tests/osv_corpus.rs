@@ -2,22 +2,17 @@
 //! versions, where the OSV schema fixes the answer (introduced and last_affected
 //! versions are affected, fixed versions are not, unless another interval covers them).
 
-use std::path::Path;
+mod common;
 
+use common::load;
 use keelson_testkit::{corpus_path, files_under};
 use keelson_vulndb::{OsvAffected, OsvEvent, OsvEvidence, OsvRangeType, RangeOutcome, Scheme};
-use serde_json::Value;
 
 /// Records that are broken on purpose, and what must happen to them.
 const BROKEN: [(&str, &str); 1] = [(
     "nointroduced-CVE-2023-41045.json",
     "GIT range without introduced: not evaluated, so no error either",
 )];
-
-fn load(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).expect("corpus file is readable");
-    serde_json::from_str(&text).expect("corpus file is JSON")
-}
 
 /// Whether `version` lies in another interval of the same range, which would make the
 /// expected answer at a boundary differ.

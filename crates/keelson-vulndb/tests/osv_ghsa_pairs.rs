@@ -2,17 +2,13 @@
 //! fixtures): at every version either side names, the OSV evaluation of the converted
 //! record must agree with the advisory's own range, read comparator by comparator.
 
-use std::cmp::Ordering;
-use std::path::Path;
+mod common;
 
+use std::cmp::Ordering;
+
+use common::load;
 use keelson_testkit::{corpus_path, files_under};
 use keelson_vulndb::{OsvAffected, OsvEvent, Scheme};
-use serde_json::Value;
-
-fn load(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).expect("corpus file is readable");
-    serde_json::from_str(&text).expect("corpus file is JSON")
-}
 
 /// Advisories whose conversion widens the range on purpose: with no patched version the
 /// converter drops the `<=` bound (no fix exists), so versions above it are affected in

@@ -1,9 +1,11 @@
 //! The official purl test suite (purl-spec `tests/**`) and the legacy
 //! `test-suite-data.json`: parsing, building, canonical output and expected failures.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+mod common;
 
+use std::collections::BTreeMap;
+
+use common::load;
 use keelson_testkit::{corpus_path, files_under};
 use keelson_vulndb::{Purl, PurlParts};
 use serde_json::Value;
@@ -105,11 +107,6 @@ const LEGACY_CANONICAL_ONLY: [(&str, &str); 2] = [
         "expected subpath keeps . while the expected canonical form drops it; Keelson drops it",
     ),
 ];
-
-fn load(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).expect("corpus file is readable");
-    serde_json::from_str(&text).expect("corpus file is JSON")
-}
 
 fn opt(value: &Value) -> Option<String> {
     value.as_str().map(str::to_owned)

@@ -1,9 +1,11 @@
 //! The vers-spec and univers test suites: version ordering per scheme, canonical parsing,
 //! validation (normalisation) and containment.
 
-use std::cmp::Ordering;
-use std::path::Path;
+mod common;
 
+use std::cmp::Ordering;
+
+use common::load;
 use keelson_testkit::{corpus_path, files_under};
 use keelson_vulndb::{Scheme, VersRange};
 use serde_json::Value;
@@ -63,11 +65,6 @@ const EXCLUDED_FILES: [(&str, &str); 13] = [
         "native range syntax conversion not in scope",
     ),
 ];
-
-fn load(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).expect("corpus file is readable");
-    serde_json::from_str(&text).expect("corpus file is JSON")
-}
 
 fn tests_of(doc: &Value) -> Vec<Value> {
     doc.get("tests")
