@@ -177,6 +177,26 @@ mod tests {
     }
 
     #[test]
+    fn purl_types_map_to_schemes() {
+        let expected = [
+            ("npm", Scheme::Semver),
+            ("cargo", Scheme::Semver),
+            ("pypi", Scheme::Pep440),
+            ("maven", Scheme::Maven),
+            ("nuget", Scheme::NuGet),
+            ("deb", Scheme::Debian),
+            ("rpm", Scheme::Rpm),
+            ("apk", Scheme::Alpine),
+            ("golang", Scheme::Go),
+            ("gem", Scheme::RubyGems),
+            ("generic", Scheme::Generic),
+        ];
+        for (ty, scheme) in expected {
+            assert_eq!(Scheme::for_ecosystem(ty), Some(scheme), "{ty}");
+        }
+    }
+
+    #[test]
     fn fallible_sort_is_stable_and_stops_on_error() {
         let mut items = [(2, 'a'), (1, 'b'), (2, 'c'), (0, 'd')];
         let sorted: Result<(), ()> = try_sort_by(&mut items, |a, b| Ok(a.0.cmp(&b.0)));
