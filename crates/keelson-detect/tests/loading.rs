@@ -236,6 +236,10 @@ fn value_index_is_case_insensitive_like_the_matcher() {
     assert_eq!(set.matching(&upper), vec![0]);
     assert_eq!(set.matching(&listed), vec![0]);
     assert!(set.matching(&wrong).is_empty());
+    // Reached through the index on `kind`, the rule still tests its other fields.
+    let other_id =
+        json!({"source": "can", "kind": "diag_request", "attributes": {"can_id": "0x100"}});
+    assert!(set.matching(&other_id).is_empty());
 }
 
 #[test]

@@ -15,17 +15,29 @@ pub enum Search {
 }
 
 impl Search {
-    fn matches<E: EventFields + ?Sized>(&self, event: &E) -> bool {
+    /// Evaluates the search; matcher `known` (of an `All` search) is already proven true.
+    fn matches<E: EventFields + ?Sized>(&self, event: &E, known: Option<usize>) -> bool {
         match self {
-            Self::All(ms) => ms.iter().all(|m| m.matches(event)),
+            Self::All(ms) => ms
+                .iter()
+                .enumerate()
+                .all(|(i, m)| known == Some(i) || m.matches(event)),
             Self::AnyOf(groups) => groups.iter().any(|g| g.iter().all(|m| m.matches(event))),
         }
     }
 
-    fn index_key(&self) -> Option<(String, Vec<String>)> {
+    fn index_key(&self, search: usize) -> Option<IndexKey> {
         let Self::All(ms) = self else { return None };
-        ms.iter()
-            .find_map(|m| Some((m.field.clone()?, m.exact_values()?)))
+        ms.iter().enumerate().find_map(|(matcher, m)| {
+            let field = m.field.clone()?;
+            let values = m.exact_values()?;
+            Some(IndexKey {
+                search,
+                matcher,
+                field,
+                values,
+            })
+        })
     }
 
     fn required_fields(&self) -> Vec<String> {
@@ -38,6 +50,20 @@ impl Search {
             Self::AnyOf(_) => Vec::new(),
         }
     }
+}
+
+/// A matcher every match of the rule needs, comparing one field with exact values:
+/// the rule set indexes the rule by it, and a rule reached through the index skips it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexKey {
+    /// The search holding the matcher.
+    pub search: usize,
+    /// The matcher's position in that search.
+    pub matcher: usize,
+    /// The field.
+    pub field: String,
+    /// The lower-cased values, any of which satisfies the matcher.
+    pub values: Vec<String>,
 }
 
 /// A condition with search names resolved to indices.
@@ -93,28 +119,41 @@ impl Detection {
 
     /// Whether the event satisfies the condition.
     pub fn matches<E: EventFields + ?Sized>(&self, event: &E) -> bool {
-        self.eval(&self.expr, event)
+        self.eval(&self.expr, event, None)
     }
 
-    fn eval<E: EventFields + ?Sized>(&self, expr: &Expr, event: &E) -> bool {
+    /// Whether the event satisfies the condition, given that the matcher named by `key`
+    /// is already known to be true (the index lookup proved it).
+    pub fn matches_with_key<E: EventFields + ?Sized>(&self, event: &E, key: &IndexKey) -> bool {
+        self.eval(&self.expr, event, Some((key.search, key.matcher)))
+    }
+
+    fn eval<E>(&self, expr: &Expr, event: &E, known: Option<(usize, usize)>) -> bool
+    where
+        E: EventFields + ?Sized,
+    {
+        let search = |i: usize| {
+            let skip = known.filter(|(s, _)| *s == i).map(|(_, m)| m);
+            self.searches.get(i).is_some_and(|s| s.matches(event, skip))
+        };
         match expr {
-            Expr::Search(i) => self.searches.get(*i).is_some_and(|s| s.matches(event)),
-            Expr::Not(e) => !self.eval(e, event),
-            Expr::And(es) => es.iter().all(|e| self.eval(e, event)),
-            Expr::Or(es) => es.iter().any(|e| self.eval(e, event)),
+            Expr::Search(i) => search(*i),
+            Expr::Not(e) => !self.eval(e, event, known),
+            Expr::And(es) => es.iter().all(|e| self.eval(e, event, known)),
+            Expr::Or(es) => es.iter().any(|e| self.eval(e, event, known)),
             Expr::AtLeast(n, ids) => {
                 let mut hits = 0;
                 ids.iter().any(|i| {
-                    hits += usize::from(self.searches.get(*i).is_some_and(|s| s.matches(event)));
+                    hits += usize::from(search(*i));
                     hits >= *n
                 })
             }
         }
     }
 
-    /// A (field, exact values) pair the event must satisfy for the rule to match, if any:
-    /// the ruleset indexes rules by it.
-    pub fn index_key(&self) -> Option<(String, Vec<String>)> {
+    /// A matcher the event must satisfy for the rule to match, if one compares a field
+    /// with exact values: the rule set indexes rules by it.
+    pub fn index_key(&self) -> Option<IndexKey> {
         key_of(&self.expr, &self.searches)
     }
 
@@ -124,12 +163,12 @@ impl Detection {
     }
 }
 
-fn key_of(expr: &Expr, searches: &[Search]) -> Option<(String, Vec<String>)> {
+fn key_of(expr: &Expr, searches: &[Search]) -> Option<IndexKey> {
     match expr {
-        Expr::Search(i) => searches.get(*i)?.index_key(),
+        Expr::Search(i) => searches.get(*i)?.index_key(*i),
         Expr::And(es) => es.iter().find_map(|e| key_of(e, searches)),
         Expr::AtLeast(n, ids) if *n == ids.len() => {
-            ids.iter().find_map(|i| searches.get(*i)?.index_key())
+            ids.iter().find_map(|i| searches.get(*i)?.index_key(*i))
         }
         _ => None,
     }

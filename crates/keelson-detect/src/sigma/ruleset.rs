@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::correlation::{self, CorrelationProblem, CorrelationRule};
-use super::detection::Detection;
+use super::detection::{Detection, IndexKey};
 use super::logsource::{self, LogSource, Scope};
 use super::matcher::CompileProblem;
 use super::rule::{RuleMeta, RuleReport, RuleStatus};
@@ -21,6 +21,7 @@ pub struct DetectionRule {
     scope: Scope,
     detection: Detection,
     required: Vec<String>,
+    key: Option<IndexKey>,
 }
 
 impl DetectionRule {
@@ -32,6 +33,14 @@ impl DetectionRule {
     /// Fields the rule cannot match without (the prefilter checks them first).
     pub fn required_fields(&self) -> &[String] {
         &self.required
+    }
+
+    /// Evaluation for a rule reached through the value index: its key matcher is known.
+    fn matches_indexed<E: EventFields + ?Sized>(&self, event: &E) -> bool {
+        match &self.key {
+            Some(key) => self.detection.matches_with_key(event, key),
+            None => self.detection.matches(event),
+        }
     }
 
     fn has_required<E: EventFields + ?Sized>(&self, event: &E) -> bool {
@@ -198,12 +207,14 @@ fn compile_detection_rule(
     let mut required = detection.required_fields();
     required.sort();
     required.dedup();
+    let key = detection.index_key();
     Ok(DetectionRule {
         meta,
         logsource,
         scope,
         detection,
         required,
+        key,
     })
 }
 
@@ -249,9 +260,9 @@ impl RuleSet {
                 };
                 if let Some(ids) = index.get(key.as_ref()) {
                     out.extend(
-                        ids.iter()
-                            .copied()
-                            .filter(|i| self.rules.get(*i).is_some_and(|r| r.matches(event))),
+                        ids.iter().copied().filter(|i| {
+                            self.rules.get(*i).is_some_and(|r| r.matches_indexed(event))
+                        }),
                     );
                 }
             });
@@ -268,10 +279,10 @@ impl RuleSet {
             .map(|_| Bucket::default())
             .collect();
         for (i, rule) in self.rules.iter().enumerate() {
-            let key = rule.detection.index_key();
+            let key = rule.key.as_ref().map(|k| (&k.field, &k.values));
             for (class, bucket) in self.buckets.iter_mut().enumerate() {
                 if logsource::scope_admits(rule.scope, class) {
-                    bucket.add(i, key.as_ref());
+                    bucket.add(i, key);
                 }
             }
         }
@@ -279,7 +290,7 @@ impl RuleSet {
 }
 
 impl Bucket {
-    fn add(&mut self, rule: usize, key: Option<&(String, Vec<String>)>) {
+    fn add(&mut self, rule: usize, key: Option<(&String, &Vec<String>)>) {
         let Some((field, values)) = key else {
             self.scan.push(rule);
             return;
