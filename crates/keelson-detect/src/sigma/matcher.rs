@@ -305,7 +305,16 @@ fn regex_test(text: &str, m: &Modifiers) -> Result<ValueTest, CompileProblem> {
         .dot_matches_new_line(m.re_s)
         .build()
         .map(ValueTest::Regex)
-        .map_err(|e| CompileProblem::Unsupported(format!("regular expression not supported: {e}")))
+        .map_err(|e| {
+            // The regex crate names the PCRE features it leaves out (look-around,
+            // backreferences) as "not supported"; anything else is a broken pattern.
+            let text = e.to_string();
+            if text.contains("not supported") {
+                CompileProblem::Unsupported(format!("regular expression not supported: {text}"))
+            } else {
+                CompileProblem::Invalid(format!("invalid regular expression: {text}"))
+            }
+        })
 }
 
 fn string_tests(

@@ -119,31 +119,54 @@ fn load_source(
             return;
         }
     };
+    let before = reports.len();
     for (i, doc) in docs.iter().enumerate() {
+        // Empty documents (a trailing `---`) carry nothing to report.
         if matches!(doc.data, yaml::NodeData::Null) {
             continue;
         }
-        let label = doc_label(doc, i);
-        let report = |status| RuleReport {
+        load_one(source, i, doc, rules, pending, reports);
+    }
+    if reports.len() == before {
+        let reason = "file holds no rule document".to_string();
+        let status = RuleStatus::Error { reason };
+        reports.push(RuleReport {
             source: source.into(),
-            rule: label.clone(),
+            rule: source.into(),
             status,
-            line: doc.line,
-        };
-        match load_document(doc) {
-            Ok(Loaded::Detection(rule)) => {
-                rules.push(*rule);
-                reports.push(report(RuleStatus::Ok));
-            }
-            Ok(Loaded::Correlation(rule)) => {
-                pending.push(PendingCorrelation {
-                    rule: *rule,
-                    report: reports.len(),
-                });
-                reports.push(report(RuleStatus::Ok));
-            }
-            Err(status) => reports.push(report(status)),
+            line: 1,
+        });
+    }
+}
+
+fn load_one(
+    source: &str,
+    index: usize,
+    doc: &Node,
+    rules: &mut Vec<DetectionRule>,
+    pending: &mut Vec<PendingCorrelation>,
+    reports: &mut Vec<RuleReport>,
+) {
+    let label = doc_label(doc, index);
+    let report = |status| RuleReport {
+        source: source.into(),
+        rule: label.clone(),
+        status,
+        line: doc.line,
+    };
+    match load_document(doc) {
+        Ok(Loaded::Detection(rule)) => {
+            rules.push(*rule);
+            reports.push(report(RuleStatus::Ok));
         }
+        Ok(Loaded::Correlation(rule)) => {
+            pending.push(PendingCorrelation {
+                rule: *rule,
+                report: reports.len(),
+            });
+            reports.push(report(RuleStatus::Ok));
+        }
+        Err(status) => reports.push(report(status)),
     }
 }
 
