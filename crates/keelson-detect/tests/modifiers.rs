@@ -272,3 +272,13 @@ detection:
             .contains("missing")
     );
 }
+
+#[test]
+fn unquoted_hex_matches_numeric_can_id() {
+    // YAML 1.2 reads an unquoted 0x7DF as the integer 2015; keelson-telemetry writes the
+    // CAN identifier as a number, so the two compare equal.
+    let set = rule("    sel:\n        id: 0x7DF\n    condition: sel\n");
+    assert!(hits(&set, json!({"id": 2015})));
+    let quoted = rule("    sel:\n        id: '0x7DF'\n    condition: sel\n");
+    assert!(!hits(&quoted, json!({"id": 2015})));
+}
