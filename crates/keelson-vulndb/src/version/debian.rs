@@ -32,6 +32,14 @@ fn parse(text: &str) -> Result<DebVersion<'_>, VersionError> {
     }
 
     let (upstream, revision) = match rest.rsplit_once('-') {
+        Some((_, "")) => {
+            return Err(VersionError::version(
+                SCHEME,
+                text,
+                text.len(),
+                "empty revision",
+            ));
+        }
         Some((upstream, revision)) => (upstream, revision),
         None => (rest, ""),
     };
@@ -150,7 +158,18 @@ mod tests {
     }
 
     #[test]
+    fn missing_digit_run_counts_as_zero() {
+        // dpkg's comparison skips leading zeros and treats an absent number as 0, so a
+        // trailing dot changes nothing; debversion 0.4.8 orders these two differently.
+        assert_eq!(compare("1.0.", "1.0.0"), Ok(Ordering::Equal));
+    }
+
+    #[test]
     fn invalid_versions_are_refused() {
+        assert!(compare("1.0-", "1.0").is_err());
+        assert!(compare("-1", "1.0").is_err());
+        assert!(compare(":1.0", "1.0").is_err());
+        assert!(compare("1:a", "1.0").is_err());
         assert!(compare("a1.0", "1.0").is_err());
         assert!(compare("x:1.0", "1.0").is_err());
         assert!(compare("", "1.0").is_err());
