@@ -130,25 +130,7 @@ impl Purl {
     /// Apply the type's rules: required and prohibited parts, case folding, renames.
     fn normalised(mut self) -> Result<Purl, Error> {
         let rule: TypeRule = rules::rule_for(&self.ty);
-        match (rule.namespace, self.namespace.is_empty()) {
-            (Requirement::Required, true) => return Err(err("namespace", "required by type")),
-            (Requirement::Prohibited, false) => return Err(err("namespace", "not allowed")),
-            _ => {}
-        }
-        if let Some(missing) = rule
-            .required_qualifiers
-            .iter()
-            .find(|q| !self.qualifiers.contains_key(**q))
-        {
-            return Err(err("qualifiers", format!("{missing} is required by type")));
-        }
-        if rule.name_is_path {
-            let segments: Vec<&str> = self.name.split('/').filter(|s| !s.is_empty()).collect();
-            self.name = segments.join("/");
-        }
-        if self.name.is_empty() {
-            return Err(err("name", "a name is required"));
-        }
+        self.check_required(&rule)?;
 
         if rule.lower_namespace {
             self.namespace
@@ -160,6 +142,7 @@ impl Purl {
         }
         self.name = rules::normalise_name(&self.ty, &self.name, &self.qualifiers)
             .map_err(|why| err("name", why))?;
+
         if let Some(version) = self.version.as_mut() {
             if rule.lower_version {
                 *version = version.to_lowercase();
@@ -167,6 +150,31 @@ impl Purl {
             rules::check_version(&self.ty, version).map_err(|why| err("version", why))?;
         }
         Ok(self)
+    }
+
+    /// Required and prohibited components; a git name path loses empty segments first.
+    fn check_required(&mut self, rule: &TypeRule) -> Result<(), Error> {
+        match (rule.namespace, self.namespace.is_empty()) {
+            (Requirement::Required, true) => return Err(err("namespace", "required by type")),
+            (Requirement::Prohibited, false) => return Err(err("namespace", "not allowed")),
+            _ => {}
+        }
+        let qualifiers = &self.qualifiers;
+        if let Some(missing) = rule
+            .required_qualifiers
+            .iter()
+            .find(|q| !qualifiers.contains_key(**q))
+        {
+            return Err(err("qualifiers", format!("{missing} is required by type")));
+        }
+        if rule.name_is_path {
+            let segments: Vec<&str> = self.name.split('/').filter(|s| !s.is_empty()).collect();
+            self.name = segments.join("/");
+        }
+        if self.name.is_empty() {
+            return Err(err("name", "a name is required"));
+        }
+        Ok(())
     }
 }
 
