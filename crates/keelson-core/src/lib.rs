@@ -12,4 +12,4 @@ pub mod tlp;
 
 pub use role::{Principal, Role};
 pub use severity::Severity;
-pub use tlp::{Marking, Tlp};
+pub use tlp::{Marked, Marking, Tlp};

@@ -116,6 +116,17 @@ impl Marking {
     }
 }
 
+/// A record that carries a TLP marking.
+pub trait Marked {
+    fn marking(&self) -> &Marking;
+}
+
+/// The marking records get when their creator names none: AMBER, shared
+/// with no partner, so nothing reaches a partner by default.
+pub fn default_marking() -> Marking {
+    Marking::new(Tlp::Amber)
+}
+
 impl Principal {
     /// The clearance check: whether this reader may see a record so marked.
     ///

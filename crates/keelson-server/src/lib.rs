@@ -1,1 +1,122 @@
-//! Placeholder.
+//! Keelson's server: the HTTP API under `/api/v1/`, its OpenAPI document,
+//! authentication, health and metrics, and the serve loop with graceful
+//! shutdown. Handlers are thin: they authenticate, check clearance and call
+//! the store or a domain library.
+//!
+//! [`app`] builds the whole router from an [`AppState`], so tests drive the
+//! API without a socket.
+
+pub mod api;
+pub mod auth;
+pub mod clearance;
+pub mod config;
+pub mod error;
+pub mod logging;
+pub mod metrics;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use keelson_core::Role;
+use keelson_store::Store;
+use keelson_store::users::{NewUser, UserRecord};
+
+use crate::config::Config;
+use crate::metrics::{Metrics, RequestLabels};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+}
+
+/// The whole application: API, OpenAPI document, pages, health and metrics.
+pub fn app(state: AppState) -> Router {
+    let body_limit = state.config.api_body_limit;
+    api::router(state.clone())
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn_with_state(state, count_requests))
+}
+
+async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().as_str().to_owned();
+    state.metrics.http_in_flight.inc();
+    let response = next.run(request).await;
+    state.metrics.http_in_flight.dec();
+    let status = format!("{}xx", response.status().as_u16() / 100);
+    state
+        .metrics
+        .http_requests
+        .get_or_create(&RequestLabels { method, status })
+        .inc();
+    response
+}
+
+/// On first start with no account at all, creates an admin with a
+/// generated password and returns it so the caller can print it once.
+pub async fn bootstrap_admin(
+    store: &Store,
+) -> Result<Option<(UserRecord, String)>, error::ApiError> {
+    if store.count_users().await? > 0 {
+        return Ok(None);
+    }
+    let password = auth::new_password();
+    let new = NewUser {
+        name: "admin".to_owned(),
+        role: Role::Admin,
+        organisation: None,
+        password_hash: auth::hash_password(&password)?,
+    };
+    let user = store.create_user("system", new).await?;
+    Ok(Some((user, password)))
+}
+
+/// Serves until SIGTERM or Ctrl-C, then stops accepting and lets in-flight
+/// requests finish.
+pub async fn serve(state: AppState) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, store = ?state.store.backend(), "listening");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}

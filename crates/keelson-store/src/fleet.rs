@@ -2,7 +2,7 @@
 //! carrying a TLP marking. Reads return the marking with the record; the
 //! caller decides visibility with `Principal::may_read` before answering.
 
-use keelson_core::Marking;
+use keelson_core::{Marked, Marking};
 use sea_orm::{EntityTrait, IntoActiveModel, QueryOrder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -24,6 +24,7 @@ pub struct VehicleModel {
     pub platform: Option<String>,
     #[serde(default)]
     pub dbc_files: Vec<String>,
+    #[serde(default = "keelson_core::tlp::default_marking")]
     pub marking: Marking,
 }
 
@@ -39,6 +40,7 @@ pub struct Vehicle {
     pub vin_hash: Option<String>,
     #[serde(default)]
     pub region: Option<String>,
+    #[serde(default = "keelson_core::tlp::default_marking")]
     pub marking: Marking,
 }
 
@@ -51,7 +53,26 @@ pub struct SoftwareBuild {
     pub firmware_version: String,
     #[serde(default)]
     pub digest: Option<String>,
+    #[serde(default = "keelson_core::tlp::default_marking")]
     pub marking: Marking,
+}
+
+impl Marked for VehicleModel {
+    fn marking(&self) -> &Marking {
+        &self.marking
+    }
+}
+
+impl Marked for Vehicle {
+    fn marking(&self) -> &Marking {
+        &self.marking
+    }
+}
+
+impl Marked for SoftwareBuild {
+    fn marking(&self) -> &Marking {
+        &self.marking
+    }
 }
 
 /// The keyed hash under which a VIN is kept: HMAC-style SHA-256 of the key

@@ -1,0 +1,67 @@
+//! The audit log over the API: entries and a chain verification (admin).
+
+use axum::Json;
+use axum::extract::State;
+use keelson_core::Role;
+use keelson_store::{AuditEntry, ChainReport};
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiQuery};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_entries))
+        .routes(routes!(verify_chain))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    /// Entries before this sequence number (for paging back).
+    pub before: Option<i64>,
+    pub limit: Option<u64>,
+}
+
+/// Audit entries, newest first, optionally for one object.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 403)))]
+async fn list_entries(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let object = match (&query.object_type, &query.object_id) {
+        (Some(kind), Some(id)) => Some((kind.as_str(), id.as_str())),
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::bad_request(
+                "give object_type and object_id together",
+            ));
+        }
+    };
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    Ok(Json(
+        state
+            .store
+            .audit_entries(object, limit, query.before)
+            .await?,
+    ))
+}
+
+/// Recomputes the hash chain and names the first broken entry.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
+    responses((status = 200, body = ChainReport), (status = 403)))]
+async fn verify_chain(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<ChainReport>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    Ok(Json(state.store.verify_audit_chain().await?))
+}

@@ -1,0 +1,150 @@
+//! The fleet inventory over the API: vehicle models, vehicles and software
+//! builds. Reads pass the clearance gate; writes are for internal roles.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use keelson_core::Role;
+use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Page, PageQuery};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::clearance::{visible, visible_only};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+
+/// Roles that may change the inventory.
+const INVENTORY_WRITERS: &[Role] = &[Role::Admin, Role::VsocAnalyst, Role::PsirtEngineer];
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_models, create_model))
+        .routes(routes!(get_model))
+        .routes(routes!(list_vehicles, create_vehicle))
+        .routes(routes!(get_vehicle))
+        .routes(routes!(list_builds, create_build))
+        .routes(routes!(get_build))
+}
+
+/// Vehicle models the caller may see.
+#[utoipa::path(get, path = "/api/v1/models", tag = "fleet", params(PageQuery),
+    responses((status = 200, body = Page<VehicleModel>)))]
+async fn list_models(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<Json<Page<VehicleModel>>, ApiError> {
+    let models = state.store.list_vehicle_models().await?;
+    Ok(Json(page.page(visible_only(&caller, models))?))
+}
+
+/// One vehicle model.
+#[utoipa::path(get, path = "/api/v1/models/{id}", tag = "fleet",
+    params(("id" = String, Path)), responses((status = 200, body = VehicleModel), (status = 404)))]
+async fn get_model(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<VehicleModel>, ApiError> {
+    let model = state.store.vehicle_model(&id).await?;
+    Ok(Json(visible(
+        &caller,
+        model,
+        &format!("vehicle model {id}"),
+    )?))
+}
+
+/// Registers a vehicle model.
+#[utoipa::path(post, path = "/api/v1/models", tag = "fleet", request_body = VehicleModel,
+    responses((status = 201, body = VehicleModel), (status = 409)))]
+async fn create_model(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(model): ApiJson<VehicleModel>,
+) -> Result<(StatusCode, Json<VehicleModel>), ApiError> {
+    caller.require(INVENTORY_WRITERS)?;
+    state
+        .store
+        .create_vehicle_model(&caller.user.name, &model)
+        .await?;
+    Ok((StatusCode::CREATED, Json(model)))
+}
+
+/// Vehicles the caller may see.
+#[utoipa::path(get, path = "/api/v1/vehicles", tag = "fleet", params(PageQuery),
+    responses((status = 200, body = Page<Vehicle>)))]
+async fn list_vehicles(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<Json<Page<Vehicle>>, ApiError> {
+    let vehicles = state.store.list_vehicles().await?;
+    Ok(Json(page.page(visible_only(&caller, vehicles))?))
+}
+
+/// One vehicle.
+#[utoipa::path(get, path = "/api/v1/vehicles/{id}", tag = "fleet",
+    params(("id" = String, Path)), responses((status = 200, body = Vehicle), (status = 404)))]
+async fn get_vehicle(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Vehicle>, ApiError> {
+    let vehicle = state.store.vehicle(&id).await?;
+    Ok(Json(visible(&caller, vehicle, &format!("vehicle {id}"))?))
+}
+
+/// Registers a vehicle.
+#[utoipa::path(post, path = "/api/v1/vehicles", tag = "fleet", request_body = Vehicle,
+    responses((status = 201, body = Vehicle), (status = 409)))]
+async fn create_vehicle(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(vehicle): ApiJson<Vehicle>,
+) -> Result<(StatusCode, Json<Vehicle>), ApiError> {
+    caller.require(INVENTORY_WRITERS)?;
+    state
+        .store
+        .create_vehicle(&caller.user.name, &vehicle)
+        .await?;
+    Ok((StatusCode::CREATED, Json(vehicle)))
+}
+
+/// Software builds the caller may see.
+#[utoipa::path(get, path = "/api/v1/builds", tag = "fleet", params(PageQuery),
+    responses((status = 200, body = Page<SoftwareBuild>)))]
+async fn list_builds(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<Json<Page<SoftwareBuild>>, ApiError> {
+    let builds = state.store.list_builds().await?;
+    Ok(Json(page.page(visible_only(&caller, builds))?))
+}
+
+/// One software build.
+#[utoipa::path(get, path = "/api/v1/builds/{id}", tag = "fleet",
+    params(("id" = String, Path)), responses((status = 200, body = SoftwareBuild), (status = 404)))]
+async fn get_build(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<SoftwareBuild>, ApiError> {
+    let build = state.store.build(&id).await?;
+    Ok(Json(visible(&caller, build, &format!("build {id}"))?))
+}
+
+/// Registers a software build.
+#[utoipa::path(post, path = "/api/v1/builds", tag = "fleet", request_body = SoftwareBuild,
+    responses((status = 201, body = SoftwareBuild), (status = 409)))]
+async fn create_build(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(build): ApiJson<SoftwareBuild>,
+) -> Result<(StatusCode, Json<SoftwareBuild>), ApiError> {
+    caller.require(INVENTORY_WRITERS)?;
+    state.store.create_build(&caller.user.name, &build).await?;
+    Ok((StatusCode::CREATED, Json(build)))
+}

@@ -1,0 +1,102 @@
+//! The HTTP API: routes under `/api/v1/`, the OpenAPI document generated
+//! from the handlers' annotations, health and metrics endpoints, and the
+//! browser login.
+
+mod audit;
+mod fleet;
+mod health;
+mod session;
+mod tokens;
+mod users;
+
+pub use tokens::expiry_after_days;
+
+use axum::Router;
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+use crate::error::{ApiError, no_such_route};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Keelson API",
+        description = "Vehicle security operations (VSOC) and product security incident \
+                       response (PSIRT). Authenticate with `Authorization: Bearer TOKEN`."
+    ),
+    components(schemas(crate::error::ErrorBody))
+)]
+struct ApiDoc;
+
+/// Every route of the server.
+pub fn router(state: AppState) -> Router {
+    let (api, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(users::routes())
+        .merge(tokens::routes())
+        .merge(audit::routes())
+        .merge(fleet::routes())
+        .split_for_parts();
+    let document = std::sync::Arc::new(document);
+
+    Router::new()
+        .merge(api)
+        .merge(health::routes())
+        .merge(session::routes())
+        .route(
+            "/api/openapi.json",
+            get(move || async move { axum::Json((*document).clone()) }),
+        )
+        .fallback(no_such_route)
+        .with_state(state)
+}
+
+/// The shape of every list answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    /// The cursor for the next page, or null on the last one.
+    pub next: Option<String>,
+}
+
+/// Paging parameters of list routes.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Items per page (1 to 1000; default 100).
+    pub limit: Option<u32>,
+    /// The `next` value of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// Cuts one page out of `items` (already filtered for the reader).
+    pub fn page<T>(&self, items: Vec<T>) -> Result<Page<T>, ApiError> {
+        let limit = self.limit.unwrap_or(100);
+        if !(1..=1000).contains(&limit) {
+            return Err(ApiError::bad_request("limit must be between 1 and 1000"));
+        }
+        let offset = match &self.cursor {
+            Some(cursor) => cursor
+                .parse::<usize>()
+                .map_err(|_| ApiError::bad_request("bad cursor"))?,
+            None => 0,
+        };
+        let total = items.len();
+        let end = offset.saturating_add(limit as usize).min(total);
+        let next = (end < total).then(|| end.to_string());
+        let items = items
+            .into_iter()
+            .skip(offset)
+            .take(end.saturating_sub(offset))
+            .collect();
+        Ok(Page {
+            items,
+            total: total as u64,
+            next,
+        })
+    }
+}

@@ -1,0 +1,238 @@
+//! The effective configuration: defaults, then a TOML file, then
+//! `KEELSON_*` environment variables, then command-line flags, each layer
+//! overriding the ones before it. `keelson config show` prints the result
+//! with secrets masked.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "human" => Ok(LogFormat::Human),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!(
+                "unknown log format {other:?}: expected human or json"
+            )),
+        }
+    }
+}
+
+/// The configuration Keelson runs with.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    /// Where `serve` listens.
+    pub listen: SocketAddr,
+    /// The embedded store's folder (SQLite, evidence files).
+    pub data_dir: PathBuf,
+    /// A PostgreSQL URL; when set, records go there instead of SQLite.
+    pub database: Option<String>,
+    /// The largest API request body, in bytes.
+    pub api_body_limit: usize,
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `keelson_server=debug,info`.
+    pub log_level: String,
+    /// How long a browser session lives.
+    pub session_ttl_hours: u32,
+    /// Whether session cookies carry `Secure` (browsers accept it on
+    /// localhost; turn off only behind a TLS-terminating proxy that
+    /// forwards plain HTTP from another host).
+    pub cookie_secure: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./keelson-data"),
+            database: None,
+            api_body_limit: 16 * 1024 * 1024,
+            log_format: LogFormat::Human,
+            log_level: "info".to_owned(),
+            session_ttl_hours: 12,
+            cookie_secure: true,
+        }
+    }
+}
+
+/// One layer of configuration: every field optional, unknown keys refused.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Layer {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database: Option<String>,
+    pub api_body_limit: Option<usize>,
+    pub log_format: Option<LogFormat>,
+    pub log_level: Option<String>,
+    pub session_ttl_hours: Option<u32>,
+    pub cookie_secure: Option<bool>,
+}
+
+/// A configuration value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("environment variable {name}: {message}")]
+    Env { name: String, message: String },
+}
+
+impl Layer {
+    /// The layer a TOML file sets.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|error| ConfigError::File {
+            path: path.to_owned(),
+            message: error.to_string(),
+        })
+    }
+
+    /// The layer `KEELSON_*` variables set; `vars` is usually `std::env::vars()`.
+    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let mut layer = Layer::default();
+        for (name, value) in vars {
+            let Some(key) = name.strip_prefix("KEELSON_") else {
+                continue;
+            };
+            layer
+                .set_from_env(key, &value)
+                .map_err(|message| ConfigError::Env { name, message })?;
+        }
+        Ok(layer)
+    }
+
+    fn set_from_env(&mut self, key: &str, value: &str) -> Result<(), String> {
+        match key {
+            "LISTEN" => self.listen = Some(parse(value)?),
+            "DATA_DIR" => self.data_dir = Some(PathBuf::from(value)),
+            "DATABASE" => self.database = Some(value.to_owned()),
+            "API_BODY_LIMIT" => self.api_body_limit = Some(parse(value)?),
+            "LOG_FORMAT" => self.log_format = Some(parse(value)?),
+            "LOG_LEVEL" => self.log_level = Some(value.to_owned()),
+            "SESSION_TTL_HOURS" => self.session_ttl_hours = Some(parse(value)?),
+            "COOKIE_SECURE" => self.cookie_secure = Some(parse(value)?),
+            // Other KEELSON_* variables belong to tests and tools, not here.
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn parse<T: FromStr>(value: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .map_err(|error: T::Err| format!("{value:?}: {error}"))
+}
+
+impl Config {
+    /// Defaults overridden by each layer in turn.
+    pub fn from_layers(layers: impl IntoIterator<Item = Layer>) -> Self {
+        let mut config = Config::default();
+        for layer in layers {
+            config.apply(layer);
+        }
+        config
+    }
+
+    fn apply(&mut self, layer: Layer) {
+        let Layer {
+            listen,
+            data_dir,
+            database,
+            api_body_limit,
+            log_format,
+            log_level,
+            session_ttl_hours,
+            cookie_secure,
+        } = layer;
+        self.listen = listen.unwrap_or(self.listen);
+        self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
+        self.database = database.or_else(|| self.database.take());
+        self.api_body_limit = api_body_limit.unwrap_or(self.api_body_limit);
+        self.log_format = log_format.unwrap_or(self.log_format);
+        self.log_level = log_level.unwrap_or_else(|| self.log_level.clone());
+        self.session_ttl_hours = session_ttl_hours.unwrap_or(self.session_ttl_hours);
+        self.cookie_secure = cookie_secure.unwrap_or(self.cookie_secure);
+    }
+
+    /// The configuration as TOML with secrets (database password) masked.
+    pub fn to_masked_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database = self
+            .database
+            .as_deref()
+            .map(|url| keelson_store::StoreLocation::Postgres(url.to_owned()).describe());
+        toml::to_string_pretty(&shown).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn later_layers_override_earlier_ones() {
+        let file: Layer =
+            toml::from_str("listen = \"0.0.0.0:9000\"\nlog_level = \"debug\"").unwrap_or_default();
+        let from_env = Layer::from_env(env(&[("KEELSON_LISTEN", "127.0.0.1:9001")]));
+        let flags = Layer {
+            log_level: Some("warn".to_owned()),
+            ..Layer::default()
+        };
+        let config = Config::from_layers([file, from_env.unwrap_or_default(), flags]);
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9001");
+        assert_eq!(config.log_level, "warn");
+        assert_eq!(config.api_body_limit, 16 * 1024 * 1024);
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_env_values_are_errors() {
+        assert!(toml::from_str::<Layer>("lisen = \"x\"").is_err());
+        let bad = Layer::from_env(env(&[("KEELSON_API_BODY_LIMIT", "lots")]));
+        let message = bad.map(|_| String::new()).unwrap_or_else(|e| e.to_string());
+        assert!(message.contains("KEELSON_API_BODY_LIMIT"), "{message}");
+    }
+
+    #[test]
+    fn masked_toml_hides_the_database_password() {
+        let config = Config {
+            database: Some("postgres://k:hunter2@db/k".to_owned()),
+            ..Config::default()
+        };
+        let shown = config.to_masked_toml();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("postgres://k:****@db/k"), "{shown}");
+    }
+}

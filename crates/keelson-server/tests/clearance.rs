@@ -1,0 +1,158 @@
+//! TLP at the API: for every record type that carries a marking, a
+//! partner sees exactly what TLP 2.0 allows and gets 404 (never 403) for
+//! the rest, on single reads and in lists. Add each new record type to
+//! `RECORD_TYPES`.
+
+mod support;
+
+use axum::http::StatusCode;
+use keelson_core::Role;
+use serde_json::{Value, json};
+use support::TestApp;
+
+/// A marked record type: its collection path and a body for a given ID.
+struct RecordType {
+    collection: &'static str,
+    body: fn(&str) -> Value,
+}
+
+const RECORD_TYPES: &[RecordType] = &[
+    RecordType {
+        collection: "/api/v1/models",
+        body: |id| json!({"id": id, "make": "Acme", "model": "Roadster"}),
+    },
+    RecordType {
+        collection: "/api/v1/vehicles",
+        body: |id| json!({"id": id, "region": "EU"}),
+    },
+    RecordType {
+        collection: "/api/v1/builds",
+        body: |id| json!({"id": id, "ecu": "tcu", "firmware_version": "1.0"}),
+    },
+];
+
+/// (record ID suffix, marking, visible to a partner of `acme`)
+fn cases() -> Vec<(&'static str, Value, bool)> {
+    vec![
+        ("clear", json!({"tlp": "CLEAR"}), true),
+        ("green", json!({"tlp": "GREEN"}), true),
+        (
+            "amber-acme",
+            json!({"tlp": "AMBER", "shared_with_orgs": ["acme"]}),
+            true,
+        ),
+        (
+            "strict-acme",
+            json!({"tlp": "AMBER+STRICT", "shared_with_orgs": ["acme"]}),
+            true,
+        ),
+        (
+            "amber-globex",
+            json!({"tlp": "AMBER", "shared_with_orgs": ["globex"]}),
+            false,
+        ),
+        ("strict-none", json!({"tlp": "AMBER+STRICT"}), false),
+        ("amber-default", Value::Null, false),
+        (
+            "red-shared",
+            json!({"tlp": "RED", "shared_with_orgs": ["acme"]}),
+            false,
+        ),
+        (
+            "red-named-ana",
+            json!({"tlp": "RED", "named_readers": ["ana"]}),
+            false,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn partner_sees_only_what_tlp_allows_for_every_record_type() {
+    let app = TestApp::new().await;
+    let admin = app.token_for("root", Role::Admin, None).await;
+    let partner = app.token_for("pat", Role::Partner, Some("acme")).await;
+
+    for record_type in RECORD_TYPES {
+        let mut expected_visible = Vec::new();
+        for (suffix, marking, visible) in cases() {
+            let id = format!("rec-{suffix}");
+            let mut body = (record_type.body)(&id);
+            if !marking.is_null() {
+                body["marking"] = marking;
+            }
+            let (status, created) = app.post(record_type.collection, &admin, &body).await;
+            assert_eq!(
+                status,
+                StatusCode::CREATED,
+                "{}: {created}",
+                record_type.collection
+            );
+
+            let path = format!("{}/{id}", record_type.collection);
+            let (status, _) = app.get(&path, Some(&partner)).await;
+            let expected = if visible {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            assert_eq!(status, expected, "partner reading {path}");
+            if visible {
+                expected_visible.push(id);
+            }
+        }
+        let (_, list) = app.get(record_type.collection, Some(&partner)).await;
+        let listed: Vec<&str> = list["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["id"].as_str())
+            .collect();
+        let mut expected: Vec<&str> = expected_visible.iter().map(String::as_str).collect();
+        expected.sort_unstable();
+        assert_eq!(
+            listed, expected,
+            "partner list of {}",
+            record_type.collection
+        );
+    }
+}
+
+#[tokio::test]
+async fn red_records_are_seen_only_by_named_users_of_any_role() {
+    let app = TestApp::new().await;
+    let admin = app.token_for("root", Role::Admin, None).await;
+    let ana = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let bob = app.token_for("bob", Role::PsirtEngineer, None).await;
+
+    for record_type in RECORD_TYPES {
+        let mut body = (record_type.body)("red-1");
+        body["marking"] = json!({"tlp": "RED", "named_readers": ["ana"]});
+        assert_eq!(
+            app.post(record_type.collection, &admin, &body).await.0,
+            StatusCode::CREATED
+        );
+        let path = format!("{}/red-1", record_type.collection);
+        assert_eq!(app.get(&path, Some(&ana)).await.0, StatusCode::OK, "{path}");
+        assert_eq!(
+            app.get(&path, Some(&bob)).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+        assert_eq!(
+            app.get(&path, Some(&admin)).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn partners_cannot_write_the_inventory() {
+    let app = TestApp::new().await;
+    let partner = app.token_for("pat", Role::Partner, Some("acme")).await;
+    for record_type in RECORD_TYPES {
+        let body = (record_type.body)("p-1");
+        let (status, _) = app.post(record_type.collection, &partner, &body).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{}", record_type.collection);
+    }
+}

@@ -1,0 +1,112 @@
+//! Test support: an app over a fresh SQLite store, users with tokens, and
+//! request helpers that drive the router without a socket.
+
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use keelson_core::Role;
+use keelson_server::config::Config;
+use keelson_server::{AppState, app, auth};
+use keelson_store::Store;
+use keelson_store::testing::{TempDir, fresh_sqlite};
+use keelson_store::users::NewUser;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: Store,
+    _dir: TempDir,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_config(Config::default()).await
+    }
+
+    pub async fn with_config(config: Config) -> Self {
+        let (location, dir) = fresh_sqlite().expect("temp dir");
+        let store = Store::open(&location).await.expect("open store");
+        let router = app(AppState::new(store.clone(), config));
+        Self {
+            router,
+            store,
+            _dir: dir,
+        }
+    }
+
+    /// Creates a user and returns a live API token for it.
+    pub async fn token_for(&self, name: &str, role: Role, org: Option<&str>) -> String {
+        let new = NewUser {
+            name: name.to_owned(),
+            role,
+            organisation: org.map(str::to_owned),
+            password_hash: auth::hash_password("a-long-test-password").expect("hash"),
+        };
+        let user = self.store.create_user("test", new).await.expect("user");
+        let secret = auth::new_token_secret();
+        let hash = auth::secret_hash(&secret);
+        self.store
+            .create_token("test", &user.id, "test", &hash, None)
+            .await
+            .expect("token");
+        secret
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, json)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let mut request = Request::get(path);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.send(request.body(Body::empty()).expect("request"))
+            .await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: &str,
+        body: impl Into<Body>,
+    ) -> (StatusCode, Value) {
+        let request = Request::post(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.into())
+            .expect("request");
+        self.send(request).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        self.post_raw(path, token, body.to_string()).await
+    }
+}
+
+/// Asserts the API error shape and returns its code.
+pub fn error_code(body: &Value) -> &str {
+    assert!(
+        body["error"]["message"].is_string(),
+        "no error message in {body}"
+    );
+    body["error"]["code"].as_str().expect("error code")
+}

@@ -1,0 +1,102 @@
+//! The command-line grammar (clap). Every command takes the store options;
+//! each subcommand's flags live beside its name here, its work in
+//! `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keelson",
+    version,
+    about = "Vehicle security operations and PSIRT platform"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOptions,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts (each also readable from `KEELSON_*`).
+#[derive(Debug, Clone, Args)]
+pub struct GlobalOptions {
+    /// The embedded store's folder [env: KEELSON_DATA_DIR; default ./keelson-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A PostgreSQL URL instead of the embedded store [env: KEELSON_DATABASE].
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
+    /// A TOML configuration file [env: KEELSON_CONFIG].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log level filter, such as `info` or `debug` [env: KEELSON_LOG_LEVEL].
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
+    /// Log line format: human or json [env: KEELSON_LOG_FORMAT].
+    #[arg(long, global = true, value_name = "FORMAT")]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (API, web pages, ingest sources).
+    Serve {
+        /// Address to listen on [env: KEELSON_LISTEN; default 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Accounts and tokens.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// The effective configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Score CVSS vectors: one JSON line per vector.
+    Cvss {
+        /// Vectors (v2 without prefix; v3.x and v4.0 with `CVSS:x.y/`).
+        #[arg(required = true, value_name = "VECTOR")]
+        vectors: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account; the password is read from stdin or generated.
+    CreateUser {
+        name: String,
+        /// admin, vsoc-analyst, detection-engineer, psirt-engineer or partner.
+        #[arg(long)]
+        role: String,
+        /// The partner's organisation.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Create an API token for a user; prints the token alone on one line.
+    CreateToken {
+        /// The user the token acts as.
+        name: String,
+        /// Days until the token expires (default: never, until revoked).
+        #[arg(long, value_name = "N")]
+        expires_days: Option<u32>,
+        /// A label for the token.
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the hash chain; exit 1 naming the first broken entry.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration with secrets masked.
+    Show,
+}

@@ -1,0 +1,81 @@
+//! The work behind each command: build the configuration, open what the
+//! command needs, call the library, print the result.
+
+mod admin;
+mod audit;
+mod cvss;
+mod serve;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use keelson_server::config::{Config, Layer};
+use keelson_store::{Store, StoreLocation};
+
+use crate::cli::{Cli, Command, ConfigCommand, GlobalOptions};
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let listen = match &cli.command {
+        Command::Serve { listen } => listen.clone(),
+        _ => None,
+    };
+    let config = effective_config(&cli.global, listen)?;
+    match cli.command {
+        Command::Cvss { vectors } => Ok(cvss::run(&vectors)),
+        Command::Config(ConfigCommand::Show) => {
+            print!("{}", config.to_masked_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { .. } => runtime()?.block_on(serve::run(config)),
+        Command::Admin(command) => runtime()?.block_on(admin::run(config, command)),
+        Command::Audit(command) => runtime()?.block_on(audit::run(config, command)),
+    }
+}
+
+/// Defaults, then the config file, then `KEELSON_*`, then flags.
+fn effective_config(global: &GlobalOptions, listen: Option<String>) -> anyhow::Result<Config> {
+    let mut layers = Vec::new();
+    let file = global
+        .config
+        .clone()
+        .or_else(|| std::env::var_os("KEELSON_CONFIG").map(Into::into));
+    if let Some(path) = file {
+        layers.push(Layer::from_file(&path)?);
+    }
+    layers.push(Layer::from_env(std::env::vars())?);
+    let flags = Layer {
+        listen: listen
+            .map(|text| text.parse())
+            .transpose()
+            .context("--listen")?,
+        data_dir: global.data_dir.clone(),
+        database: global.database.clone(),
+        log_level: global.log_level.clone(),
+        log_format: global
+            .log_format
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|error: String| anyhow::anyhow!("--log-format: {error}"))?,
+        ..Layer::default()
+    };
+    layers.push(flags);
+    let config = Config::from_layers(layers);
+    keelson_server::logging::init(config.log_format, &config.log_level);
+    Ok(config)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Opens the store the configuration names.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let location = StoreLocation::from_options(config.database.as_deref(), &config.data_dir);
+    Store::open(&location)
+        .await
+        .with_context(|| format!("cannot open the store at {}", location.describe()))
+}
