@@ -248,8 +248,7 @@ impl Engine {
                 event_ids: info.event_id.iter().cloned().collect(),
                 value,
             };
-            let fired = self.state.observe(c, corr, group, hit);
-            if let Some(f) = fired {
+            for f in self.state.observe(c, corr, group, hit) {
                 self.on_firing(f, Some(event), info, out);
             }
         }
@@ -289,7 +288,7 @@ impl Engine {
                 event_ids: firing.event_ids.clone(),
                 value,
             };
-            if let Some(f) = self.state.observe(next, corr, group, hit) {
+            for f in self.state.observe(next, corr, group, hit) {
                 self.on_firing(f, event, info, out);
             }
         }

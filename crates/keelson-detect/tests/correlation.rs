@@ -457,3 +457,35 @@ correlation:
     e.advance(T0_MS + 61_000);
     assert_eq!(e.correlation_state().group_count(), 0);
 }
+
+#[test]
+fn ended_window_is_judged_when_evicted_for_room() {
+    let corr = "title: Too few heartbeats
+id: c3
+correlation:
+    type: event_count
+    rules: uds_read
+    group-by: vehicle_id
+    timespan: 1m
+    condition:
+        lt: 2
+";
+    let limits = Limits {
+        max_groups: 1,
+        ..Limits::default()
+    };
+    let mut e = engine_with(
+        corr,
+        EngineConfig {
+            limits,
+            ..EngineConfig::default()
+        },
+    );
+    assert!(run(&mut e, &[ev("a1", "v1", "read_did", 0)]).is_empty());
+    // v2 arrives two minutes later with the cap full: v1's ended window (one read, 1 < 2)
+    // is judged while making room, not dropped.
+    let alerts = run(&mut e, &[ev("b1", "v2", "read_did", 120)]);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].vehicle_id.as_deref(), Some("v1"));
+    assert_eq!(alerts[0].evidence, vec!["a1"]);
+}

@@ -80,19 +80,23 @@ impl CorrelationState {
         }
     }
 
-    /// Feeds one hit to correlation `index`; returns a firing when its condition is met.
+    /// Feeds one hit to correlation `index`; returns the firings it caused (the group's
+    /// condition being met, or windows closed to make room).
     pub fn observe(
         &mut self,
         index: usize,
         rule: &CorrelationRule,
         group: Vec<(String, String)>,
         hit: Hit,
-    ) -> Option<Firing> {
+    ) -> Vec<Firing> {
         let limits = self.limits;
-        let groups = self.groups.get_mut(index)?;
+        let Some(groups) = self.groups.get_mut(index) else {
+            return Vec::new();
+        };
         let key = group_key(&group);
+        let mut out = Vec::new();
         if !groups.contains_key(&key) {
-            make_room(groups, limits.max_groups, hit.time, rule.timespan_ms);
+            make_room(groups, index, rule, hit.time, limits, &mut out);
         }
         let g = groups.entry(key.clone()).or_insert_with(|| Group {
             values: group,
@@ -100,15 +104,8 @@ impl CorrelationState {
             window_start: hit.time,
             last: hit.time,
         });
-        let mut fired = None;
         if rule.condition.judged_at_window_end() {
-            if !g.hits.is_empty() && hit.time > g.window_start.saturating_add(rule.timespan_ms) {
-                fired = judge(index, rule, g, limits.max_evidence);
-                g.hits.clear();
-            }
-            if g.hits.is_empty() {
-                g.window_start = hit.time;
-            }
+            out.extend(roll_window(index, rule, g, hit.time, limits.max_evidence));
         } else {
             let horizon = hit.time.saturating_sub(rule.timespan_ms);
             while g.hits.front().is_some_and(|h| h.time < horizon) {
@@ -116,13 +113,14 @@ impl CorrelationState {
             }
         }
         g.last = g.last.max(hit.time);
-        let at_end = rule.condition.judged_at_window_end();
         push_capped(&mut g.hits, hit, limits.max_hits);
-        if !at_end && let Some(f) = judge(index, rule, g, limits.max_evidence) {
+        if !rule.condition.judged_at_window_end()
+            && let Some(f) = judge(index, rule, g, limits.max_evidence)
+        {
             groups.remove(&key);
-            return Some(f);
+            out.push(f);
         }
-        fired
+        out
     }
 
     /// Moves time to `now`: closes windows that ended (judging window-end conditions)
@@ -131,16 +129,7 @@ impl CorrelationState {
         let mut out = Vec::new();
         let max_evidence = self.limits.max_evidence;
         for (index, (groups, rule)) in self.groups.iter_mut().zip(rules).enumerate() {
-            groups.retain(|_, g| {
-                if rule.condition.judged_at_window_end() {
-                    if now <= g.window_start.saturating_add(rule.timespan_ms) {
-                        return true;
-                    }
-                    out.extend(judge(index, rule, g, max_evidence));
-                    return false;
-                }
-                g.last >= now.saturating_sub(rule.timespan_ms)
-            });
+            expire(groups, index, rule, now, max_evidence, &mut out);
         }
         out
     }
@@ -192,13 +181,63 @@ fn push_capped(hits: &mut VecDeque<Hit>, hit: Hit, max: usize) {
     hits.push_back(hit);
 }
 
-fn make_room(groups: &mut HashMap<String, Group>, max: usize, now: i64, span: i64) {
-    if groups.len() < max.max(1) {
+/// Window-end conditions: a hit after the window closes judges the old window first.
+fn roll_window(
+    index: usize,
+    rule: &CorrelationRule,
+    g: &mut Group,
+    now: i64,
+    max_evidence: usize,
+) -> Option<Firing> {
+    let mut fired = None;
+    if !g.hits.is_empty() && now > g.window_start.saturating_add(rule.timespan_ms) {
+        fired = judge(index, rule, g, max_evidence);
+        g.hits.clear();
+    }
+    if g.hits.is_empty() {
+        g.window_start = now;
+    }
+    fired
+}
+
+/// Drops groups whose window has passed, judging those that wait for a window end.
+fn expire(
+    groups: &mut HashMap<String, Group>,
+    index: usize,
+    rule: &CorrelationRule,
+    now: i64,
+    max_evidence: usize,
+    out: &mut Vec<Firing>,
+) {
+    let at_end = rule.condition.judged_at_window_end();
+    groups.retain(|_, g| {
+        if at_end {
+            if now <= g.window_start.saturating_add(rule.timespan_ms) {
+                return true;
+            }
+            out.extend(judge(index, rule, g, max_evidence));
+            return false;
+        }
+        g.last >= now.saturating_sub(rule.timespan_ms)
+    });
+}
+
+// FIXME: when expiry frees no slot, the stalest group is dropped unjudged, so a
+// window-end (`lt`/`lte`) correlation can miss a firing while the group cap is full.
+fn make_room(
+    groups: &mut HashMap<String, Group>,
+    index: usize,
+    rule: &CorrelationRule,
+    now: i64,
+    limits: Limits,
+    out: &mut Vec<Firing>,
+) {
+    let max = limits.max_groups.max(1);
+    if groups.len() < max {
         return;
     }
-    let horizon = now.saturating_sub(span);
-    groups.retain(|_, g| g.last >= horizon);
-    if groups.len() >= max.max(1) {
+    expire(groups, index, rule, now, limits.max_evidence, out);
+    if groups.len() >= max {
         let stalest = groups
             .iter()
             .min_by_key(|(_, g)| g.last)
