@@ -42,6 +42,19 @@ impl CountCondition {
             && self.neq.is_none_or(|v| n != v)
     }
 
+    /// The bound an operator name sets.
+    fn slot(&mut self, operator: &str) -> Option<&mut Option<f64>> {
+        match operator {
+            "gt" => Some(&mut self.gt),
+            "gte" => Some(&mut self.gte),
+            "lt" => Some(&mut self.lt),
+            "lte" => Some(&mut self.lte),
+            "eq" => Some(&mut self.eq),
+            "neq" => Some(&mut self.neq),
+            _ => None,
+        }
+    }
+
     /// True when the condition has no lower bound (it already holds for a count of one):
     /// such conditions are judged when a window closes, not on every event.
     pub fn judged_at_window_end(&self) -> bool {
@@ -210,15 +223,9 @@ fn parse_condition(
             .scalar_text()
             .and_then(|t| t.parse::<f64>().ok())
             .ok_or_else(|| Invalid(format!("condition '{key}' needs a number")))?;
-        let slot = match key.as_str() {
-            "gt" => &mut cond.gt,
-            "gte" => &mut cond.gte,
-            "lt" => &mut cond.lt,
-            "lte" => &mut cond.lte,
-            "eq" => &mut cond.eq,
-            "neq" => &mut cond.neq,
-            other => return Err(Invalid(format!("unknown condition operator '{other}'"))),
-        };
+        let slot = cond
+            .slot(key)
+            .ok_or_else(|| Invalid(format!("unknown condition operator '{key}'")))?;
         *slot = Some(n);
     }
     if kind == CorrelationType::ValueCount && field.is_none() {
