@@ -254,3 +254,30 @@ fn deeply_nested_yaml_does_not_overflow() {
     assert_eq!(reports.len(), 1);
     assert_ne!(reports[0].status.as_str(), "ok");
 }
+
+#[test]
+fn reports_serialise_for_the_validate_command() {
+    let bad = "title: t
+logsource:
+    product: vehicle
+detection:
+    s:
+        a|wide: x
+    condition: s
+";
+    let (_, reports) = load_rules(&[("good.yml", GOOD), ("bad.yml", bad)]);
+    let json = serde_json::to_value(&reports).unwrap_or_default();
+    assert_eq!(
+        json[0],
+        json!({"source": "good.yml", "rule": "22222222-0000-4000-8000-000000000001",
+               "status": "ok", "line": 1})
+    );
+    assert_eq!(json[1]["status"], "unsupported");
+    assert_eq!(json[1]["rule"], "t");
+    assert!(
+        json[1]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("wide")
+    );
+}
