@@ -197,7 +197,10 @@ fn cases() -> Vec<Case> {
             csv_rows_after_header,
         ),
         case(
-            "labelled/road-processed-csc429-lccde/max_engine_coolant_temp_attack.preattack_lines2-20001.csv",
+            concat!(
+                "labelled/road-processed-csc429-lccde/",
+                "max_engine_coolant_temp_attack.preattack_lines2-20001.csv"
+            ),
             Format::Csv(Road),
             csv_rows_after_header,
         ),

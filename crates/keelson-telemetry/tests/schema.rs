@@ -102,8 +102,10 @@ fn events_the_schema_rejects_are_rejected_by_the_decoder() {
     let bad = [
         json!({"source": "radio", "kind": "x"}),
         json!({"source": "ids", "kind": "ids.qsev", "attributes": {"sensor_id": 1, "event_id": 2}}),
-        json!({"source": "ids", "kind": "ids.qsev", "attributes": {"sensor_id": 1, "event_id": 2, "count": 0}}),
-        json!({"source": "can", "kind": "can.frame", "attributes": {"id": 1, "extended": false, "dlc": 1, "data": "0G"}}),
+        json!({"source": "ids", "kind": "ids.qsev",
+               "attributes": {"sensor_id": 1, "event_id": 2, "count": 0}}),
+        json!({"source": "can", "kind": "can.frame",
+               "attributes": {"id": 1, "extended": false, "dlc": 1, "data": "0G"}}),
         json!({"source": "can", "kind": "Not A Kind"}),
         json!({"source": "can", "kind": "x", "surprise": true}),
         json!({"kind": "x"}),

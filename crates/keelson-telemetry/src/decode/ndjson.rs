@@ -65,7 +65,8 @@ mod tests {
     #[test]
     fn good_lines_decode_and_bad_lines_name_their_line() {
         let input = concat!(
-            r#"{"source":"ids","kind":"ids.qsev","attributes":{"sensor_id":1,"event_id":2,"count":1}}"#,
+            r#"{"source":"ids","kind":"ids.qsev","#,
+            r#""attributes":{"sensor_id":1,"event_id":2,"count":1}}"#,
             "\n\n",
             r#"{"source":"radio","kind":"x"}"#,
             "\n",
