@@ -306,13 +306,31 @@ fn parse_date(toks: &[&[u8]]) -> Option<i64> {
     Some(midnight * 1_000_000 + us)
 }
 
+/// English or German month abbreviations (CANoe writes the date in the Windows locale).
 fn month_from_name(name: &[u8]) -> Option<time::Month> {
-    const NAMES: [&[u8]; 12] = [
-        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
-        b"dec",
+    const NAMES: [(&[u8], &[u8]); 12] = [
+        (b"jan", b"jan"),
+        (b"feb", b"feb"),
+        (b"mar", b"m\xc3\xa4r"),
+        (b"apr", b"apr"),
+        (b"may", b"mai"),
+        (b"jun", b"jun"),
+        (b"jul", b"jul"),
+        (b"aug", b"aug"),
+        (b"sep", b"sep"),
+        (b"oct", b"okt"),
+        (b"nov", b"nov"),
+        (b"dec", b"dez"),
     ];
     let prefix = name.get(..3)?;
-    let index = NAMES.iter().position(|n| n.eq_ignore_ascii_case(prefix))?;
+    let german = name
+        .get(..4)
+        .filter(|n| n.eq_ignore_ascii_case("mär".as_bytes()));
+    let index = NAMES.iter().position(|(english, local)| {
+        english.eq_ignore_ascii_case(prefix)
+            || local.eq_ignore_ascii_case(prefix)
+            || german.is_some_and(|g| g == *local)
+    })?;
     time::Month::try_from(index as u8 + 1).ok()
 }
 
@@ -335,6 +353,13 @@ mod tests {
         // 2014-05-27 16:09:35 UTC is 1401206975 s after the epoch.
         assert_eq!(frame.timestamp_us, 1_401_206_975_500_000);
         assert_eq!((frame.id, frame.dlc, frame.data().len()), (0x64, 4, 4));
+    }
+
+    #[test]
+    fn german_month_names_are_read() {
+        let toks: Vec<&[u8]> = vec![b"Mo", b"Okt", b"2", b"10:00:00.000", b"2017"];
+        // 2017-10-02 10:00:00 UTC is 1506938400 s after the epoch.
+        assert_eq!(parse_date(&toks), Some(1_506_938_400_000_000));
     }
 
     #[test]
