@@ -8,7 +8,7 @@ pub mod candump;
 pub mod csv;
 pub mod dlt;
 pub mod ndjson;
-pub mod text;
+pub(crate) mod text;
 pub mod trc;
 
 use std::io::BufRead;

@@ -34,11 +34,6 @@ impl<R: BufRead> LineReader<R> {
         }
     }
 
-    /// The number of the last line returned.
-    pub fn line_number(&self) -> u64 {
-        self.line
-    }
-
     /// The next line, `None` at the end, or an I/O error (after which the reader is finished).
     pub fn next_line(&mut self) -> Option<Result<Line<'_>, Error>> {
         if self.finished {
