@@ -3,6 +3,7 @@
 pub mod condition;
 pub mod correlation;
 pub mod detection;
+mod index;
 mod linking;
 pub mod logsource;
 pub mod matcher;

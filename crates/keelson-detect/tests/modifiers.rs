@@ -282,3 +282,17 @@ fn unquoted_hex_matches_numeric_can_id() {
     let quoted = rule("    sel:\n        id: '0x7DF'\n    condition: sel\n");
     assert!(!hits(&quoted, json!({"id": 2015})));
 }
+
+#[test]
+fn substring_prefilter_keeps_case_insensitive_and_non_ascii_matches() {
+    // ASCII literals go through the substring index, which folds ASCII case.
+    let ascii = rule(
+        "    sel:\n        m|contains: Flash\n        n|startswith: ECU\n    condition: sel\n",
+    );
+    assert!(hits(&ascii, json!({"m": "xxFLASHxx", "n": "ecu_1"})));
+    assert!(hits(&ascii, json!({"m": ["a", "flash"], "n": "Ecu"})));
+    assert!(!hits(&ascii, json!({"m": "flas h", "n": "ecu"})));
+    // Non-ASCII literals are not indexed; Unicode case folding still applies.
+    let umlaut = rule("    sel:\n        m|contains: ÄRGER\n    condition: sel\n");
+    assert!(hits(&umlaut, json!({"m": "viel ärger"})));
+}

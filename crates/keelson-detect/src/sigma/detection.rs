@@ -40,6 +40,13 @@ impl Search {
         })
     }
 
+    fn substring_key(&self) -> Option<(String, Vec<String>)> {
+        let Self::All(ms) = self else { return None };
+        ms.iter()
+            .filter_map(|m| Some((m.field.clone()?, m.required_literals()?)))
+            .max_by_key(|(_, lits)| lits.iter().map(String::len).min().unwrap_or(0))
+    }
+
     fn required_fields(&self) -> Vec<String> {
         match self {
             Self::All(ms) => ms
@@ -157,6 +164,12 @@ impl Detection {
         key_of(&self.expr, &self.searches)
     }
 
+    /// A field and literals, one of which the field must contain for the rule to match;
+    /// among the candidates the one with the longest shortest literal (most selective).
+    pub fn substring_key(&self) -> Option<(String, Vec<String>)> {
+        sub_key_of(&self.expr, &self.searches)
+    }
+
     /// Fields that must be present for the rule to match.
     pub fn required_fields(&self) -> Vec<String> {
         fields_of(&self.expr, &self.searches)
@@ -170,6 +183,22 @@ fn key_of(expr: &Expr, searches: &[Search]) -> Option<IndexKey> {
         Expr::AtLeast(n, ids) if *n == ids.len() => {
             ids.iter().find_map(|i| searches.get(*i)?.index_key(*i))
         }
+        _ => None,
+    }
+}
+
+fn sub_key_of(expr: &Expr, searches: &[Search]) -> Option<(String, Vec<String>)> {
+    let score = |k: &(String, Vec<String>)| k.1.iter().map(String::len).min().unwrap_or(0);
+    match expr {
+        Expr::Search(i) => searches.get(*i)?.substring_key(),
+        Expr::And(es) => es
+            .iter()
+            .filter_map(|e| sub_key_of(e, searches))
+            .max_by_key(score),
+        Expr::AtLeast(n, ids) if *n == ids.len() => ids
+            .iter()
+            .filter_map(|i| searches.get(*i)?.substring_key())
+            .max_by_key(score),
         _ => None,
     }
 }

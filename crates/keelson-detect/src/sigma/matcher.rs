@@ -153,6 +153,20 @@ impl FieldMatcher {
             .collect()
     }
 
+    /// Literals one of which every matching value contains, for the substring prefilter.
+    pub fn required_literals(&self) -> Option<Vec<String>> {
+        if self.neq || self.exists.is_some() || self.field.is_none() || self.tests.is_empty() {
+            return None;
+        }
+        self.tests
+            .iter()
+            .map(|t| match t {
+                ValueTest::Str(s) => s.required_literal().map(str::to_string),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether this matcher can only be true when its field is present.
     pub fn needs_field(&self) -> bool {
         self.field.is_some()

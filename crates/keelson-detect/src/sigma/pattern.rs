@@ -126,6 +126,17 @@ impl StrMatcher {
         }
     }
 
+    /// A non-empty ASCII text every matching value contains (any case), if the shape
+    /// has one: the substring prefilter looks for it.
+    pub fn required_literal(&self) -> Option<&str> {
+        let lit = match &self.shape {
+            Shape::Exact(s) | Shape::Prefix(s) | Shape::Suffix(s) | Shape::Contains(s, _) => s,
+            Shape::Any | Shape::Glob(_) => return None,
+        };
+        // ASCII folding is what the prefilter automaton does; other text could be missed.
+        (!lit.is_empty() && lit.is_ascii()).then_some(lit.as_str())
+    }
+
     /// Whether comparison is case-sensitive.
     pub fn is_cased(&self) -> bool {
         self.cased

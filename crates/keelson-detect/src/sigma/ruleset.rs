@@ -1,15 +1,14 @@
 //! Loading rule files into a `RuleSet`, with one report per rule, and the compiled
 //! prefilter that picks the candidate rules for an event.
 
-use std::collections::HashMap;
-
 use super::correlation::{self, CorrelationProblem, CorrelationRule};
 use super::detection::{Detection, IndexKey};
+use super::index::{Bucket, Key};
 use super::logsource::{self, LogSource, Scope};
 use super::matcher::CompileProblem;
 use super::rule::{RuleMeta, RuleReport, RuleStatus};
 use super::yaml::{self, Node};
-use crate::event::{EventFields, FieldValue};
+use crate::event::EventFields;
 
 /// A compiled detection rule.
 #[derive(Debug, Clone)]
@@ -22,6 +21,7 @@ pub struct DetectionRule {
     detection: Detection,
     required: Vec<String>,
     key: Option<IndexKey>,
+    substring: Option<(String, Vec<String>)>,
 }
 
 impl DetectionRule {
@@ -43,17 +43,18 @@ impl DetectionRule {
         }
     }
 
+    fn index_key(&self) -> Key<'_> {
+        match (&self.key, &self.substring) {
+            (_, Some((field, literals))) if selective(literals) => Key::Substring(field, literals),
+            (Some(k), _) => Key::Exact(&k.field, &k.values),
+            (None, Some((field, literals))) => Key::Substring(field, literals),
+            (None, None) => Key::None,
+        }
+    }
+
     fn has_required<E: EventFields + ?Sized>(&self, event: &E) -> bool {
         self.required.iter().all(|f| event.field(f).is_some())
     }
-}
-
-/// Candidate rules for one class of events: rules indexed by an exact field value,
-/// and the rest that must always be tried.
-#[derive(Debug, Clone, Default)]
-struct Bucket {
-    by_value: Vec<(String, HashMap<String, Vec<usize>>)>,
-    scan: Vec<usize>,
 }
 
 /// Every active rule, compiled, with the prefilter index.
@@ -231,6 +232,11 @@ fn compile_detection_rule(
     required.sort();
     required.dedup();
     let key = detection.index_key();
+    let substring = if key.is_none() {
+        detection.substring_key()
+    } else {
+        None
+    };
     Ok(DetectionRule {
         meta,
         logsource,
@@ -238,7 +244,19 @@ fn compile_detection_rule(
         detection,
         required,
         key,
+        substring,
     })
+}
+
+/// Whether required literals are long enough to make the substring index more selective
+/// than an exact-value key: exact keys tend to sit on categorical fields (`kind`,
+/// `EventID`) shared by many rules, literals on free text (messages, command lines).
+fn selective(literals: &[String]) -> bool {
+    literals
+        .iter()
+        .map(String::len)
+        .min()
+        .is_some_and(|n| n >= 4)
 }
 
 impl RuleSet {
@@ -258,38 +276,29 @@ impl RuleSet {
         let Some(bucket) = self.buckets.get(class) else {
             return Vec::new();
         };
+        let rule = |i: &usize| self.rules.get(*i);
         let mut out: Vec<usize> = bucket
-            .scan
+            .scan()
             .iter()
+            .filter(|i| rule(i).is_some_and(|r| r.has_required(event) && r.matches(event)))
             .copied()
-            .filter(|i| {
-                self.rules
-                    .get(*i)
-                    .is_some_and(|r| r.has_required(event) && r.matches(event))
-            })
             .collect();
-        // Indexed rules skip the required-field check: the index lookup already proved
-        // their key field, and the detection short-circuits on the next missing one.
-        for (field, index) in &bucket.by_value {
-            for_each_text(event.field(field).as_ref(), &mut |text| {
-                // Most values are already lower-case ASCII: look them up without a copy.
-                let key: std::borrow::Cow<'_, str> = if text
-                    .bytes()
-                    .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
-                {
-                    text.to_lowercase().into()
-                } else {
-                    text.into()
-                };
-                if let Some(ids) = index.get(key.as_ref()) {
-                    out.extend(
-                        ids.iter().copied().filter(|i| {
-                            self.rules.get(*i).is_some_and(|r| r.matches_indexed(event))
-                        }),
-                    );
-                }
-            });
-        }
+        // Rules found by value skip the required-field check and their key matcher:
+        // the lookup proved the key, and the detection stops at the next missing field.
+        let mut found = Vec::new();
+        bucket.exact_candidates(event, &mut found);
+        out.extend(
+            found
+                .iter()
+                .filter(|i| rule(i).is_some_and(|r| r.matches_indexed(event))),
+        );
+        found.clear();
+        bucket.substring_candidates(event, &mut found);
+        out.extend(
+            found
+                .iter()
+                .filter(|i| rule(i).is_some_and(|r| r.matches(event))),
+        );
         if out.len() > 1 {
             out.sort_unstable();
             out.dedup();
@@ -302,48 +311,12 @@ impl RuleSet {
             .map(|_| Bucket::default())
             .collect();
         for (i, rule) in self.rules.iter().enumerate() {
-            let key = rule.key.as_ref().map(|k| (&k.field, &k.values));
             for (class, bucket) in self.buckets.iter_mut().enumerate() {
                 if logsource::scope_admits(rule.scope, class) {
-                    bucket.add(i, key);
+                    bucket.add(i, rule.index_key());
                 }
             }
         }
-    }
-}
-
-impl Bucket {
-    fn add(&mut self, rule: usize, key: Option<(&String, &Vec<String>)>) {
-        let Some((field, values)) = key else {
-            self.scan.push(rule);
-            return;
-        };
-        let pos = match self.by_value.iter().position(|(f, _)| f == field) {
-            Some(p) => p,
-            None => {
-                self.by_value.push((field.clone(), HashMap::new()));
-                self.by_value.len() - 1
-            }
-        };
-        if let Some((_, map)) = self.by_value.get_mut(pos) {
-            for v in values {
-                let ids = map.entry(v.clone()).or_default();
-                if ids.last() != Some(&rule) {
-                    ids.push(rule);
-                }
-            }
-        }
-    }
-}
-
-fn for_each_text(value: Option<&FieldValue<'_>>, f: &mut dyn FnMut(&str)) {
-    match value {
-        Some(FieldValue::List(items)) => items.iter().for_each(|i| for_each_text(Some(i), f)),
-        Some(v) => {
-            if let Some(t) = v.as_text() {
-                f(t.as_ref());
-            }
-        }
-        None => {}
+        self.buckets.iter_mut().for_each(Bucket::finish);
     }
 }
