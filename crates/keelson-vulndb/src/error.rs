@@ -54,12 +54,36 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+
+    /// One record of an advisory feed (OSV, NVD, KEV, EPSS) could not be read; the
+    /// other records of the same input are unaffected.
+    #[error("invalid {format} record {record}: {reason}")]
+    Record {
+        /// The feed format (`osv`, `nvd`, `kev`, `epss`, `osv zip`).
+        format: &'static str,
+        /// The record's identifier when known, else its position (index, line, entry).
+        record: String,
+        /// Why it was refused.
+        reason: String,
+    },
 }
 
 /// The error a version comparison returns; the crate has a single error type.
 pub type VersionError = Error;
 
 impl Error {
+    pub(crate) fn record(
+        format: &'static str,
+        record: impl Into<String>,
+        why: impl ToString,
+    ) -> Self {
+        Error::Record {
+            format,
+            record: record.into(),
+            reason: why.to_string(),
+        }
+    }
+
     pub(crate) fn version(scheme: &'static str, version: &str, offset: usize, why: &str) -> Self {
         Error::Version {
             scheme,

@@ -4,20 +4,29 @@
 //! Everything here is pure: callers hand in text or parsed JSON and get values, verdicts
 //! and the evidence behind them back. Nothing logs and nothing touches the file system.
 
+pub mod advisory;
 pub mod cpe;
 mod error;
+pub mod kb;
+pub mod matcher;
 pub mod osv_range;
 mod percent;
 pub mod purl;
 pub mod vers;
 pub mod version;
 
+pub use advisory::{
+    Advisory, AffectedPackage, EpssFile, EpssScore, KevEntry, Parsed, SeverityMetric, Source,
+    parse_epss_csv, parse_kev, parse_nvd, parse_nvd_cve, parse_osv, parse_osv_value, parse_osv_zip,
+};
 pub use cpe::nvd::{
     CpeMatch, Evidence, MatchedCriterion, NvdConfiguration, NvdNode, Operator,
     evaluate_configuration, evaluate_configurations,
 };
 pub use cpe::{Cpe, CpeValue, Relation};
 pub use error::{Error, VersionError};
+pub use kb::{Change, ImportReport, KnowledgeBase};
+pub use matcher::{Component, Finding, MatchReport, MatchWarning, match_components, scan};
 pub use osv_range::{
     OsvAffected, OsvEvent, OsvEvidence, OsvRange, OsvRangeType, OsvVerdict, RangeOutcome,
 };

@@ -4,13 +4,13 @@
 
 use std::cmp::Ordering;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::version::{Scheme, try_sort_by};
 
 /// One `affected[]` entry of an OSV record (the parts that decide affectedness).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct OsvAffected {
     /// The package; absent in records that only carry GIT ranges.
     #[serde(default)]
@@ -24,7 +24,7 @@ pub struct OsvAffected {
 }
 
 /// `affected[].package`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct OsvPackage {
     /// OSV ecosystem, e.g. `PyPI` or `Debian:12`.
     pub ecosystem: String,
@@ -36,7 +36,7 @@ pub struct OsvPackage {
 }
 
 /// `affected[].ranges[].type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OsvRangeType {
     /// Semantic versions, whatever the ecosystem.
@@ -51,7 +51,7 @@ pub enum OsvRangeType {
 }
 
 /// One range: a type and its events.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct OsvRange {
     /// How the event versions are to be read.
     #[serde(rename = "type")]
@@ -64,8 +64,8 @@ pub struct OsvRange {
 }
 
 /// One event of a range.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "RawEvent")]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "RawEvent", into = "RawEvent")]
 pub enum OsvEvent {
     /// Affected from this version on (`0` means from the very first version).
     Introduced(String),
@@ -77,12 +77,39 @@ pub enum OsvEvent {
     Limit(String),
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize, Serialize)]
 struct RawEvent {
+    #[serde(skip_serializing_if = "Option::is_none")]
     introduced: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     fixed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     last_affected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     limit: Option<String>,
+}
+
+impl From<OsvEvent> for RawEvent {
+    fn from(event: OsvEvent) -> Self {
+        match event {
+            OsvEvent::Introduced(v) => RawEvent {
+                introduced: Some(v),
+                ..RawEvent::default()
+            },
+            OsvEvent::Fixed(v) => RawEvent {
+                fixed: Some(v),
+                ..RawEvent::default()
+            },
+            OsvEvent::LastAffected(v) => RawEvent {
+                last_affected: Some(v),
+                ..RawEvent::default()
+            },
+            OsvEvent::Limit(v) => RawEvent {
+                limit: Some(v),
+                ..RawEvent::default()
+            },
+        }
+    }
 }
 
 impl TryFrom<RawEvent> for OsvEvent {

@@ -6,13 +6,13 @@
 
 use std::cmp::Ordering;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Cpe, CpeValue};
 use crate::version::Scheme;
 
 /// How the children of a node or configuration combine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Operator {
     /// Every child must hold.
@@ -23,7 +23,7 @@ pub enum Operator {
 }
 
 /// One `configurations[]` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct NvdConfiguration {
     /// How the nodes combine (NVD omits it when there is one node).
     #[serde(default)]
@@ -36,7 +36,7 @@ pub struct NvdConfiguration {
 }
 
 /// One node: criteria joined by an operator.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct NvdNode {
     /// How the criteria combine.
     #[serde(default)]
@@ -50,7 +50,7 @@ pub struct NvdNode {
 }
 
 /// One `cpeMatch` criterion.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CpeMatch {
     /// `true`: the matched product is vulnerable; `false`: a platform condition.
