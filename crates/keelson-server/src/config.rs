@@ -51,6 +51,8 @@ pub struct Config {
     /// localhost; turn off only behind a TLS-terminating proxy that
     /// forwards plain HTTP from another host).
     pub cookie_secure: bool,
+    /// Telemetry batches processed at once; more are answered 429.
+    pub ingest_concurrency: usize,
 }
 
 impl Default for Config {
@@ -64,6 +66,7 @@ impl Default for Config {
             log_level: "info".to_owned(),
             session_ttl_hours: 12,
             cookie_secure: true,
+            ingest_concurrency: 4,
         }
     }
 }
@@ -80,6 +83,7 @@ pub struct Layer {
     pub log_level: Option<String>,
     pub session_ttl_hours: Option<u32>,
     pub cookie_secure: Option<bool>,
+    pub ingest_concurrency: Option<usize>,
 }
 
 /// A configuration value that cannot be used.
@@ -133,6 +137,7 @@ impl Layer {
             "LOG_LEVEL" => self.log_level = Some(value.to_owned()),
             "SESSION_TTL_HOURS" => self.session_ttl_hours = Some(parse(value)?),
             "COOKIE_SECURE" => self.cookie_secure = Some(parse(value)?),
+            "INGEST_CONCURRENCY" => self.ingest_concurrency = Some(parse(value)?),
             // Other KEELSON_* variables belong to tests and tools, not here.
             _ => {}
         }
@@ -169,6 +174,7 @@ impl Config {
             log_level,
             session_ttl_hours,
             cookie_secure,
+            ingest_concurrency,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -178,6 +184,7 @@ impl Config {
         self.log_level = log_level.unwrap_or_else(|| self.log_level.clone());
         self.session_ttl_hours = session_ttl_hours.unwrap_or(self.session_ttl_hours);
         self.cookie_secure = cookie_secure.unwrap_or(self.cookie_secure);
+        self.ingest_concurrency = ingest_concurrency.unwrap_or(self.ingest_concurrency);
     }
 
     /// The configuration as TOML with secrets (database password) masked.

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod clearance;
 pub mod config;
 pub mod error;
+pub mod ingest;
 pub mod logging;
 pub mod metrics;
 
@@ -23,6 +24,7 @@ use axum::response::Response;
 use keelson_core::Role;
 use keelson_store::Store;
 use keelson_store::users::{NewUser, UserRecord};
+use tokio::sync::Semaphore;
 
 use crate::config::Config;
 use crate::metrics::{Metrics, RequestLabels};
@@ -33,14 +35,20 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    /// Telemetry batches that may be processed at once; a batch that finds
+    /// none free is answered 429 with Retry-After instead of queueing
+    /// without bound.
+    pub ingest_permits: Arc<Semaphore>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
+        let ingest_permits = Arc::new(Semaphore::new(config.ingest_concurrency.max(1)));
         Self {
             store,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
+            ingest_permits,
         }
     }
 }

@@ -7,6 +7,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
+use crate::ingest::IngestTotals;
+
 /// Labels of an answered HTTP request.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -15,11 +17,23 @@ pub struct RequestLabels {
     pub status: String,
 }
 
+/// Labels of an ingested record.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct IngestLabels {
+    /// The channel: `http`, `file`, `mqtt`.
+    pub source: String,
+    /// `received`, `accepted`, `duplicate` or `quarantined`.
+    pub outcome: String,
+}
+
 /// The server's metrics.
 pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<RequestLabels, Counter>,
     pub http_in_flight: Gauge,
+    pub ingest_records: Family<IngestLabels, Counter>,
+    /// Ingest batches being processed (the bounded queue's depth).
+    pub ingest_in_flight: Gauge,
 }
 
 impl Metrics {
@@ -37,10 +51,42 @@ impl Metrics {
             "HTTP requests being served",
             http_in_flight.clone(),
         );
+        let ingest_records = Family::<IngestLabels, Counter>::default();
+        registry.register(
+            "ingest_records",
+            "Telemetry records by source and outcome",
+            ingest_records.clone(),
+        );
+        let ingest_in_flight = Gauge::default();
+        registry.register(
+            "ingest_in_flight",
+            "Telemetry batches being processed",
+            ingest_in_flight.clone(),
+        );
         Self {
             registry,
             http_requests,
             http_in_flight,
+            ingest_records,
+            ingest_in_flight,
+        }
+    }
+
+    /// Moves the ingest counters of `source` by one batch's totals.
+    pub fn count_ingest(&self, source: &str, totals: IngestTotals) {
+        let received = totals.accepted + totals.duplicates + totals.quarantined;
+        let outcomes = [
+            ("received", received),
+            ("accepted", totals.accepted),
+            ("duplicate", totals.duplicates),
+            ("quarantined", totals.quarantined),
+        ];
+        for (outcome, count) in outcomes {
+            let labels = IngestLabels {
+                source: source.to_owned(),
+                outcome: outcome.to_owned(),
+            };
+            self.ingest_records.get_or_create(&labels).inc_by(count);
         }
     }
 

@@ -17,6 +17,7 @@ pub mod fleet;
 pub mod marking;
 mod migration;
 pub mod sessions;
+pub mod telemetry;
 pub mod testing;
 pub mod tokens;
 pub mod users;

@@ -5,8 +5,8 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    big_integer, big_integer_null, boolean, integer_null, string, string_null, string_uniq, text,
-    text_null,
+    big_integer, big_integer_null, blob, boolean, integer_null, string, string_null, string_uniq,
+    text, text_null,
 };
 
 pub struct Migrator;
@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(Accounts),
             Box::new(AuditChain),
             Box::new(FleetInventory),
+            Box::new(Telemetry),
         ]
     }
 }
@@ -162,6 +163,59 @@ impl MigrationTrait for FleetInventory {
             .col(big_integer("created_at_us"))
             .to_owned();
         manager.create_table(builds).await
+    }
+}
+
+/// Normalized events and the quarantine of records that failed to decode.
+struct Telemetry;
+
+impl MigrationName for Telemetry {
+    fn name(&self) -> &str {
+        "m0004_telemetry"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Telemetry {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let events = Table::create()
+            .table("events")
+            .if_not_exists()
+            .col(string("dedup_key").primary_key())
+            .col(string_null("event_id"))
+            .col(string_null("vehicle_id"))
+            .col(string("source"))
+            .col(string("kind"))
+            .col(big_integer_null("vehicle_time_us"))
+            .col(big_integer("received_time_us"))
+            .col(string_null("ecu"))
+            .col(string_null("build_id"))
+            .col(text("attributes"))
+            .to_owned();
+        manager.create_table(events).await?;
+        let by_vehicle = Index::create()
+            .name("events_by_vehicle")
+            .table("events")
+            .col("vehicle_id")
+            .col("received_time_us")
+            .to_owned();
+        manager.create_index(by_vehicle).await?;
+
+        let quarantine = Table::create()
+            .table("quarantine")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("source"))
+            .col(string("origin"))
+            .col(string("position"))
+            .col(text("reason"))
+            .col(blob("raw"))
+            .col(string_null("format"))
+            .col(string_null("vehicle_id"))
+            .col(big_integer("received_at_us"))
+            .col(big_integer_null("replayed_at_us"))
+            .to_owned();
+        manager.create_table(quarantine).await
     }
 }
 

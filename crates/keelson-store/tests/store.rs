@@ -3,6 +3,7 @@
 
 use keelson_core::{Marking, Role, Tlp};
 use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
+use keelson_store::telemetry::{NewEvent, NewQuarantined, Stored};
 use keelson_store::testing::{fresh_postgres, fresh_sqlite, postgres_url};
 use keelson_store::users::NewUser;
 use keelson_store::{ErrorKind, Store};
@@ -40,6 +41,8 @@ on_both_backends!(
     every_change_extends_a_verifying_chain,
     fleet_records_keep_their_marking,
     reopening_applies_no_migration_twice,
+    events_are_stored_once_across_batches,
+    quarantine_keeps_raw_bytes_until_replayed,
 );
 
 fn new_user(name: &str, role: Role, org: Option<&str>) -> NewUser {
@@ -230,4 +233,81 @@ async fn reopening_applies_no_migration_twice(store: &Store) {
         .expect("user");
     store.ping().await.expect("ping");
     assert_eq!(store.count_users().await.expect("count"), 1);
+}
+
+fn event(key: &str) -> NewEvent {
+    NewEvent {
+        dedup_key: key.to_owned(),
+        event_id: Some(key.to_owned()),
+        vehicle_id: Some("v1".to_owned()),
+        source: "ids".to_owned(),
+        kind: "ids.qsev".to_owned(),
+        vehicle_time_us: Some(1_000),
+        received_time_us: 2_000,
+        ecu: None,
+        build_id: None,
+        attributes: "{\"sensor_id\":1}".to_owned(),
+    }
+}
+
+async fn events_are_stored_once_across_batches(store: &Store) {
+    let first = store
+        .store_events("t", vec![event("a"), event("b"), event("a")])
+        .await;
+    assert_eq!(
+        first.expect("store"),
+        [Stored::Accepted, Stored::Accepted, Stored::Duplicate]
+    );
+    let second = store
+        .store_events("t", vec![event("b"), event("c")])
+        .await
+        .expect("store");
+    assert_eq!(second, [Stored::Duplicate, Stored::Accepted]);
+    assert_eq!(store.count_events().await.expect("count"), 3);
+
+    let listed = store.list_events(Some("v1"), 10).await.expect("list");
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[0].attributes["sensor_id"], 1);
+    assert_eq!(
+        store.audit_len().await.expect("audit"),
+        2,
+        "one audit entry per batch"
+    );
+}
+
+async fn quarantine_keeps_raw_bytes_until_replayed(store: &Store) {
+    let record = NewQuarantined {
+        source: "file".to_owned(),
+        origin: "capture.log".to_owned(),
+        position: "line 7".to_owned(),
+        reason: "bad hex".to_owned(),
+        raw: vec![0xff, b'x', 0],
+        format: Some("candump".to_owned()),
+        vehicle_id: None,
+    };
+    let ids = store
+        .quarantine("t", vec![record])
+        .await
+        .expect("quarantine");
+    let pending = store.list_quarantine(false, 10).await.expect("list");
+    assert_eq!((pending.len(), pending[0].position.as_str()), (1, "line 7"));
+    let (_, raw) = store
+        .quarantined_raw(&ids[0])
+        .await
+        .expect("q")
+        .expect("found");
+    assert_eq!(raw, vec![0xff, b'x', 0]);
+
+    store.mark_replayed("t", &ids[0]).await.expect("replayed");
+    assert!(
+        store
+            .list_quarantine(false, 10)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(
+        store.list_quarantine(true, 10).await.expect("list").len(),
+        1
+    );
 }

@@ -6,6 +6,7 @@ mod audit;
 mod fleet;
 mod health;
 mod session;
+mod telemetry;
 mod tokens;
 mod users;
 
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tokens::routes())
         .merge(audit::routes())
         .merge(fleet::routes())
+        .merge(telemetry::routes())
         .split_for_parts();
     let document = std::sync::Arc::new(document);
 

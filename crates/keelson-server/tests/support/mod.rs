@@ -6,6 +6,7 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use axum::response::Response;
 use http_body_util::BodyExt;
 use keelson_core::Role;
 use keelson_server::config::Config;
@@ -19,6 +20,7 @@ use tower::ServiceExt;
 pub struct TestApp {
     pub router: Router,
     pub store: Store,
+    pub state: AppState,
     _dir: TempDir,
 }
 
@@ -30,10 +32,12 @@ impl TestApp {
     pub async fn with_config(config: Config) -> Self {
         let (location, dir) = fresh_sqlite().expect("temp dir");
         let store = Store::open(&location).await.expect("open store");
-        let router = app(AppState::new(store.clone(), config));
+        let state = AppState::new(store.clone(), config);
+        let router = app(state.clone());
         Self {
             router,
             store,
+            state,
             _dir: dir,
         }
     }
@@ -54,6 +58,15 @@ impl TestApp {
             .await
             .expect("token");
         secret
+    }
+
+    /// The raw response, for tests that read headers.
+    pub async fn respond(&self, request: Request<Body>) -> Response {
+        self.router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible")
     }
 
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {

@@ -2,6 +2,8 @@
 
 pub mod api_token;
 pub mod audit_entry;
+pub mod event;
+pub mod quarantined;
 pub mod session;
 pub mod software_build;
 pub mod user;

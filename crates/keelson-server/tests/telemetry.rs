@@ -1,0 +1,213 @@
+//! Telemetry over HTTP: every NDJSON line gets a result, accepted events are
+//! stored once however often they are sent, malformed lines are
+//! quarantined with their line number and raw bytes, gzip bodies inflate,
+//! and a full ingest queue answers 429 with Retry-After.
+
+mod support;
+
+use std::io::Write;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use keelson_core::Role;
+use serde_json::{Value, json};
+use support::{TestApp, error_code};
+
+/// Line numbers (1-based) that carry a malformed record in [`batch`].
+const MALFORMED: [usize; 3] = [17, 500, 1000];
+
+/// 1000 NDJSON lines: qualified security events from ten vehicles, with
+/// three lines broken in three different ways.
+fn batch() -> String {
+    let mut lines = Vec::new();
+    for line in 1..=1000 {
+        let text = match MALFORMED.iter().position(|&bad| bad == line) {
+            Some(0) => "{not json".to_owned(),
+            Some(1) => json!({"source": "radio", "kind": "x"}).to_string(),
+            Some(_) => json!({"source": "ids"}).to_string(),
+            None => json!({
+                "event_id": format!("evt-{line}"),
+                "vehicle_id": format!("veh-{}", line % 10),
+                "source": "ids",
+                "kind": "ids.qsev",
+                "attributes": {"sensor_id": 7, "event_id": line, "count": 1}
+            })
+            .to_string(),
+        };
+        lines.push(text);
+    }
+    lines.join("\n") + "\n"
+}
+
+fn telemetry_request(token: &str, body: Vec<u8>, gzip: bool) -> Request<Body> {
+    let mut request = Request::post("/api/v1/telemetry")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/x-ndjson");
+    if gzip {
+        request = request.header(header::CONTENT_ENCODING, "gzip");
+    }
+    request.body(Body::from(body)).expect("request")
+}
+
+fn statuses(answer: &Value) -> Vec<(u64, String)> {
+    let results = answer["results"].as_array().expect("results");
+    results
+        .iter()
+        .map(|result| {
+            let line = result["line"].as_u64().expect("line");
+            (line, result["status"].as_str().expect("status").to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_line_gets_a_result_and_bad_lines_are_quarantined() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+
+    let (status, answer) = app
+        .send(telemetry_request(&token, batch().into_bytes(), false))
+        .await;
+
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["accepted"], 997);
+    assert_eq!(answer["duplicates"], 0);
+    assert_eq!(answer["quarantined"], 3);
+    let results = statuses(&answer);
+    assert_eq!(results.len(), 1000);
+    for (line, status) in results {
+        let expected = if MALFORMED.contains(&(line as usize)) {
+            "quarantined"
+        } else {
+            "accepted"
+        };
+        assert_eq!(status, expected, "line {line}");
+    }
+    assert_eq!(app.store.count_events().await.expect("count"), 997);
+
+    let (_, quarantine) = app.get("/api/v1/quarantine", Some(&token)).await;
+    let mut positions: Vec<&str> = quarantine
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|record| record["position"].as_str().expect("position"))
+        .collect();
+    positions.sort_unstable();
+    assert_eq!(positions, ["line 1000", "line 17", "line 500"]);
+    let first = &quarantine[0];
+    assert!(
+        first["reason"]
+            .as_str()
+            .is_some_and(|reason| !reason.is_empty())
+    );
+}
+
+#[tokio::test]
+async fn the_same_batch_twice_is_stored_once() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+
+    app.send(telemetry_request(&token, batch().into_bytes(), false))
+        .await;
+    let (status, again) = app
+        .send(telemetry_request(&token, batch().into_bytes(), false))
+        .await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(again["accepted"], 0);
+    assert_eq!(again["duplicates"], 997);
+    assert_eq!(app.store.count_events().await.expect("count"), 997);
+}
+
+#[tokio::test]
+async fn events_without_an_id_are_deduplicated_by_content() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let event = json!({"vehicle_id": "veh-1", "source": "telematics", "kind": "login.failed"});
+    let body = format!("{event}\n{event}\n");
+
+    let (_, answer) = app
+        .send(telemetry_request(&token, body.into_bytes(), false))
+        .await;
+
+    assert_eq!(
+        statuses(&answer),
+        [(1, "accepted".into()), (2, "duplicate".into())]
+    );
+}
+
+#[tokio::test]
+async fn gzip_bodies_are_inflated_and_broken_gzip_is_a_clear_error() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(batch().as_bytes()).expect("compress");
+    let compressed = encoder.finish().expect("compress");
+
+    let (status, answer) = app.send(telemetry_request(&token, compressed, true)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["accepted"], 997);
+
+    let (status, answer) = app
+        .send(telemetry_request(&token, b"not gzip".to_vec(), true))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("gzip")
+    );
+}
+
+#[tokio::test]
+async fn a_full_ingest_queue_answers_429_with_retry_after() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let permits = app.state.config.ingest_concurrency as u32;
+    let _held = app
+        .state
+        .ingest_permits
+        .clone()
+        .acquire_many_owned(permits)
+        .await;
+
+    let response = app
+        .respond(telemetry_request(&token, batch().into_bytes(), false))
+        .await;
+
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+    assert_eq!(app.store.count_events().await.expect("count"), 0);
+}
+
+#[tokio::test]
+async fn partners_cannot_send_or_read_telemetry() {
+    let app = TestApp::new().await;
+    let partner = app
+        .token_for("tier1", Role::Partner, Some("supplier-a"))
+        .await;
+
+    let (status, body) = app
+        .send(telemetry_request(&partner, batch().into_bytes(), false))
+        .await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
+    let (status, _) = app.get("/api/v1/events", Some(&partner)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_event_schema_is_served_as_json_schema() {
+    let app = TestApp::new().await;
+    let (status, schema) = app.get("/api/v1/schemas/event.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    let sources = &schema["properties"]["source"]["enum"];
+    assert_eq!(sources.as_array().map(Vec::len), Some(7), "{sources}");
+}
