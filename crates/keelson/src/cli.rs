@@ -56,6 +56,25 @@ pub enum Command {
     /// The effective configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Decode captures and event files into the store.
+    Ingest {
+        /// Files to ingest (candump, ASC, TRC, labelled CSV, NDJSON, DLT).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The vehicle for records that name none (CAN captures never do).
+        #[arg(long, value_name = "ID")]
+        vehicle: Option<String>,
+        /// auto, candump, asc, trc, csv (layout detected), csv-hcrl, csv-daga,
+        /// csv-road, csv-j1939, label-prefixed, ndjson or dlt.
+        #[arg(long, default_value = "auto", value_name = "FORMAT")]
+        format: String,
+        /// Print the totals as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Records that failed to decode.
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
     /// Score CVSS vectors: one JSON line per vector.
     Cvss {
         /// Vectors (v2 without prefix; v3.x and v4.0 with `CVSS:x.y/`).
@@ -93,6 +112,18 @@ pub enum AdminCommand {
 pub enum AuditCommand {
     /// Recompute the hash chain; exit 1 naming the first broken entry.
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// List quarantined records (not yet replayed) as NDJSON.
+    List {
+        /// Include records already replayed.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

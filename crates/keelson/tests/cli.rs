@@ -1,28 +1,14 @@
 //! The command-line contract, run as a user would: the built binary, a
 //! fresh data folder, stdout parsed as JSON, exit codes checked.
 
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 use keelson_store::testing::TempDir;
 use sea_orm::{ConnectionTrait, Database};
-use serde_json::Value;
-
-fn keelson(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_keelson"))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("KEELSON_DATABASE")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run keelson")
-}
-
-fn stdout_json(output: &Output) -> Value {
-    let text = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(text.trim()).unwrap_or_else(|_| panic!("not JSON: {text}"))
-}
+use support::{keelson, stdout_json};
 
 #[test]
 fn created_user_gets_a_generated_password_once() {

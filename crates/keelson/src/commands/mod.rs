@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 mod cvss;
+mod ingest;
 mod serve;
 
 use std::process::ExitCode;
@@ -29,6 +30,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { .. } => runtime()?.block_on(serve::run(config)),
         Command::Admin(command) => runtime()?.block_on(admin::run(config, command)),
         Command::Audit(command) => runtime()?.block_on(audit::run(config, command)),
+        Command::Ingest {
+            files,
+            vehicle,
+            format,
+            json,
+        } => {
+            let request = ingest::Request {
+                files,
+                vehicle,
+                format,
+                json,
+            };
+            runtime()?.block_on(ingest::run(config, request))
+        }
+        Command::Quarantine(command) => runtime()?.block_on(ingest::quarantine(config, command)),
     }
 }
 

@@ -4,6 +4,8 @@
 //! per-source counters move. Nothing accepted is dropped and nothing
 //! rejected is lost.
 
+pub mod file;
+
 use keelson_store::Store;
 use keelson_store::telemetry::{NewEvent, NewQuarantined, Stored};
 use keelson_telemetry::Event;

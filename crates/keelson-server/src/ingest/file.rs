@@ -1,0 +1,294 @@
+//! Capture and event files into the store: the file's SHA-256 first (so
+//! every record gets a key that is the same on every run over the same
+//! file), then one streaming decode pass writing batches, then a pass that
+//! reads back the raw bytes of each malformed record for the quarantine.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use keelson_store::Store;
+use keelson_store::telemetry::NewQuarantined;
+use keelson_telemetry::{ErrorKind, Format, Position};
+use sha2::{Digest, Sha256};
+
+use super::{Batch, IngestTotals, file_record_key, new_event};
+
+/// Records written to the store per transaction.
+const BATCH_RECORDS: usize = 5_000;
+
+/// The most raw bytes kept for one malformed binary record (a DLT message
+/// is never longer).
+const MAX_RAW_BINARY: u64 = 64 * 1024;
+
+/// How to read one file.
+#[derive(Debug, Clone, Default)]
+pub struct FileOptions {
+    /// The format, or `None` to detect it from the name and first bytes.
+    pub format: Option<Format>,
+    /// The vehicle for records that name none (CAN captures never do).
+    pub vehicle_id: Option<String>,
+}
+
+/// Why a file could not be ingested (records already stored stay stored;
+/// running again stores nothing twice).
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("{path}: {source}")]
+    Open {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: format not recognised; name it with --format")]
+    UnknownFormat { path: String },
+    #[error("{path}: {message}")]
+    Read { path: String, message: String },
+    #[error(transparent)]
+    Store(#[from] keelson_store::StoreError),
+}
+
+/// A malformed record waiting for its raw bytes.
+struct Rejected {
+    index: usize,
+    position: Position,
+    reason: String,
+}
+
+/// Ingests one file; `progress` is told how many bytes were read so far.
+pub async fn ingest_file(
+    store: &Store,
+    actor: &str,
+    path: &Path,
+    options: &FileOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<IngestTotals, FileError> {
+    let name = path.display().to_string();
+    let digest = file_sha256(path).map_err(|source| FileError::Open {
+        path: name.clone(),
+        source,
+    })?;
+    let format = match options.format {
+        Some(format) => format,
+        None => detect(path).ok_or_else(|| FileError::UnknownFormat { path: name.clone() })?,
+    };
+
+    let (mut totals, rejected) =
+        store_records(store, actor, path, format, options, &digest, progress).await?;
+
+    let records = quarantine_records(path, format, options, rejected)
+        .map_err(|source| FileError::Open { path: name, source })?;
+    let mut batch = Batch::default();
+    for (index, record) in records {
+        batch.reject(index, record);
+    }
+    let (quarantined, _) = batch.write(store, actor).await?;
+    totals.add(quarantined);
+    Ok(totals)
+}
+
+async fn store_records(
+    store: &Store,
+    actor: &str,
+    path: &Path,
+    format: Format,
+    options: &FileOptions,
+    digest: &str,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(IngestTotals, Vec<Rejected>), FileError> {
+    let name = path.display().to_string();
+    let file = File::open(path).map_err(|source| FileError::Open {
+        path: name.clone(),
+        source,
+    })?;
+    let counter = CountingReader::new(file);
+    let read = counter.count.clone();
+    let received_us = keelson_store::now_us();
+    let mut totals = IngestTotals::default();
+    let mut rejected = Vec::new();
+    let mut batch = Batch::default();
+
+    for (index, item) in keelson_telemetry::events(format, BufReader::new(counter)).enumerate() {
+        match item {
+            Ok(mut event) => {
+                if event.vehicle_id.is_none() {
+                    event.vehicle_id.clone_from(&options.vehicle_id);
+                }
+                let key = file_record_key(digest, index as u64);
+                batch.accept(index, new_event(&event, key, received_us));
+            }
+            Err(error) if error.kind() == ErrorKind::Record => {
+                let position = error.position().unwrap_or(Position::Offset(0));
+                rejected.push(Rejected {
+                    index,
+                    position,
+                    reason: reason_of(&error),
+                });
+            }
+            Err(error) => {
+                return Err(FileError::Read {
+                    path: name,
+                    message: error.to_string(),
+                });
+            }
+        }
+        if batch.len() >= BATCH_RECORDS {
+            totals.add(std::mem::take(&mut batch).write(store, actor).await?.0);
+            progress(read.get());
+        }
+    }
+    totals.add(batch.write(store, actor).await?.0);
+    progress(read.get());
+    Ok((totals, rejected))
+}
+
+/// The reason without the position prefix the error's text carries (the
+/// position is stored on its own).
+fn reason_of(error: &keelson_telemetry::Error) -> String {
+    match error {
+        keelson_telemetry::Error::Record { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Turns rejected positions into quarantine rows with their raw bytes.
+fn quarantine_records(
+    path: &Path,
+    format: Format,
+    options: &FileOptions,
+    rejected: Vec<Rejected>,
+) -> std::io::Result<Vec<(usize, NewQuarantined)>> {
+    if rejected.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut raw = raw_records(path, &rejected)?;
+    let records = rejected
+        .into_iter()
+        .map(|record| {
+            let quarantined = NewQuarantined {
+                source: "file".to_owned(),
+                origin: path.display().to_string(),
+                position: record.position.to_string(),
+                reason: record.reason,
+                raw: raw
+                    .remove(&position_key(record.position))
+                    .unwrap_or_default(),
+                format: Some(format.name().to_owned()),
+                vehicle_id: options.vehicle_id.clone(),
+            };
+            (record.index, quarantined)
+        })
+        .collect();
+    Ok(records)
+}
+
+fn position_key(position: Position) -> (bool, u64) {
+    match position {
+        Position::Line(line) => (true, line),
+        Position::Offset(offset) => (false, offset),
+    }
+}
+
+/// The raw bytes at each rejected position: the whole line for text
+/// formats, up to [`MAX_RAW_BINARY`] bytes from the offset for binary ones.
+fn raw_records(
+    path: &Path,
+    rejected: &[Rejected],
+) -> std::io::Result<BTreeMap<(bool, u64), Vec<u8>>> {
+    let mut raw = BTreeMap::new();
+    let mut lines: Vec<u64> = Vec::new();
+    let mut file = File::open(path)?;
+    for record in rejected {
+        match record.position {
+            Position::Line(line) => lines.push(line),
+            Position::Offset(offset) => {
+                file.seek(SeekFrom::Start(offset))?;
+                let mut bytes = Vec::new();
+                (&mut file).take(MAX_RAW_BINARY).read_to_end(&mut bytes)?;
+                raw.insert((false, offset), bytes);
+            }
+        }
+    }
+    lines.sort_unstable();
+    lines.dedup();
+    for (line, bytes) in read_lines(path, &lines)? {
+        raw.insert((true, line), bytes);
+    }
+    Ok(raw)
+}
+
+/// The given 1-based lines (sorted), without their line ending.
+fn read_lines(path: &Path, wanted: &[u64]) -> std::io::Result<Vec<(u64, Vec<u8>)>> {
+    let mut reader = BufReader::new(File::open(path)?);
+    let mut found = Vec::with_capacity(wanted.len());
+    let mut wanted = wanted.iter().peekable();
+    let mut buffer = Vec::new();
+    let mut number = 0u64;
+    while let Some(&&next) = wanted.peek() {
+        buffer.clear();
+        if reader.read_until(b'\n', &mut buffer)? == 0 {
+            break;
+        }
+        number += 1;
+        if number == next {
+            let line = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
+            found.push((number, line.strip_suffix(b"\r").unwrap_or(line).to_vec()));
+            wanted.next();
+        }
+    }
+    Ok(found)
+}
+
+/// The file's SHA-256 as lowercase hex.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// The format from the file's name and first 4 KiB.
+pub fn detect(path: &Path) -> Option<Format> {
+    let mut first = Vec::with_capacity(4096);
+    File::open(path)
+        .ok()?
+        .take(4096)
+        .read_to_end(&mut first)
+        .ok()?;
+    let name = path.file_name()?.to_string_lossy();
+    keelson_telemetry::detect_format(&name, &first)
+}
+
+/// A reader that counts the bytes read through it (for progress).
+struct CountingReader<R> {
+    inner: R,
+    count: ByteCount,
+}
+
+#[derive(Clone, Default)]
+struct ByteCount(Arc<AtomicU64>);
+
+impl ByteCount {
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl<R> CountingReader<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            count: ByteCount::default(),
+        }
+    }
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        self.count.0.fetch_add(read as u64, Ordering::Relaxed);
+        Ok(read)
+    }
+}
