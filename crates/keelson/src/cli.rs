@@ -72,6 +72,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Offline detection: Sigma rules over events decoded from files,
+    /// alerts as NDJSON.
+    Detect {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// A folder of Sigma rules (`.yml`/`.yaml`, searched recursively).
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// The format of every file (default: detected per file).
+        #[arg(long, default_value = "auto", value_name = "FORMAT")]
+        format: String,
+    },
+    /// Sigma rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
     /// Records that failed to decode.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
@@ -112,6 +127,13 @@ pub enum AdminCommand {
 pub enum AuditCommand {
     /// Recompute the hash chain; exit 1 naming the first broken entry.
     Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Check every rule in a folder: one JSON line per rule with its status
+    /// (ok, unsupported, error) and reason; exit 1 when any is not ok.
+    Validate { dir: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,7 +4,9 @@
 mod admin;
 mod audit;
 mod cvss;
+mod detect;
 mod ingest;
+mod rules;
 mod serve;
 
 use std::process::ExitCode;
@@ -44,6 +46,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             runtime()?.block_on(ingest::run(config, request))
         }
+        Command::Detect {
+            files,
+            rules,
+            format,
+        } => detect::run(&files, rules.as_deref(), &format),
+        Command::Rules(command) => rules::run(command),
         Command::Quarantine(command) => runtime()?.block_on(ingest::quarantine(config, command)),
     }
 }

@@ -1,0 +1,276 @@
+//! The vehicle use cases shipped in `rules/vehicle`, run through
+//! `keelson detect` on event streams built here: each rule fires on its
+//! attack pattern and stays quiet on the nearest benign pattern. Thresholds
+//! come from the rule texts (five rejected keys, twenty vehicles, ten
+//! failures), so each negative case sits one step below them.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use keelson_store::testing::TempDir;
+use serde_json::{Value, json};
+use support::{keelson, stderr, stdout_lines};
+
+const UDS_BRUTE_FORCE: &str = "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f02";
+const SESSION_WHILE_MOVING: &str = "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f03";
+const ODOMETER_ROLLBACK: &str = "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f04";
+const KEY_FOB_RELAY: &str = "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f05";
+const COMMAND_FAN_OUT: &str = "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f07";
+const SECOC_BURST: &str = "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f09";
+const LOGIN_BRUTE_FORCE: &str = "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f11";
+
+fn shipped_rules() -> PathBuf {
+    keelson_testkit::repo_root().join("rules")
+}
+
+/// An event `seconds` after 2026-06-01T08:00:00Z.
+fn event(vehicle: &str, source: &str, kind: &str, seconds: u32, attributes: Value) -> Value {
+    let at = format!("2026-06-01T08:{:02}:{:02}Z", seconds / 60, seconds % 60);
+    json!({"vehicle_id": vehicle, "ecu": "gateway", "source": source, "kind": kind,
+           "vehicle_time": at, "attributes": attributes})
+}
+
+/// Runs the shipped rules over `events`; returns (rule id, vehicle) per alert.
+fn alerts(events: &[Value]) -> Vec<(String, Option<String>)> {
+    let dir = TempDir::new().expect("dir");
+    let file = dir.path.join("events.ndjson");
+    let text: Vec<String> = events.iter().map(Value::to_string).collect();
+    std::fs::write(&file, text.join("\n")).expect("write events");
+    let output = detect(&dir.path, &file, &shipped_rules());
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout_lines(&output)
+        .iter()
+        .map(|alert| {
+            let rule = alert["rule_id"].as_str().expect("rule_id").to_owned();
+            (rule, alert["vehicle_id"].as_str().map(str::to_owned))
+        })
+        .collect()
+}
+
+fn detect(data: &Path, file: &Path, rules: &Path) -> std::process::Output {
+    let rules = rules.to_str().expect("utf-8");
+    keelson(
+        data,
+        &["detect", file.to_str().expect("utf-8"), "--rules", rules],
+    )
+}
+
+fn fired(alerts: &[(String, Option<String>)], rule: &str, vehicle: &str) -> bool {
+    alerts
+        .iter()
+        .any(|(id, on)| id == rule && on.as_deref() == Some(vehicle))
+}
+
+fn rejected_key(vehicle: &str, seconds: u32) -> Value {
+    event(
+        vehicle,
+        "uds",
+        "uds.negative_response",
+        seconds,
+        json!({"service": 39, "nrc": 53}),
+    )
+}
+
+#[test]
+fn shipped_rules_all_validate() {
+    let dir = TempDir::new().expect("dir");
+    let output = keelson(
+        &dir.path,
+        &["rules", "validate", shipped_rules().to_str().expect("p")],
+    );
+    let reports = stdout_lines(&output);
+    assert!(output.status.success(), "{reports:?}");
+    assert!(reports.len() >= 11, "{reports:?}");
+    assert!(
+        reports.iter().all(|report| report["status"] == "ok"),
+        "{reports:?}"
+    );
+}
+
+#[test]
+fn five_rejected_keys_in_ten_minutes_is_a_brute_force() {
+    let mut events: Vec<Value> = (0..5).map(|i| rejected_key("veh-a", i * 50)).collect();
+    events.extend((0..4).map(|i| rejected_key("veh-b", i * 50)));
+
+    let found = alerts(&events);
+
+    assert!(fired(&found, UDS_BRUTE_FORCE, "veh-a"), "{found:?}");
+    assert!(!fired(&found, UDS_BRUTE_FORCE, "veh-b"), "{found:?}");
+}
+
+#[test]
+fn programming_session_fires_only_when_moving() {
+    let request = |vehicle, speed| {
+        let attributes = json!({"service": 16, "sub_function": 2, "vehicle_speed_kmh": speed});
+        event(vehicle, "uds", "uds.request", 1, attributes)
+    };
+
+    let found = alerts(&[request("parked", 0), request("driving", 62)]);
+
+    assert!(fired(&found, SESSION_WHILE_MOVING, "driving"), "{found:?}");
+    assert!(!fired(&found, SESSION_WHILE_MOVING, "parked"), "{found:?}");
+}
+
+#[test]
+fn a_falling_odometer_is_a_rollback() {
+    let report = |vehicle, delta| {
+        event(
+            vehicle,
+            "telematics",
+            "telematics.odometer",
+            1,
+            json!({"odometer_delta_km": delta}),
+        )
+    };
+
+    let found = alerts(&[report("rolled", -12_000), report("honest", 35)]);
+
+    assert!(fired(&found, ODOMETER_ROLLBACK, "rolled"), "{found:?}");
+    assert!(!fired(&found, ODOMETER_ROLLBACK, "honest"), "{found:?}");
+}
+
+#[test]
+fn unlock_without_the_key_or_far_away_is_a_relay() {
+    let access = |vehicle, kind, near, distance| {
+        let attributes =
+            json!({"key_in_proximity": near, "distance_from_last_position_m": distance});
+        event(vehicle, "telematics", kind, 1, attributes)
+    };
+
+    let found = alerts(&[
+        access("owner", "telematics.unlock", true, 12),
+        access("no-key", "telematics.unlock", false, 12),
+        access("moved", "telematics.ignition", true, 5_000),
+    ]);
+
+    assert!(!fired(&found, KEY_FOB_RELAY, "owner"), "{found:?}");
+    assert!(fired(&found, KEY_FOB_RELAY, "no-key"), "{found:?}");
+    assert!(fired(&found, KEY_FOB_RELAY, "moved"), "{found:?}");
+}
+
+#[test]
+fn commands_to_twenty_vehicles_from_one_account_is_a_fan_out() {
+    let command = |user: &str, vehicle: u32| {
+        let attributes = json!({"user": user, "command": "unlock"});
+        event(
+            &format!("veh-{vehicle}"),
+            "backend",
+            "backend.remote_command",
+            vehicle,
+            attributes,
+        )
+    };
+    let mut events: Vec<Value> = (0..20).map(|vehicle| command("ops-7", vehicle)).collect();
+    events.extend((100..119).map(|vehicle| command("ops-8", vehicle)));
+
+    let dir = TempDir::new().expect("dir");
+    let file = dir.path.join("events.ndjson");
+    let text: Vec<String> = events.iter().map(Value::to_string).collect();
+    std::fs::write(&file, text.join("\n")).expect("write");
+    let output = detect(&dir.path, &file, &shipped_rules());
+    let fan_outs: Vec<Value> = stdout_lines(&output)
+        .into_iter()
+        .filter(|alert| alert["rule_id"] == COMMAND_FAN_OUT)
+        .collect();
+
+    assert_eq!(fan_outs.len(), 1, "{fan_outs:?}");
+    assert_eq!(fan_outs[0]["evidence"].as_array().map(Vec::len), Some(20));
+}
+
+#[test]
+fn ten_secoc_failures_in_a_minute_is_a_burst() {
+    let failure = |vehicle, seconds| {
+        event(
+            vehicle,
+            "ids",
+            "ids.secoc_verification_failed",
+            seconds,
+            json!({}),
+        )
+    };
+    let mut events: Vec<Value> = (0..10).map(|i| failure("forged", i * 5)).collect();
+    events.extend((0..9).map(|i| failure("glitch", i * 5)));
+
+    let found = alerts(&events);
+
+    assert!(fired(&found, SECOC_BURST, "forged"), "{found:?}");
+    assert!(!fired(&found, SECOC_BURST, "glitch"), "{found:?}");
+}
+
+#[test]
+fn ten_failed_telematics_logins_is_a_brute_force() {
+    let login = |vehicle, status, seconds| {
+        event(
+            vehicle,
+            "telematics",
+            "telematics.login",
+            seconds,
+            json!({"status": status}),
+        )
+    };
+    let mut events: Vec<Value> = (0..10)
+        .map(|i| login("attacked", "failed", i * 20))
+        .collect();
+    events.extend((0..10).map(|i| login("busy", "ok", i * 20)));
+
+    let found = alerts(&events);
+
+    assert!(fired(&found, LOGIN_BRUTE_FORCE, "attacked"), "{found:?}");
+    assert!(!fired(&found, LOGIN_BRUTE_FORCE, "busy"), "{found:?}");
+}
+
+#[test]
+fn a_malformed_rule_file_is_named_and_the_other_rules_keep_working() {
+    let dir = TempDir::new().expect("dir");
+    let rules = dir.path.join("rules");
+    std::fs::create_dir(&rules).expect("mkdir");
+    let good = std::fs::read_to_string(shipped_rules().join("vehicle/odometer_rollback.yml"))
+        .expect("shipped rule");
+    std::fs::write(rules.join("good.yml"), good).expect("write");
+    std::fs::write(
+        rules.join("broken.yml"),
+        "title: x\ndetection:\n  sel: [unclosed\n",
+    )
+    .expect("write");
+
+    let validate = keelson(
+        &dir.path,
+        &["rules", "validate", rules.to_str().expect("p")],
+    );
+    let reports = stdout_lines(&validate);
+    assert_eq!(validate.status.code(), Some(1));
+    let broken = reports
+        .iter()
+        .find(|r| r["source"] == "broken.yml")
+        .expect("broken reported");
+    assert_eq!(broken["status"], "error");
+    assert!(
+        broken["line"].as_u64().is_some_and(|line| line >= 1),
+        "{broken}"
+    );
+    assert!(
+        broken["reason"]
+            .as_str()
+            .is_some_and(|reason| !reason.is_empty())
+    );
+
+    let file = dir.path.join("events.ndjson");
+    let rollback = event(
+        "rolled",
+        "telematics",
+        "telematics.odometer",
+        1,
+        json!({"odometer_delta_km": -5}),
+    );
+    std::fs::write(&file, rollback.to_string()).expect("write");
+    let output = detect(&dir.path, &file, &rules);
+    assert!(output.status.success());
+    let found = stdout_lines(&output);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        stderr(&output).contains("broken.yml"),
+        "{}",
+        stderr(&output)
+    );
+}
