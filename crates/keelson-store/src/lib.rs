@@ -13,6 +13,7 @@
 pub mod audit;
 mod entity;
 mod error;
+pub mod feeds;
 pub mod fleet;
 pub mod marking;
 mod migration;

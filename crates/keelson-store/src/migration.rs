@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(AuditChain),
             Box::new(FleetInventory),
             Box::new(Telemetry),
+            Box::new(VulnerabilityFeeds),
         ]
     }
 }
@@ -216,6 +217,31 @@ impl MigrationTrait for Telemetry {
             .col(big_integer_null("replayed_at_us"))
             .to_owned();
         manager.create_table(quarantine).await
+    }
+}
+
+struct VulnerabilityFeeds;
+
+impl MigrationName for VulnerabilityFeeds {
+    fn name(&self) -> &str {
+        "m0005_vulnerability_feeds"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for VulnerabilityFeeds {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let feeds = Table::create()
+            .table("feed_files")
+            .if_not_exists()
+            .col(string("sha256").primary_key())
+            .col(big_integer("seq").unique_key())
+            .col(string("kind"))
+            .col(string("name"))
+            .col(blob("bytes"))
+            .col(big_integer("imported_at_us"))
+            .to_owned();
+        manager.create_table(feeds).await
     }
 }
 

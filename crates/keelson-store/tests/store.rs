@@ -2,11 +2,13 @@
 //! body takes an open store and must pass on both back ends.
 
 use keelson_core::{Marking, Role, Tlp};
+use keelson_store::feeds::FeedFile;
 use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
 use keelson_store::telemetry::{NewEvent, NewQuarantined, Stored};
 use keelson_store::testing::{fresh_postgres, fresh_sqlite, postgres_url};
 use keelson_store::users::NewUser;
 use keelson_store::{ErrorKind, Store};
+use sha2::Digest;
 
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -43,6 +45,7 @@ on_both_backends!(
     reopening_applies_no_migration_twice,
     events_are_stored_once_across_batches,
     quarantine_keeps_raw_bytes_until_replayed,
+    feed_files_are_kept_once_in_import_order,
 );
 
 fn new_user(name: &str, role: Role, org: Option<&str>) -> NewUser {
@@ -310,4 +313,33 @@ async fn quarantine_keeps_raw_bytes_until_replayed(store: &Store) {
         store.list_quarantine(true, 10).await.expect("list").len(),
         1
     );
+}
+
+async fn feed_files_are_kept_once_in_import_order(store: &Store) {
+    let file = |name: &str, bytes: &[u8]| FeedFile {
+        sha256: format!("{:x}", sha2::Sha256::digest(bytes)),
+        kind: "osv".to_owned(),
+        name: name.to_owned(),
+        bytes: bytes.to_vec(),
+    };
+
+    let first = store
+        .store_feed_file("t", file("a.json", b"{\"id\":\"A\"}"))
+        .await;
+    let second = store
+        .store_feed_file("t", file("b.json", b"{\"id\":\"B\"}"))
+        .await;
+    let again = store
+        .store_feed_file("t", file("a-copy.json", b"{\"id\":\"A\"}"))
+        .await;
+
+    assert_eq!(
+        (first.ok(), second.ok(), again.ok()),
+        (Some(true), Some(true), Some(false))
+    );
+    let stored = store.feed_files().await.expect("feeds");
+    let names: Vec<&str> = stored.iter().map(|feed| feed.name.as_str()).collect();
+    assert_eq!(names, ["a.json", "b.json"]);
+    assert_eq!(stored[1].bytes, b"{\"id\":\"B\"}");
+    assert!(store.verify_audit_chain().await.expect("verify").ok);
 }

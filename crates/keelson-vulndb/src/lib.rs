@@ -7,6 +7,7 @@
 pub mod advisory;
 pub mod cpe;
 mod error;
+pub mod feed;
 pub mod kb;
 pub mod matcher;
 pub mod osv_range;
@@ -25,6 +26,7 @@ pub use cpe::nvd::{
 };
 pub use cpe::{Cpe, CpeValue, Relation};
 pub use error::{Error, VersionError};
+pub use feed::FeedKind;
 pub use kb::{Change, ImportReport, KnowledgeBase};
 pub use matcher::{Component, Finding, MatchReport, MatchWarning, match_components, scan};
 pub use osv_range::{

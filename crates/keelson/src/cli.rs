@@ -87,6 +87,9 @@ pub enum Command {
     /// Sigma rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// The vulnerability knowledge base.
+    #[command(subcommand)]
+    Vulndb(VulndbCommand),
     /// Records that failed to decode.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
@@ -134,6 +137,16 @@ pub enum RulesCommand {
     /// Check every rule in a folder: one JSON line per rule with its status
     /// (ok, unsupported, error) and reason; exit 1 when any is not ok.
     Validate { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VulndbCommand {
+    /// Load OSV records (JSON or OSV's zip), NVD CVE API 2.0 JSON, the CISA
+    /// KEV catalogue or FIRST EPSS CSV; prints counts per source.
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 pub mod api_token;
 pub mod audit_entry;
 pub mod event;
+pub mod feed_file;
 pub mod quarantined;
 pub mod session;
 pub mod software_build;

@@ -134,7 +134,7 @@ impl<T> Default for Parsed<T> {
 }
 
 impl<T> Parsed<T> {
-    fn push(&mut self, result: Result<T, Error>) {
+    pub(crate) fn push(&mut self, result: Result<T, Error>) {
         match result {
             Ok(record) => self.records.push(record),
             Err(error) => self.errors.push(error),

@@ -35,7 +35,7 @@ struct Summary {
 /// name (files before it stay ingested; running again stores nothing twice).
 pub async fn run(config: Config, request: Request) -> anyhow::Result<ExitCode> {
     let store = open_store(&config).await?;
-    let actor = local_actor();
+    let actor = super::local_actor();
     let mut summary = Summary::default();
     for path in &request.files {
         let options = FileOptions {
@@ -101,12 +101,6 @@ fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// Who the audit log names for local commands.
-fn local_actor() -> String {
-    let user = std::env::var("USER").unwrap_or_else(|_| "local".to_owned());
-    format!("cli:{user}")
 }
 
 /// `keelson quarantine list`.

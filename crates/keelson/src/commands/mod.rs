@@ -8,6 +8,7 @@ mod detect;
 mod ingest;
 mod rules;
 mod serve;
+mod vulndb;
 
 use std::process::ExitCode;
 
@@ -52,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
         } => detect::run(&files, rules.as_deref(), &format),
         Command::Rules(command) => rules::run(command),
+        Command::Vulndb(command) => runtime()?.block_on(vulndb::run(config, command)),
         Command::Quarantine(command) => runtime()?.block_on(ingest::quarantine(config, command)),
     }
 }
@@ -102,4 +104,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Store::open(&location)
         .await
         .with_context(|| format!("cannot open the store at {}", location.describe()))
+}
+
+/// Who the audit log names for changes made from the command line.
+pub fn local_actor() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "local".to_owned());
+    format!("cli:{user}")
 }
