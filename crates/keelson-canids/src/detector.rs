@@ -1,0 +1,406 @@
+//! Checking frames against a [`Profile`], one frame at a time.
+//!
+//! Per-identifier state lives in a table sized by the profile: a direct index for 11-bit
+//! identifiers and a sorted list for the rest. Observing a frame that raises no alert
+//! allocates nothing.
+
+use std::ops::Range;
+
+use keelson_telemetry::{CanFrame, FrameKind};
+
+use crate::alert::{Alert, Check, Detail};
+use crate::margins::Margins;
+use crate::profile::{IdProfile, Profile};
+
+/// Number of 11-bit identifiers.
+const STANDARD_IDS: usize = 0x800;
+
+/// Marks a free entry of the direct index.
+const NO_SLOT: u32 = u32::MAX;
+
+/// Bounds of the interval between sweeps for silent identifiers, µs.
+const SWEEP_BOUNDS_US: (i64, i64) = (1_000, 1_000_000);
+
+/// Checks frames of one stream against a profile.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    standard: Vec<u32>,
+    others: Vec<(u64, u32)>,
+    slots: Vec<Slot>,
+    bytes: Vec<BytePolicy>,
+    margins: Margins,
+    sweep_every_us: i64,
+    clock: Option<Clock>,
+}
+
+/// What the detector knows about one identifier: its limits, then its running state.
+#[derive(Debug, Clone)]
+struct Slot {
+    id: u32,
+    extended: bool,
+    dlc_mask: u128,
+    min_gap_us: i64,
+    learned_min_us: i64,
+    silence_us: i64,
+    learned_p50_us: i64,
+    sparse: bool,
+    bytes: Range<usize>,
+    last_us: i64,
+    seen: bool,
+    silence_reported: bool,
+}
+
+#[derive(Debug, Clone)]
+struct BytePolicy {
+    min: u8,
+    max: u8,
+    constant_mask: u8,
+    constant_value: u8,
+    values: Option<[u64; 4]>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    start_us: i64,
+    next_sweep_us: i64,
+}
+
+impl Detector {
+    /// A detector applying the margins stored in `profile`.
+    pub fn new(profile: &Profile) -> Detector {
+        Detector::with_margins(profile, profile.margins)
+    }
+
+    /// A detector applying `margins` instead of the profile's own.
+    pub fn with_margins(profile: &Profile, margins: Margins) -> Detector {
+        let mut detector = Detector {
+            standard: vec![NO_SLOT; STANDARD_IDS],
+            others: Vec::new(),
+            slots: Vec::with_capacity(profile.ids.len()),
+            bytes: Vec::new(),
+            margins,
+            sweep_every_us: SWEEP_BOUNDS_US.1,
+            clock: None,
+        };
+        for entry in &profile.ids {
+            detector.add_slot(entry);
+        }
+        detector.others.sort_unstable_by_key(|&(key, _)| key);
+        detector.sweep_every_us = detector.sweep_interval();
+        detector
+    }
+
+    /// The margins in force.
+    pub fn margins(&self) -> &Margins {
+        &self.margins
+    }
+
+    /// Forgets all stream state, to start a new capture.
+    pub fn reset(&mut self) {
+        self.clock = None;
+        for slot in &mut self.slots {
+            slot.seen = false;
+            slot.silence_reported = false;
+        }
+    }
+
+    /// Checks one frame; an empty vector (no allocation) when nothing is wrong.
+    pub fn observe(&mut self, frame: &CanFrame) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        self.observe_into(frame, &mut alerts);
+        alerts
+    }
+
+    /// Checks one frame, appending alerts to `alerts`.
+    ///
+    /// Error frames are not checked. Remote frames get the identifier, DLC and timing
+    /// checks but no payload checks.
+    pub fn observe_into(&mut self, frame: &CanFrame, alerts: &mut Vec<Alert>) {
+        if frame.kind == FrameKind::Error {
+            return;
+        }
+        let now = frame.timestamp_us;
+        self.advance_clock(now, alerts);
+
+        let Some(at) = self.slot_of(frame.id, frame.extended) else {
+            alerts.push(unknown_id(frame));
+            return;
+        };
+        let start_us = self.clock.map_or(now, |clock| clock.start_us);
+        let Some(slot) = self.slots.get_mut(at) else {
+            return;
+        };
+        check_dlc(slot, frame, alerts);
+        check_timing(slot, now, start_us, alerts);
+        if frame.kind == FrameKind::Data {
+            let policies = self.bytes.get(slot.bytes.clone()).unwrap_or_default();
+            check_payload(slot, policies, &self.margins, frame, alerts);
+        }
+    }
+
+    /// Reports every identifier silent for too long at time `at_us` (end of a stream).
+    pub fn finish(&mut self, at_us: i64) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        if self.clock.is_none() {
+            self.clock = Some(Clock {
+                start_us: at_us,
+                next_sweep_us: at_us,
+            });
+        }
+        self.sweep(at_us, &mut alerts);
+        alerts
+    }
+
+    fn add_slot(&mut self, entry: &IdProfile) {
+        let index = self.slots.len() as u32;
+        let key = slot_key(entry.id, entry.extended);
+        match self.standard.get_mut(entry.id as usize) {
+            Some(free) if !entry.extended => *free = index,
+            _ => self.others.push((key, index)),
+        }
+        let bytes = self.add_byte_policies(entry);
+        self.slots
+            .push(Slot::from_profile(entry, &self.margins, bytes));
+    }
+
+    fn add_byte_policies(&mut self, entry: &IdProfile) -> Range<usize> {
+        let start = self.bytes.len();
+        if entry.data_frames >= self.margins.min_payload_frames {
+            let slack = self.margins.byte_slack;
+            let whole_only = self.margins.constant_whole_bytes_only;
+            self.bytes.extend(entry.bytes.iter().map(|stats| {
+                let mut constant_mask = stats.constant_mask();
+                if whole_only && constant_mask != u8::MAX {
+                    constant_mask = 0;
+                }
+                BytePolicy {
+                    min: stats.min.saturating_sub(slack),
+                    max: stats.max.saturating_add(slack),
+                    constant_mask,
+                    constant_value: stats.ever_one & constant_mask,
+                    values: stats.values.as_deref().map(value_bitmap),
+                }
+            }));
+        }
+        start..self.bytes.len()
+    }
+
+    fn sweep_interval(&self) -> i64 {
+        let shortest = self.slots.iter().map(|slot| slot.silence_us).min();
+        shortest
+            .unwrap_or(i64::MAX)
+            .saturating_div(4)
+            .clamp(SWEEP_BOUNDS_US.0, SWEEP_BOUNDS_US.1)
+    }
+
+    fn slot_of(&self, id: u32, extended: bool) -> Option<usize> {
+        if !extended && let Some(&index) = self.standard.get(id as usize) {
+            return (index != NO_SLOT).then_some(index as usize);
+        }
+        let key = slot_key(id, extended);
+        let at = self.others.binary_search_by_key(&key, |&(k, _)| k).ok()?;
+        self.others.get(at).map(|&(_, index)| index as usize)
+    }
+
+    /// Starts the stream clock, or runs a silence sweep when one is due.
+    fn advance_clock(&mut self, now: i64, alerts: &mut Vec<Alert>) {
+        let every = self.sweep_every_us;
+        let clock = self.clock.get_or_insert(Clock {
+            start_us: now,
+            next_sweep_us: now.saturating_add(every),
+        });
+        if now < clock.next_sweep_us.saturating_sub(every) {
+            // Time went backwards (a new capture appended): restart the sweep schedule.
+            clock.next_sweep_us = now.saturating_add(every);
+        } else if now >= clock.next_sweep_us {
+            clock.next_sweep_us = now.saturating_add(every);
+            self.sweep(now, alerts);
+        }
+    }
+
+    fn sweep(&mut self, now: i64, alerts: &mut Vec<Alert>) {
+        let start_us = self.clock.map_or(now, |clock| clock.start_us);
+        for slot in &mut self.slots {
+            let since = if slot.seen { slot.last_us } else { start_us };
+            report_silence(slot, now, now.saturating_sub(since), alerts);
+        }
+    }
+}
+
+impl Slot {
+    fn from_profile(entry: &IdProfile, margins: &Margins, bytes: Range<usize>) -> Slot {
+        let dlc_mask = entry
+            .dlcs
+            .iter()
+            .fold(0u128, |mask, &dlc| mask | 1u128 << dlc.min(127));
+        let gaps = entry.gaps.filter(|gaps| gaps.count >= margins.min_gaps);
+        let min_gap_us = gaps.map_or(margins.sparse_min_gap_us, |g| {
+            (g.min_us as f64 * margins.early_factor) as i64
+        });
+        let silence_us = gaps.filter(|g| g.p50_us > 0).map_or(i64::MAX, |g| {
+            let by_period = g.p50_us as f64 * margins.silence_periods;
+            let by_max = g.max_us as f64 * margins.silence_max_gap_factor;
+            by_period.max(by_max) as i64
+        });
+        Slot {
+            id: entry.id,
+            extended: entry.extended,
+            dlc_mask,
+            min_gap_us,
+            learned_min_us: gaps.map_or(0, |g| g.min_us),
+            silence_us,
+            learned_p50_us: gaps.map_or(0, |g| g.p50_us),
+            sparse: gaps.is_none(),
+            bytes,
+            last_us: 0,
+            seen: false,
+            silence_reported: false,
+        }
+    }
+}
+
+fn slot_key(id: u32, extended: bool) -> u64 {
+    u64::from(extended) << 32 | u64::from(id)
+}
+
+fn value_bitmap(values: &[u8]) -> [u64; 4] {
+    let mut bitmap = [0u64; 4];
+    for &value in values {
+        bitmap[usize::from(value >> 6)] |= 1u64 << (value & 63);
+    }
+    bitmap
+}
+
+fn unknown_id(frame: &CanFrame) -> Alert {
+    Alert {
+        check: Check::UnknownId,
+        id: frame.id,
+        extended: frame.extended,
+        timestamp_us: frame.timestamp_us,
+        detail: Detail::Identifier { dlc: frame.dlc },
+    }
+}
+
+fn check_dlc(slot: &Slot, frame: &CanFrame, alerts: &mut Vec<Alert>) {
+    if slot.dlc_mask & (1u128 << frame.dlc.min(127)) != 0 {
+        return;
+    }
+    let learned = (0u8..128)
+        .filter(|&dlc| slot.dlc_mask & (1u128 << dlc) != 0)
+        .collect();
+    alerts.push(Alert {
+        check: Check::UnexpectedDlc,
+        id: slot.id,
+        extended: slot.extended,
+        timestamp_us: frame.timestamp_us,
+        detail: Detail::Dlc {
+            observed: frame.dlc,
+            learned,
+        },
+    });
+}
+
+/// Gap and silence checks. For an ID with a learned period, a frame found too early does
+/// not move the anchor, so the genuine frame after an injected one is measured from the
+/// previous genuine frame. For a sparse ID it does, so that every frame of a flood counts.
+fn check_timing(slot: &mut Slot, now: i64, start_us: i64, alerts: &mut Vec<Alert>) {
+    let since = if slot.seen { slot.last_us } else { start_us };
+    let gap = now.saturating_sub(since);
+    if slot.seen && (0..slot.min_gap_us).contains(&gap) {
+        alerts.push(Alert {
+            check: Check::TooEarly,
+            id: slot.id,
+            extended: slot.extended,
+            timestamp_us: now,
+            detail: Detail::Gap {
+                observed_us: gap,
+                min_allowed_us: slot.min_gap_us,
+                learned_min_us: slot.learned_min_us,
+            },
+        });
+        if slot.sparse {
+            slot.last_us = now;
+        }
+        return;
+    }
+    report_silence(slot, now, gap, alerts);
+    slot.silence_reported = false;
+    slot.seen = true;
+    slot.last_us = now;
+}
+
+fn report_silence(slot: &mut Slot, now: i64, silent_us: i64, alerts: &mut Vec<Alert>) {
+    if slot.silence_reported || silent_us <= slot.silence_us {
+        return;
+    }
+    slot.silence_reported = true;
+    alerts.push(Alert {
+        check: Check::IdSilent,
+        id: slot.id,
+        extended: slot.extended,
+        timestamp_us: now,
+        detail: Detail::Silence {
+            silent_us,
+            max_allowed_us: slot.silence_us,
+            learned_p50_us: slot.learned_p50_us,
+        },
+    });
+}
+
+/// Payload checks; at most one alert per check and frame (the first offending byte).
+fn check_payload(
+    slot: &Slot,
+    policies: &[BytePolicy],
+    margins: &Margins,
+    frame: &CanFrame,
+    alerts: &mut Vec<Alert>,
+) {
+    let mut fired = [false; 3];
+    for (index, (policy, &value)) in policies.iter().zip(frame.data()).enumerate() {
+        let failed = [
+            margins.check_constant_bits
+                && (value ^ policy.constant_value) & policy.constant_mask != 0,
+            margins.check_byte_range && !(policy.min..=policy.max).contains(&value),
+            margins.check_value_sets && policy.values.is_some_and(|set| !in_set(&set, value)),
+        ];
+        for (kind, &failed) in failed.iter().enumerate() {
+            if failed && !fired[kind] {
+                fired[kind] = true;
+                alerts.push(byte_alert(slot, policy, kind, index, value, frame));
+            }
+        }
+    }
+}
+
+fn in_set(set: &[u64; 4], value: u8) -> bool {
+    set[usize::from(value >> 6)] & (1u64 << (value & 63)) != 0
+}
+
+fn byte_alert(
+    slot: &Slot,
+    policy: &BytePolicy,
+    kind: usize,
+    index: usize,
+    value: u8,
+    frame: &CanFrame,
+) -> Alert {
+    let check = match kind {
+        0 => Check::ConstantBitFlipped,
+        1 => Check::ByteOutOfRange,
+        _ => Check::ByteValueUnseen,
+    };
+    Alert {
+        check,
+        id: slot.id,
+        extended: slot.extended,
+        timestamp_us: frame.timestamp_us,
+        detail: Detail::Byte {
+            index: index as u8,
+            observed: value,
+            min: policy.min,
+            max: policy.max,
+            constant_mask: policy.constant_mask,
+            constant_value: policy.constant_value,
+        },
+    }
+}
