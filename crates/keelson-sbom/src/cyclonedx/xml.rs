@@ -91,7 +91,7 @@ fn read_component(doc: &Document<'_>, node: Node<'_, '_>) -> Result<Component, E
         .ok_or_else(|| Error::invalid(at(doc, node), "component has no `name` element"))?;
     let bom_ref = match node.attribute("bom-ref") {
         Some(reference) => reference.to_string(),
-        None => synthetic_ref(doc, node),
+        None => synthetic_ref(node),
     };
     let mut component = Component::new(bom_ref, ComponentKind::from_word(kind), name);
 
@@ -200,7 +200,8 @@ pub(crate) fn at(doc: &Document<'_>, node: Node<'_, '_>) -> Location {
     }
 }
 
-/// A reference for a component without `bom-ref`: where it starts.
-fn synthetic_ref(doc: &Document<'_>, node: Node<'_, '_>) -> String {
-    format!("xml:{}", at(doc, node))
+/// A reference for a component without `bom-ref`: its node number in the document
+/// (cheap to compute; a line number would rescan the text for every component).
+fn synthetic_ref(node: Node<'_, '_>) -> String {
+    format!("xml-node-{}", node.id().get())
 }
