@@ -17,6 +17,7 @@ pub mod feeds;
 pub mod fleet;
 pub mod marking;
 mod migration;
+pub mod sboms;
 pub mod sessions;
 pub mod telemetry;
 pub mod testing;

@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(FleetInventory),
             Box::new(Telemetry),
             Box::new(VulnerabilityFeeds),
+            Box::new(BuildSboms),
         ]
     }
 }
@@ -242,6 +243,40 @@ impl MigrationTrait for VulnerabilityFeeds {
             .col(big_integer("imported_at_us"))
             .to_owned();
         manager.create_table(feeds).await
+    }
+}
+
+struct BuildSboms;
+
+impl MigrationName for BuildSboms {
+    fn name(&self) -> &str {
+        "m0006_build_sboms"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for BuildSboms {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let documents = Table::create()
+            .table("sbom_documents")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("build_id"))
+            .col(string("sha256"))
+            .col(string("format"))
+            .col(big_integer("components"))
+            .col(blob("bytes"))
+            .col(big_integer("imported_at_us"))
+            .to_owned();
+        manager.create_table(documents).await?;
+        let one_per_build = Index::create()
+            .name("sbom_documents_by_build")
+            .table("sbom_documents")
+            .col("build_id")
+            .col("sha256")
+            .unique()
+            .to_owned();
+        manager.create_index(one_per_build).await
     }
 }
 

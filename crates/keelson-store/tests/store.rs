@@ -4,6 +4,7 @@
 use keelson_core::{Marking, Role, Tlp};
 use keelson_store::feeds::FeedFile;
 use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
+use keelson_store::sboms::{Attached, NewSbom};
 use keelson_store::telemetry::{NewEvent, NewQuarantined, Stored};
 use keelson_store::testing::{fresh_postgres, fresh_sqlite, postgres_url};
 use keelson_store::users::NewUser;
@@ -46,6 +47,7 @@ on_both_backends!(
     events_are_stored_once_across_batches,
     quarantine_keeps_raw_bytes_until_replayed,
     feed_files_are_kept_once_in_import_order,
+    sboms_attach_to_existing_builds_once,
 );
 
 fn new_user(name: &str, role: Role, org: Option<&str>) -> NewUser {
@@ -342,4 +344,42 @@ async fn feed_files_are_kept_once_in_import_order(store: &Store) {
     assert_eq!(names, ["a.json", "b.json"]);
     assert_eq!(stored[1].bytes, b"{\"id\":\"B\"}");
     assert!(store.verify_audit_chain().await.expect("verify").ok);
+}
+
+async fn sboms_attach_to_existing_builds_once(store: &Store) {
+    let build = SoftwareBuild {
+        id: "tcu-4.2.0".to_owned(),
+        ecu: "tcu".to_owned(),
+        firmware_version: "4.2.0".to_owned(),
+        digest: Some("00".to_owned()),
+        marking: marking(Tlp::Amber, &[]),
+    };
+    store.create_build("t", &build).await.expect("build");
+    let sbom = |build_id: &str| NewSbom {
+        build_id: build_id.to_owned(),
+        sha256: "ab".repeat(32),
+        format: "CycloneDX 1.6 JSON".to_owned(),
+        components: 3,
+        bytes: b"{}".to_vec(),
+    };
+
+    let first = store
+        .attach_sbom("t", sbom("tcu-4.2.0"))
+        .await
+        .expect("attach");
+    let again = store
+        .attach_sbom("t", sbom("tcu-4.2.0"))
+        .await
+        .expect("attach");
+    let missing = store.attach_sbom("t", sbom("no-such-build")).await;
+
+    assert!(matches!(first, Attached::New(_)), "{first:?}");
+    assert!(matches!(again, Attached::Already(_)), "{again:?}");
+    assert_eq!(
+        missing.map_err(|error| error.kind()).err(),
+        Some(ErrorKind::NotFound)
+    );
+    let attached = store.sboms_of_build("tcu-4.2.0").await.expect("list");
+    assert_eq!(attached.len(), 1);
+    assert_eq!(attached[0].0.components, 3);
 }

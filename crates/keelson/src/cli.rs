@@ -87,6 +87,20 @@ pub enum Command {
     /// Sigma rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// SBOMs and HBOMs.
+    #[command(subcommand)]
+    Sbom(SbomCommand),
+    /// Match one SBOM against the imported knowledge base (offline, for pipelines).
+    Scan {
+        sbom: PathBuf,
+        /// json, table or sarif.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Exit 1 when a finding is at least this severe (low, medium, high,
+        /// critical); a finding without any CVSS score counts as reaching it.
+        #[arg(long, value_name = "SEVERITY")]
+        fail_on: Option<String>,
+    },
     /// The vulnerability knowledge base.
     #[command(subcommand)]
     Vulndb(VulndbCommand),
@@ -137,6 +151,23 @@ pub enum RulesCommand {
     /// Check every rule in a folder: one JSON line per rule with its status
     /// (ok, unsupported, error) and reason; exit 1 when any is not ok.
     Validate { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SbomCommand {
+    /// Check documents against the official schemas: one JSON line per file
+    /// listing every problem; exit 1 when any file has one.
+    Validate {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Attach an SBOM or HBOM to a software build; prints the import counts.
+    Import {
+        file: PathBuf,
+        /// The software build the document describes.
+        #[arg(long, value_name = "ID")]
+        build: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

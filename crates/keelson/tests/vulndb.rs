@@ -34,7 +34,12 @@ fn feed_files() -> Option<Vec<PathBuf>> {
 fn distinct_feed_files() -> Option<Vec<PathBuf>> {
     let mut seen = HashSet::new();
     let files = feed_files()?;
-    Some(files.into_iter().filter(|path| seen.insert(record_id(path))).collect())
+    Some(
+        files
+            .into_iter()
+            .filter(|path| seen.insert(record_id(path)))
+            .collect(),
+    )
 }
 
 fn record_id(path: &PathBuf) -> String {

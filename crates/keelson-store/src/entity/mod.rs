@@ -5,6 +5,7 @@ pub mod audit_entry;
 pub mod event;
 pub mod feed_file;
 pub mod quarantined;
+pub mod sbom_document;
 pub mod session;
 pub mod software_build;
 pub mod user;

@@ -7,6 +7,8 @@ mod cvss;
 mod detect;
 mod ingest;
 mod rules;
+mod sbom;
+mod scan;
 mod serve;
 mod vulndb;
 
@@ -53,6 +55,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
         } => detect::run(&files, rules.as_deref(), &format),
         Command::Rules(command) => rules::run(command),
+        Command::Sbom(command) => runtime()?.block_on(sbom::run(config, command)),
+        Command::Scan {
+            sbom,
+            format,
+            fail_on,
+        } => {
+            let request = scan::Request {
+                sbom,
+                format,
+                fail_on,
+            };
+            runtime()?.block_on(scan::run(config, request))
+        }
         Command::Vulndb(command) => runtime()?.block_on(vulndb::run(config, command)),
         Command::Quarantine(command) => runtime()?.block_on(ingest::quarantine(config, command)),
     }

@@ -1,0 +1,91 @@
+//! `keelson sbom validate` and `keelson sbom import --build`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use keelson_sbom::{Encoding, Family, Format, Sbom};
+use keelson_server::config::Config;
+use keelson_store::sboms::{Attached, NewSbom};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::open_store;
+use crate::cli::SbomCommand;
+
+pub async fn run(config: Config, command: SbomCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        SbomCommand::Validate { files } => validate(&files),
+        SbomCommand::Import { file, build } => import(config, &file, build).await,
+    }
+}
+
+/// Prints `{"file", "valid", "problems": [{"at", "message", "schema_path"}]}`
+/// per file.
+fn validate(files: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
+    let mut all_valid = true;
+    for path in files {
+        let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+        let problems = keelson_sbom::validate(&bytes);
+        all_valid &= problems.is_empty();
+        let line = json!({
+            "file": path.display().to_string(),
+            "valid": problems.is_empty(),
+            "problems": problems,
+        });
+        println!("{line}");
+    }
+    Ok(if all_valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Reads the document (refusing one that does not import), attaches it to
+/// the build and prints `{"build", "format", "components", "dependencies",
+/// "already_attached"}`.
+async fn import(config: Config, path: &Path, build: String) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+    let sbom = read_sbom(path, &bytes)?;
+    let store = open_store(&config).await?;
+    let new = NewSbom {
+        build_id: build.clone(),
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        format: format_name(&sbom.format),
+        components: sbom.components.len() as u64,
+        bytes,
+    };
+    let attached = store.attach_sbom(&super::local_actor(), new).await;
+    store.close().await?;
+    let attached = attached.with_context(|| format!("cannot attach to build {build}"))?;
+    let summary = json!({
+        "build": build,
+        "format": format_name(&sbom.format),
+        "components": sbom.components.len(),
+        "dependencies": sbom.dependencies.len(),
+        "already_attached": matches!(attached, Attached::Already(_)),
+    });
+    println!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The component graph of a document, or an error naming the file, the
+/// place and the reason.
+pub fn read_sbom(path: &Path, bytes: &[u8]) -> anyhow::Result<Sbom> {
+    keelson_sbom::import(bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// Such as `CycloneDX 1.6 JSON` or `SPDX 2.3 tag-value`.
+pub fn format_name(format: &Format) -> String {
+    let family = match format.family {
+        Family::CycloneDx => "CycloneDX",
+        Family::Spdx => "SPDX",
+    };
+    let encoding = match format.encoding {
+        Encoding::Json => "JSON",
+        Encoding::Xml => "XML",
+        Encoding::TagValue => "tag-value",
+    };
+    format!("{family} {} {encoding}", format.spec_version)
+}
