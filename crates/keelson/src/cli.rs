@@ -80,6 +80,10 @@ pub enum Command {
         /// A folder of Sigma rules (`.yml`/`.yaml`, searched recursively).
         #[arg(long, value_name = "DIR")]
         rules: Option<PathBuf>,
+        /// A CAN baseline profile (from `keelson baseline learn`) to check
+        /// the frames of CAN captures against.
+        #[arg(long, value_name = "PROFILE")]
+        profile: Option<PathBuf>,
         /// The format of every file (default: detected per file).
         #[arg(long, default_value = "auto", value_name = "FORMAT")]
         format: String,
@@ -87,6 +91,21 @@ pub enum Command {
     /// Sigma rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// CAN baselines learned from clean captures.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Score CAN baseline detection on labelled captures: one JSON line per
+    /// file (frames, attack_frames, tp, fp, fn, precision, recall, f1,
+    /// false_alarms_per_hour, median_latency_ms).
+    Eval {
+        #[arg(required = true, value_name = "LABELLED")]
+        files: Vec<PathBuf>,
+        #[arg(long, value_name = "PROFILE")]
+        profile: PathBuf,
+        /// The format of every file (default: detected per file).
+        #[arg(long, default_value = "auto", value_name = "FORMAT")]
+        format: String,
+    },
     /// SBOMs and HBOMs.
     #[command(subcommand)]
     Sbom(SbomCommand),
@@ -151,6 +170,24 @@ pub enum RulesCommand {
     /// Check every rule in a folder: one JSON line per rule with its status
     /// (ok, unsupported, error) and reason; exit 1 when any is not ok.
     Validate { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Learn a per-model profile from clean CAN captures.
+    Learn {
+        #[arg(required = true, value_name = "CAPTURE")]
+        captures: Vec<PathBuf>,
+        /// The vehicle model the captures come from.
+        #[arg(long, value_name = "NAME")]
+        model: String,
+        /// Where to write the profile (JSON).
+        #[arg(short = 'o', long = "output", value_name = "PROFILE")]
+        output: PathBuf,
+        /// The format of every capture (default: detected per file).
+        #[arg(long, default_value = "auto", value_name = "FORMAT")]
+        format: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

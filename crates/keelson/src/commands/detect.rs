@@ -15,15 +15,73 @@ use keelson_detect::{Engine, EngineConfig, RuleStatus};
 use keelson_server::ingest::file::detect;
 use keelson_telemetry::{ErrorKind, Format};
 
+use keelson_canids::Detector;
+
+use super::baseline::read_profile;
 use super::rules::load_rule_dir;
 
-/// Runs the rules over every file, then prints every alert with its final
-/// count and evidence (alerts merge while input is read, so they are
-/// printed once at the end).
-pub fn run(files: &[PathBuf], rules: Option<&Path>, format: &str) -> anyhow::Result<ExitCode> {
-    let Some(rules_dir) = rules else {
-        bail!("give --rules DIR (CAN baseline profiles are not wired into detect yet)");
-    };
+/// Runs the Sigma rules, the CAN baseline or both over every file.
+pub fn run(
+    files: &[PathBuf],
+    rules: Option<&Path>,
+    profile: Option<&Path>,
+    format: &str,
+) -> anyhow::Result<ExitCode> {
+    if rules.is_none() && profile.is_none() {
+        bail!("give --rules DIR, --profile PROFILE or both");
+    }
+    if let Some(profile) = profile {
+        run_baseline(files, profile, format)?;
+    }
+    if let Some(rules) = rules {
+        run_rules(files, rules, format)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Checks the frames of every CAN capture against the profile; prints each
+/// alert as it fires, with `"type": "can"` and the file it came from.
+fn run_baseline(files: &[PathBuf], profile: &Path, format: &str) -> anyhow::Result<()> {
+    let profile = read_profile(profile)?;
+    let mut stdout = std::io::stdout().lock();
+    for path in files {
+        let format = file_format(format, path)?;
+        let Some(frames) = keelson_telemetry::frames(format, open(path)?) else {
+            continue;
+        };
+        let mut detector = Detector::new(&profile);
+        let mut last_us = 0;
+        for frame in frames {
+            let frame = match frame {
+                Ok(frame) => frame,
+                Err(error) if error.kind() == ErrorKind::Record => continue,
+                Err(error) => bail!("{}: {error}", path.display()),
+            };
+            last_us = frame.timestamp_us;
+            for alert in detector.observe(&frame) {
+                writeln!(stdout, "{}", can_alert_line(path, &alert)?)?;
+            }
+        }
+        for alert in detector.finish(last_us) {
+            writeln!(stdout, "{}", can_alert_line(path, &alert)?)?;
+        }
+    }
+    Ok(())
+}
+
+fn can_alert_line(path: &Path, alert: &keelson_canids::Alert) -> anyhow::Result<String> {
+    let mut line = serde_json::to_value(alert)?;
+    if let Some(fields) = line.as_object_mut() {
+        fields.insert("type".to_owned(), "can".into());
+        fields.insert("file".to_owned(), path.display().to_string().into());
+    }
+    Ok(line.to_string())
+}
+
+/// Runs the rules over every file's events, then prints every alert with
+/// its final count and evidence (alerts merge while input is read, so they
+/// are printed once at the end).
+fn run_rules(files: &[PathBuf], rules_dir: &Path, format: &str) -> anyhow::Result<()> {
     let (rules, reports) = load_rule_dir(rules_dir)?;
     report_skipped_rules(&reports);
     let mut engine = Engine::new(rules, EngineConfig::default());
@@ -39,7 +97,12 @@ pub fn run(files: &[PathBuf], rules: Option<&Path>, format: &str) -> anyhow::Res
     if malformed > 0 {
         eprintln!("{malformed} malformed records skipped (use keelson ingest to quarantine them)");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
+}
+
+fn open(path: &Path) -> anyhow::Result<BufReader<File>> {
+    let file = File::open(path).with_context(|| format!("{}", path.display()))?;
+    Ok(BufReader::new(file))
 }
 
 /// Warns on stderr about every rule that will not run, with its reason.
@@ -73,13 +136,13 @@ fn file_format(name: &str, path: &Path) -> anyhow::Result<Format> {
 
 /// Feeds one file's events to the engine; returns its malformed records.
 fn run_file(engine: &mut Engine, path: &Path, format: Format) -> anyhow::Result<u64> {
-    let file = File::open(path).with_context(|| format!("{}", path.display()))?;
+    let file = open(path)?;
     let name = path
         .file_name()
         .map(|name| name.to_string_lossy())
         .unwrap_or_default();
     let mut malformed = 0;
-    for (index, item) in keelson_telemetry::events(format, BufReader::new(file)).enumerate() {
+    for (index, item) in keelson_telemetry::events(format, file).enumerate() {
         let mut event = match item {
             Ok(event) => event,
             Err(error) if error.kind() == ErrorKind::Record => {

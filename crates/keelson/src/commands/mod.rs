@@ -3,6 +3,7 @@
 
 mod admin;
 mod audit;
+mod baseline;
 mod cvss;
 mod detect;
 mod ingest;
@@ -52,8 +53,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Detect {
             files,
             rules,
+            profile,
             format,
-        } => detect::run(&files, rules.as_deref(), &format),
+        } => detect::run(&files, rules.as_deref(), profile.as_deref(), &format),
+        Command::Baseline(command) => baseline::learn(command),
+        Command::Eval {
+            files,
+            profile,
+            format,
+        } => baseline::eval(&files, &profile, &format),
         Command::Rules(command) => rules::run(command),
         Command::Sbom(command) => runtime()?.block_on(sbom::run(config, command)),
         Command::Scan {
