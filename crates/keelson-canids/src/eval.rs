@@ -245,7 +245,7 @@ impl Span {
         if let Some(last) = self.last_us
             && now > last
         {
-            self.total_us = self.total_us.saturating_add(now - last);
+            self.total_us = self.total_us.saturating_add(now.saturating_sub(last));
         }
         self.last_us = Some(now);
     }

@@ -151,7 +151,7 @@ impl IdAccumulator {
             && last_capture == capture
             && frame.timestamp_us >= last_us
         {
-            self.gaps.push(frame.timestamp_us - last_us);
+            self.gaps.push(frame.timestamp_us.saturating_sub(last_us));
         }
         self.last = Some((capture, frame.timestamp_us));
 

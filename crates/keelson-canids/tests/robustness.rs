@@ -177,3 +177,51 @@ fn alerts_serialise_with_snake_case_check_names() {
         r#"{"check":"unknown_id","id":291,"extended":false,"timestamp_us":77,"detail":{"dlc":1}}"#
     );
 }
+
+#[test]
+fn extreme_timestamps_and_pseudo_random_frames_do_not_panic() {
+    let mut learner = Learner::new("extremes");
+    for at in [i64::MIN, 0, i64::MAX, i64::MIN, i64::MAX] {
+        learner.learn(&frame(0x10, at, &[1, 2]));
+    }
+    let profile = learner.finish();
+    let gaps = profile
+        .id(0x10, false)
+        .and_then(|p| p.gaps)
+        .map(|g| g.max_us);
+    assert_eq!(
+        gaps,
+        Some(i64::MAX),
+        "a gap saturates instead of overflowing"
+    );
+
+    // A linear congruential generator: IDs, times, lengths and kinds all over the range.
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        state
+    };
+    let frames: Vec<CanFrame> = (0..20_000)
+        .map(|_| {
+            let bits = next();
+            let mut f = frame((bits >> 40) as u32 & 0x1FFF_FFFF, next() as i64, &[]);
+            f.set_data(&next().to_le_bytes()[..(bits % 9) as usize]);
+            f.dlc = (bits >> 8) as u8;
+            f.kind = [FrameKind::Data, FrameKind::Remote, FrameKind::Error][(bits % 3) as usize];
+            f
+        })
+        .collect();
+    let mut learner = Learner::new("noise");
+    frames[..10_000].iter().for_each(|f| learner.learn(f));
+    let mut profile = learner.finish();
+    profile.margins.check_constant_bits = true;
+    profile.margins.check_byte_range = true;
+    profile.margins.check_value_sets = true;
+    let mut detector = Detector::new(&profile);
+    let report = evaluate(frames.iter().copied(), &mut detector);
+    assert_eq!(report.frames, 20_000);
+    let _ = detector.finish(i64::MIN);
+    let _ = detector.finish(i64::MAX);
+}
