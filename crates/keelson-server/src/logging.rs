@@ -3,6 +3,8 @@
 //! must act; `warn` a recovered anomaly; `info` lifecycle; `debug` per batch;
 //! per-event detail only at `trace`.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
@@ -11,8 +13,11 @@ use crate::config::LogFormat;
 pub fn init(format: LogFormat, level: &str) {
     let filter = EnvFilter::try_new(with_quiet_dependencies(level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    // Colour codes only help a person at a terminal; in a log file or a
+    // pipe they are noise that breaks grep.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
