@@ -15,6 +15,13 @@ pub enum Check {
     TooEarly,
     /// No frame of this identifier came for longer than the profile allows (suspension).
     IdSilent,
+    /// A frame came between two frames of its ID that keep the learned period: it was
+    /// inserted next to the genuine sender. Reported when the next frame arrives, about the
+    /// earlier one.
+    InsertedFrame,
+    /// The frame that began a flood of a rarely seen ID. Reported with the flood's second
+    /// frame, about the first.
+    FloodStarted,
     /// A payload bit that never changed in the baseline has flipped.
     ConstantBitFlipped,
     /// A payload byte is outside its learned range.
@@ -31,6 +38,8 @@ impl Check {
             Check::UnexpectedDlc => "unexpected_dlc",
             Check::TooEarly => "too_early",
             Check::IdSilent => "id_silent",
+            Check::InsertedFrame => "inserted_frame",
+            Check::FloodStarted => "flood_started",
             Check::ConstantBitFlipped => "constant_bit_flipped",
             Check::ByteOutOfRange => "byte_out_of_range",
             Check::ByteValueUnseen => "byte_value_unseen",
@@ -50,6 +59,10 @@ pub struct Alert {
     /// Timestamp of the frame being observed when the alert fired (µs, the frame's base);
     /// for alerts from `Detector::finish`, the time given to it.
     pub timestamp_us: i64,
+    /// Set when the alert is about an earlier frame of the same ID, recognised only once a
+    /// later frame arrived (`inserted_frame`, `flood_started`): that frame's timestamp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earlier_frame_us: Option<i64>,
     /// Observed against expected values.
     pub detail: Detail,
 }
@@ -66,6 +79,18 @@ pub enum Detail {
         min_allowed_us: i64,
         /// Smallest gap learned, µs (0 for an ID with too few learned gaps).
         learned_min_us: i64,
+    },
+    /// An inserted frame and the two frames of its ID around it.
+    Inserted {
+        /// From the frame before the inserted one to the frame after it, µs: close to the
+        /// learned period, which the inserted frame would have broken.
+        period_kept_us: i64,
+        /// From the inserted frame to the frame after it, µs.
+        gap_after_us: i64,
+        /// Smallest gap learned for the ID, µs.
+        learned_min_us: i64,
+        /// Largest gap learned for the ID, µs.
+        learned_max_us: i64,
     },
     /// Time without a frame of one ID.
     Silence {

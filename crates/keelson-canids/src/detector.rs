@@ -41,13 +41,36 @@ struct Slot {
     dlc_mask: u128,
     min_gap_us: i64,
     learned_min_us: i64,
+    learned_max_us: i64,
+    /// Gaps that keep the learned period (learned range widened by the band slack).
+    period_band_us: (i64, i64),
     silence_us: i64,
     learned_p50_us: i64,
     sparse: bool,
     bytes: Range<usize>,
-    last_us: i64,
+    /// The last frame taken as genuine: the timing anchor.
+    last: Anchor,
+    /// The genuine frame before `last`, while `last` may still turn out inserted.
+    before: Option<Anchor>,
     seen: bool,
     silence_reported: bool,
+    /// A rare ID is flooding: its first frame was reported already.
+    flooding: bool,
+}
+
+/// A frame the timing checks measure from.
+#[derive(Debug, Clone, Copy, Default)]
+struct Anchor {
+    at_us: i64,
+    payload: Payload,
+}
+
+/// The first eight payload bytes and the length, enough to tell which of two frames
+/// looks more like a third.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Payload {
+    head: u64,
+    len: u8,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +108,9 @@ impl Detector {
         for entry in &profile.ids {
             detector.add_slot(entry);
         }
+        if !learned_timing(profile) {
+            detector.disable_timing();
+        }
         detector.others.sort_unstable_by_key(|&(key, _)| key);
         detector.sweep_every_us = detector.sweep_interval();
         detector
@@ -101,6 +127,8 @@ impl Detector {
         for slot in &mut self.slots {
             slot.seen = false;
             slot.silence_reported = false;
+            slot.before = None;
+            slot.flooding = false;
         }
     }
 
@@ -131,7 +159,13 @@ impl Detector {
             return;
         };
         check_dlc(slot, frame, alerts);
-        check_timing(slot, now, start_us, alerts);
+        check_timing(
+            slot,
+            frame,
+            start_us,
+            self.margins.attribute_inserted,
+            alerts,
+        );
         if frame.kind == FrameKind::Data {
             let policies = self.bytes.get(slot.bytes.clone()).unwrap_or_default();
             check_payload(slot, policies, &self.margins, frame, alerts);
@@ -149,6 +183,15 @@ impl Detector {
         }
         self.sweep(at_us, &mut alerts);
         alerts
+    }
+
+    /// A profile learned from captures without timestamps (every gap zero) says nothing
+    /// about timing: no gap or silence check can be fair.
+    fn disable_timing(&mut self) {
+        for slot in &mut self.slots {
+            slot.min_gap_us = 0;
+            slot.silence_us = i64::MAX;
+        }
     }
 
     fn add_slot(&mut self, entry: &IdProfile) {
@@ -221,7 +264,7 @@ impl Detector {
     fn sweep(&mut self, now: i64, alerts: &mut Vec<Alert>) {
         let start_us = self.clock.map_or(now, |clock| clock.start_us);
         for slot in &mut self.slots {
-            let since = if slot.seen { slot.last_us } else { start_us };
+            let since = if slot.seen { slot.last.at_us } else { start_us };
             report_silence(slot, now, now.saturating_sub(since), alerts);
         }
     }
@@ -242,21 +285,39 @@ impl Slot {
             let by_max = g.max_us as f64 * margins.silence_max_gap_factor;
             by_period.max(by_max) as i64
         });
+        let learned_min_us = gaps.map_or(0, |g| g.min_us);
+        let learned_max_us = gaps.map_or(0, |g| g.max_us);
+        let slack = margins.period_band_slack.max(0.0);
         Slot {
             id: entry.id,
             extended: entry.extended,
             dlc_mask,
             min_gap_us,
-            learned_min_us: gaps.map_or(0, |g| g.min_us),
+            learned_min_us,
+            learned_max_us,
+            period_band_us: (
+                (learned_min_us as f64 * (1.0 - slack)) as i64,
+                (learned_max_us as f64 * (1.0 + slack)) as i64,
+            ),
             silence_us,
             learned_p50_us: gaps.map_or(0, |g| g.p50_us),
             sparse: gaps.is_none(),
             bytes,
-            last_us: 0,
+            last: Anchor::default(),
+            before: None,
             seen: false,
             silence_reported: false,
+            flooding: false,
         }
     }
+}
+
+/// Whether any learned gap is positive, that is, the baseline captures had timestamps.
+fn learned_timing(profile: &Profile) -> bool {
+    profile
+        .ids
+        .iter()
+        .any(|entry| entry.gaps.is_some_and(|gaps| gaps.max_us > 0))
 }
 
 fn slot_key(id: u32, extended: bool) -> u64 {
@@ -277,6 +338,7 @@ fn unknown_id(frame: &CanFrame) -> Alert {
         id: frame.id,
         extended: frame.extended,
         timestamp_us: frame.timestamp_us,
+        earlier_frame_us: None,
         detail: Detail::Identifier { dlc: frame.dlc },
     }
 }
@@ -293,6 +355,7 @@ fn check_dlc(slot: &Slot, frame: &CanFrame, alerts: &mut Vec<Alert>) {
         id: slot.id,
         extended: slot.extended,
         timestamp_us: frame.timestamp_us,
+        earlier_frame_us: None,
         detail: Detail::Dlc {
             observed: frame.dlc,
             learned,
@@ -303,30 +366,150 @@ fn check_dlc(slot: &Slot, frame: &CanFrame, alerts: &mut Vec<Alert>) {
 /// Gap and silence checks. For an ID with a learned period, a frame found too early does
 /// not move the anchor, so the genuine frame after an injected one is measured from the
 /// previous genuine frame. For a sparse ID it does, so that every frame of a flood counts.
-fn check_timing(slot: &mut Slot, now: i64, start_us: i64, alerts: &mut Vec<Alert>) {
-    let since = if slot.seen { slot.last_us } else { start_us };
+fn check_timing(
+    slot: &mut Slot,
+    frame: &CanFrame,
+    start_us: i64,
+    attribute_inserted: bool,
+    alerts: &mut Vec<Alert>,
+) {
+    let now = frame.timestamp_us;
+    let since = if slot.seen { slot.last.at_us } else { start_us };
     let gap = now.saturating_sub(since);
     if slot.seen && (0..slot.min_gap_us).contains(&gap) {
-        alerts.push(Alert {
-            check: Check::TooEarly,
-            id: slot.id,
-            extended: slot.extended,
-            timestamp_us: now,
-            detail: Detail::Gap {
-                observed_us: gap,
-                min_allowed_us: slot.min_gap_us,
-                learned_min_us: slot.learned_min_us,
-            },
-        });
-        if slot.sparse {
-            slot.last_us = now;
-        }
+        on_too_early(slot, frame, gap, attribute_inserted, alerts);
         return;
     }
+
     report_silence(slot, now, gap, alerts);
     slot.silence_reported = false;
+    slot.flooding = false;
+    slot.before = slot.seen.then_some(slot.last);
     slot.seen = true;
-    slot.last_us = now;
+    slot.last = Anchor::of(frame);
+}
+
+/// Two frames of one ID came closer than the profile allows: decides which of them is the
+/// intruder and reports it.
+fn on_too_early(
+    slot: &mut Slot,
+    frame: &CanFrame,
+    gap: i64,
+    attribute_inserted: bool,
+    alerts: &mut Vec<Alert>,
+) {
+    let now = frame.timestamp_us;
+    if slot.sparse {
+        if attribute_inserted && !slot.flooding {
+            alerts.push(about_earlier(
+                slot,
+                now,
+                Check::FloodStarted,
+                too_early_detail(slot, gap),
+            ));
+        }
+        slot.flooding = true;
+        alerts.push(too_early(slot, now, gap));
+        slot.last = Anchor::of(frame);
+        return;
+    }
+
+    if attribute_inserted && earlier_was_inserted(slot, frame) {
+        let detail = Detail::Inserted {
+            period_kept_us: slot
+                .before
+                .map_or(0, |before| now.saturating_sub(before.at_us)),
+            gap_after_us: gap,
+            learned_min_us: slot.learned_min_us,
+            learned_max_us: slot.learned_max_us,
+        };
+        alerts.push(about_earlier(slot, now, Check::InsertedFrame, detail));
+        slot.last = Anchor::of(frame);
+        slot.before = None;
+        return;
+    }
+    alerts.push(too_early(slot, now, gap));
+}
+
+/// Whether the anchor, not `frame`, is the inserted one: `frame` keeps the learned period
+/// from the genuine frame before both, and resembles that frame more (in payload bits, then
+/// in timing) than the anchor does. A genuine sender's frames are regular in time and change
+/// little from one to the next; an injector's land anywhere and carry its own payload.
+fn earlier_was_inserted(slot: &Slot, frame: &CanFrame) -> bool {
+    let Some(before) = slot.before else {
+        return false;
+    };
+    let kept = frame.timestamp_us.saturating_sub(before.at_us);
+    let (low, high) = slot.period_band_us;
+    if !(low..=high).contains(&kept) {
+        return false;
+    }
+
+    let anchor_distance = before.payload.distance(slot.last.payload);
+    let frame_distance = before.payload.distance(Payload::of(frame));
+    if anchor_distance != frame_distance {
+        return anchor_distance > frame_distance;
+    }
+    let anchor_gap = slot.last.at_us.saturating_sub(before.at_us);
+    kept.abs_diff(slot.learned_p50_us) < anchor_gap.abs_diff(slot.learned_p50_us)
+}
+
+fn too_early_detail(slot: &Slot, gap: i64) -> Detail {
+    Detail::Gap {
+        observed_us: gap,
+        min_allowed_us: slot.min_gap_us,
+        learned_min_us: slot.learned_min_us,
+    }
+}
+
+fn too_early(slot: &Slot, now: i64, gap: i64) -> Alert {
+    Alert {
+        check: Check::TooEarly,
+        id: slot.id,
+        extended: slot.extended,
+        timestamp_us: now,
+        earlier_frame_us: None,
+        detail: too_early_detail(slot, gap),
+    }
+}
+
+/// An alert raised at `now` about the anchor frame of `slot`.
+fn about_earlier(slot: &Slot, now: i64, check: Check, detail: Detail) -> Alert {
+    Alert {
+        check,
+        id: slot.id,
+        extended: slot.extended,
+        timestamp_us: now,
+        earlier_frame_us: Some(slot.last.at_us),
+        detail,
+    }
+}
+
+impl Anchor {
+    fn of(frame: &CanFrame) -> Anchor {
+        Anchor {
+            at_us: frame.timestamp_us,
+            payload: Payload::of(frame),
+        }
+    }
+}
+
+impl Payload {
+    fn of(frame: &CanFrame) -> Payload {
+        let data = frame.data();
+        let mut head = [0u8; 8];
+        let take = data.len().min(8);
+        head[..take].copy_from_slice(&data[..take]);
+        Payload {
+            head: u64::from_le_bytes(head),
+            len: data.len().min(usize::from(u8::MAX)) as u8,
+        }
+    }
+
+    /// Bits that differ, counting each byte of length difference as eight.
+    fn distance(self, other: Payload) -> u32 {
+        (self.head ^ other.head).count_ones() + 8 * u32::from(self.len.abs_diff(other.len))
+    }
 }
 
 fn report_silence(slot: &mut Slot, now: i64, silent_us: i64, alerts: &mut Vec<Alert>) {
@@ -339,6 +522,7 @@ fn report_silence(slot: &mut Slot, now: i64, silent_us: i64, alerts: &mut Vec<Al
         id: slot.id,
         extended: slot.extended,
         timestamp_us: now,
+        earlier_frame_us: None,
         detail: Detail::Silence {
             silent_us,
             max_allowed_us: slot.silence_us,
@@ -394,6 +578,7 @@ fn byte_alert(
         id: slot.id,
         extended: slot.extended,
         timestamp_us: frame.timestamp_us,
+        earlier_frame_us: None,
         detail: Detail::Byte {
             index: index as u8,
             observed: value,

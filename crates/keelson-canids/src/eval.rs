@@ -5,17 +5,24 @@
 //! episode is a run of attack frames whose gaps are at most `EvalOptions::episode_gap_us`;
 //! its detection latency runs from its first frame to its first alerted attack frame.
 
+use std::collections::VecDeque;
 use std::io::BufRead;
 
 use keelson_telemetry::{CanFrame, ErrorKind, Format};
 use serde::{Deserialize, Serialize};
 
+use crate::alert::Alert;
 use crate::detector::Detector;
 use crate::error::Error;
 use crate::learn::ReadStats;
 
 /// Microseconds in an hour.
 const US_PER_HOUR: f64 = 3_600_000_000.0;
+
+/// Frames held back from the tally so that an alert about an earlier frame (an inserted
+/// frame is recognised when the next frame of its ID arrives) can still mark it; more than
+/// one period of the slowest periodic ID on a busy bus.
+const PENDING_FRAMES: usize = 16_384;
 
 /// How frames are grouped into attack episodes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,12 +103,14 @@ where
 {
     detector.reset();
     let mut tally = Tally::new(options.episode_gap_us);
+    let mut pending = Pending::default();
     let mut alerts = Vec::new();
     for frame in frames {
         alerts.clear();
         detector.observe_into(&frame, &mut alerts);
-        tally.add(&frame, !alerts.is_empty());
+        pending.push(frame, &alerts, &mut tally);
     }
+    pending.flush(&mut tally);
     tally.report()
 }
 
@@ -136,6 +145,47 @@ pub fn evaluate_reader<R: BufRead>(
     match failure {
         Some(error) => Err(Error::Read(error)),
         None => Ok((report, stats)),
+    }
+}
+
+/// Frames observed but not yet tallied, each with the time an alert first marked it.
+#[derive(Default)]
+struct Pending {
+    frames: VecDeque<(CanFrame, Option<i64>)>,
+}
+
+impl Pending {
+    /// Adds `frame` with the alerts raised while observing it: those about the frame itself
+    /// mark it, those about an earlier frame mark that one (found by ID and timestamp).
+    fn push(&mut self, frame: CanFrame, alerts: &[Alert], tally: &mut Tally) {
+        let now = frame.timestamp_us;
+        for alert in alerts {
+            if let Some(at) = alert.earlier_frame_us {
+                self.mark_earlier(alert, at, now);
+            }
+        }
+        let about_this = alerts.iter().any(|alert| alert.earlier_frame_us.is_none());
+        self.frames.push_back((frame, about_this.then_some(now)));
+        while self.frames.len() > PENDING_FRAMES {
+            if let Some((frame, alerted_at)) = self.frames.pop_front() {
+                tally.add(&frame, alerted_at);
+            }
+        }
+    }
+
+    fn mark_earlier(&mut self, alert: &Alert, at: i64, now: i64) {
+        let earlier = self.frames.iter_mut().rev().find(|(frame, _)| {
+            frame.id == alert.id && frame.extended == alert.extended && frame.timestamp_us == at
+        });
+        if let Some((_, alerted_at)) = earlier {
+            alerted_at.get_or_insert(now);
+        }
+    }
+
+    fn flush(&mut self, tally: &mut Tally) {
+        for (frame, alerted_at) in self.frames.drain(..) {
+            tally.add(&frame, alerted_at);
+        }
     }
 }
 
@@ -181,8 +231,10 @@ impl Tally {
         }
     }
 
-    fn add(&mut self, frame: &CanFrame, alerted: bool) {
+    /// Counts one frame; `alerted_at` is when an alert first marked it, if one did.
+    fn add(&mut self, frame: &CanFrame, alerted_at: Option<i64>) {
         let now = frame.timestamp_us;
+        let alerted = alerted_at.is_some();
         self.frames += 1;
         self.span.advance(now);
         let attack = frame.label.is_some_and(|label| label.is_attack());
@@ -206,9 +258,12 @@ impl Tally {
             }
         };
         episode.last_us = now;
-        if alerted && !episode.detected {
+        if let Some(alerted_at) = alerted_at
+            && !episode.detected
+        {
             episode.detected = true;
-            self.latencies_us.push(now.saturating_sub(episode.start_us));
+            self.latencies_us
+                .push(alerted_at.max(now).saturating_sub(episode.start_us));
         }
     }
 
@@ -286,10 +341,10 @@ mod tests {
     #[test]
     fn episodes_split_on_long_gaps_and_latency_is_to_first_true_alert() {
         let mut tally = Tally::new(500_000);
-        tally.add(&labelled(0, true), false);
-        tally.add(&labelled(100_000, false), true);
-        tally.add(&labelled(300_000, true), true);
-        tally.add(&labelled(2_000_000, true), true);
+        tally.add(&labelled(0, true), None);
+        tally.add(&labelled(100_000, false), Some(100_000));
+        tally.add(&labelled(300_000, true), Some(300_000));
+        tally.add(&labelled(2_000_000, true), Some(2_000_000));
         let report = tally.report();
         assert_eq!((report.episodes, report.episodes_detected), (2, 2));
         assert_eq!((report.tp, report.fp, report.fn_), (2, 1, 1));

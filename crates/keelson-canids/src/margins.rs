@@ -37,6 +37,14 @@ pub struct Margins {
     pub check_byte_range: bool,
     /// Check that bytes with a small learned value set keep to that set.
     pub check_value_sets: bool,
+    /// Blame the earlier of two frames that came too close together when the later one
+    /// keeps the learned period from the frame before both (`inserted_frame`), and the
+    /// first frame of a rare ID's flood (`flood_started`). Costs one frame of delay for
+    /// those alerts.
+    pub attribute_inserted: bool,
+    /// How far outside the learned gap range (as a fraction of its bounds) a gap still
+    /// counts as keeping the period.
+    pub period_band_slack: f64,
 }
 
 impl Default for Margins {
@@ -53,6 +61,8 @@ impl Default for Margins {
             sparse_min_gap_us: 1_000,
             check_byte_range: false,
             check_value_sets: false,
+            attribute_inserted: true,
+            period_band_slack: 0.1,
         }
     }
 }
