@@ -19,6 +19,9 @@ pub enum Check {
     /// inserted next to the genuine sender. Reported when the next frame arrives, about the
     /// earlier one.
     InsertedFrame,
+    /// A decoded signal is outside the range it took in the baseline (the profile was
+    /// learned with the model's DBC files).
+    SignalOutOfRange,
     /// The frame that began a flood of a rarely seen ID. Reported with the flood's second
     /// frame, about the first.
     FloodStarted,
@@ -40,6 +43,7 @@ impl Check {
             Check::IdSilent => "id_silent",
             Check::InsertedFrame => "inserted_frame",
             Check::FloodStarted => "flood_started",
+            Check::SignalOutOfRange => "signal_out_of_range",
             Check::ConstantBitFlipped => "constant_bit_flipped",
             Check::ByteOutOfRange => "byte_out_of_range",
             Check::ByteValueUnseen => "byte_value_unseen",
@@ -122,6 +126,19 @@ pub enum Detail {
         constant_mask: u8,
         /// Their learned values.
         constant_value: u8,
+    },
+    /// One decoded signal.
+    Signal {
+        /// Signal name from the DBC.
+        signal: String,
+        /// Physical value observed.
+        value: f64,
+        /// Smallest value accepted (learned minimum less the slack).
+        lowest: f64,
+        /// Largest value accepted (learned maximum plus the slack).
+        highest: f64,
+        /// Unit from the DBC.
+        unit: String,
     },
     /// No detail beyond the identifier (unknown ID).
     Identifier {

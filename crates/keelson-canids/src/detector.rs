@@ -6,11 +6,12 @@
 
 use std::ops::Range;
 
-use keelson_telemetry::{CanFrame, FrameKind};
+use keelson_telemetry::{CanFrame, FrameKind, SignalDecoder};
 
 use crate::alert::{Alert, Check, Detail};
 use crate::margins::Margins;
 use crate::profile::{IdProfile, Profile};
+use crate::signals::RangeTable;
 
 /// Number of 11-bit identifiers.
 const STANDARD_IDS: usize = 0x800;
@@ -31,6 +32,8 @@ pub struct Detector {
     margins: Margins,
     sweep_every_us: i64,
     clock: Option<Clock>,
+    signal_ranges: RangeTable,
+    signal_decoder: Option<SignalDecoder>,
 }
 
 /// What the detector knows about one identifier: its limits, then its running state.
@@ -104,6 +107,8 @@ impl Detector {
             margins,
             sweep_every_us: SWEEP_BOUNDS_US.1,
             clock: None,
+            signal_ranges: RangeTable::new(&profile.signals, margins.signal_slack),
+            signal_decoder: None,
         };
         for entry in &profile.ids {
             detector.add_slot(entry);
@@ -114,6 +119,13 @@ impl Detector {
         detector.others.sort_unstable_by_key(|&(key, _)| key);
         detector.sweep_every_us = detector.sweep_interval();
         detector
+    }
+
+    /// Checks decoded signals against the profile's learned ranges, decoding frames with
+    /// `decoder` (the DBC files the profile was learned with).
+    pub fn with_signal_decoder(mut self, decoder: SignalDecoder) -> Detector {
+        self.signal_decoder = Some(decoder);
+        self
     }
 
     /// The margins in force.
@@ -169,6 +181,33 @@ impl Detector {
         if frame.kind == FrameKind::Data {
             let policies = self.bytes.get(slot.bytes.clone()).unwrap_or_default();
             check_payload(slot, policies, &self.margins, frame, alerts);
+            self.check_signals(frame, alerts);
+        }
+    }
+
+    /// At most one alert per frame: its first signal outside the learned range.
+    fn check_signals(&self, frame: &CanFrame, alerts: &mut Vec<Alert>) {
+        let Some(decoder) = &self.signal_decoder else {
+            return;
+        };
+        if !self.margins.check_signal_ranges {
+            return;
+        }
+        if let Some((value, range)) = self.signal_ranges.first_outside(decoder, frame) {
+            alerts.push(Alert {
+                check: Check::SignalOutOfRange,
+                id: frame.id,
+                extended: frame.extended,
+                timestamp_us: frame.timestamp_us,
+                earlier_frame_us: None,
+                detail: Detail::Signal {
+                    signal: range.name.clone(),
+                    value,
+                    lowest: range.min,
+                    highest: range.max,
+                    unit: range.unit.clone(),
+                },
+            });
         }
     }
 

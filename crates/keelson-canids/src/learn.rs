@@ -7,13 +7,14 @@
 use std::collections::HashMap;
 use std::io::BufRead;
 
-use keelson_telemetry::{CanFrame, ErrorKind, Format, FrameKind};
+use keelson_telemetry::{CanFrame, ErrorKind, Format, FrameKind, SignalDecoder};
 
 use crate::error::Error;
 use crate::margins::Margins;
 use crate::profile::{
     ByteStats, CaptureSource, FORMAT_VERSION, GapStats, IdProfile, MAX_VALUE_SET, Profile,
 };
+use crate::signals::RangeAccumulator;
 
 /// Accumulates frames from one or more clean captures into a [`Profile`].
 #[derive(Debug, Clone)]
@@ -21,6 +22,8 @@ pub struct Learner {
     model: String,
     captures: Vec<CaptureSource>,
     ids: HashMap<(bool, u32), IdAccumulator>,
+    /// The model's DBC messages and the signal ranges seen so far, when given.
+    signals: Option<(SignalDecoder, RangeAccumulator)>,
 }
 
 /// Records read from one capture by a `*_reader` function.
@@ -70,7 +73,14 @@ impl Learner {
             model: model.to_owned(),
             captures: Vec::new(),
             ids: HashMap::new(),
+            signals: None,
         }
+    }
+
+    /// Also learns the range of every signal `decoder` decodes (the model's DBC files).
+    pub fn with_signals(mut self, decoder: SignalDecoder) -> Learner {
+        self.signals = Some((decoder, RangeAccumulator::default()));
+        self
     }
 
     /// Starts a new capture: no gap is measured across this boundary.
@@ -97,6 +107,9 @@ impl Learner {
         }
         let entry = self.ids.entry((frame.extended, frame.id)).or_default();
         entry.add(capture, frame);
+        if let Some((decoder, ranges)) = &mut self.signals {
+            ranges.add(decoder, frame);
+        }
     }
 
     /// Decodes `reader` as `format` and learns every frame, as one capture named `file`.
@@ -138,6 +151,10 @@ impl Learner {
             learned_from: self.captures,
             margins: Margins::default(),
             ids,
+            signals: self
+                .signals
+                .map(|(_, ranges)| ranges.finish())
+                .unwrap_or_default(),
         }
     }
 }

@@ -4,7 +4,8 @@
 //! CAN identifier the data lengths seen, the spacing between frames and which payload bits
 //! and byte values occur. A [`Detector`] built from that profile checks each frame against
 //! it and returns [`Alert`]s that name the check, the identifier, the time and the
-//! observed against the expected value. [`evaluate`] scores a detector on a labelled
+//! observed against the expected value. Given the vehicle model's DBC files, the learner
+//! also keeps each decoded signal's range and the detector checks signals against it. [`evaluate`] scores a detector on a labelled
 //! capture frame by frame.
 //!
 //! The crate is pure: it reads only the frames or `BufRead` the caller passes, never logs
@@ -17,6 +18,7 @@ pub mod eval;
 pub mod learn;
 pub mod margins;
 pub mod profile;
+pub mod signals;
 
 pub use alert::{Alert, Check, Detail};
 pub use detector::Detector;
@@ -25,3 +27,4 @@ pub use eval::{EvalOptions, EvalReport, evaluate, evaluate_reader, evaluate_with
 pub use learn::{Learner, ReadStats};
 pub use margins::Margins;
 pub use profile::{ByteStats, CaptureSource, FORMAT_VERSION, GapStats, IdProfile, Profile};
+pub use signals::SignalRange;

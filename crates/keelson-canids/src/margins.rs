@@ -45,6 +45,11 @@ pub struct Margins {
     /// How far outside the learned gap range (as a fraction of its bounds) a gap still
     /// counts as keeping the period.
     pub period_band_slack: f64,
+    /// Check decoded signals against their learned ranges (needs a profile learned with
+    /// DBC files and a detector given the same files).
+    pub check_signal_ranges: bool,
+    /// Learned signal ranges are widened by this fraction of their span on each side.
+    pub signal_slack: f64,
 }
 
 impl Default for Margins {
@@ -63,6 +68,8 @@ impl Default for Margins {
             check_value_sets: false,
             attribute_inserted: true,
             period_band_slack: 0.1,
+            check_signal_ranges: false,
+            signal_slack: 0.1,
         }
     }
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::margins::Margins;
+use crate::signals::SignalRange;
 
 /// The profile layout version this crate writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -22,6 +23,10 @@ pub struct Profile {
     pub margins: Margins,
     /// One entry per identifier, sorted by (extended, id).
     pub ids: Vec<IdProfile>,
+    /// Decoded signal ranges, sorted by (extended, id, name); empty when the profile was
+    /// learned without DBC files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signals: Vec<SignalRange>,
 }
 
 /// One capture a profile was learned from.
@@ -104,6 +109,7 @@ impl Profile {
             learned_from: Vec::new(),
             margins: Margins::default(),
             ids: Vec::new(),
+            signals: Vec::new(),
         }
     }
 

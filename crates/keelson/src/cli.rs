@@ -84,6 +84,10 @@ pub enum Command {
         /// the frames of CAN captures against.
         #[arg(long, value_name = "PROFILE")]
         profile: Option<PathBuf>,
+        /// DBC files of the vehicle model: check decoded signals against the
+        /// ranges the profile learned with them (turns that check on).
+        #[arg(long, value_name = "DBC")]
+        dbc: Vec<PathBuf>,
         /// The format of every file (default: detected per file).
         #[arg(long, default_value = "auto", value_name = "FORMAT")]
         format: String,
@@ -184,6 +188,10 @@ pub enum BaselineCommand {
         /// Where to write the profile (JSON).
         #[arg(short = 'o', long = "output", value_name = "PROFILE")]
         output: PathBuf,
+        /// DBC files of the vehicle model (opendbc `IMPORT` lines are expanded
+        /// from the same folder): also learn each decoded signal's range.
+        #[arg(long, value_name = "DBC")]
+        dbc: Vec<PathBuf>,
         /// The format of every capture (default: detected per file).
         #[arg(long, default_value = "auto", value_name = "FORMAT")]
         format: String,

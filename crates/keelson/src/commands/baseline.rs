@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use keelson_canids::{Detector, Learner, Profile, evaluate_reader};
 use keelson_server::ingest::file::detect;
 use keelson_telemetry::Format;
+use keelson_telemetry::dbc::{SignalDecoder, dbc_text, expand_imports};
 use serde_json::json;
 
 use crate::cli::BaselineCommand;
@@ -21,8 +22,12 @@ pub fn learn(command: BaselineCommand) -> anyhow::Result<ExitCode> {
         model,
         output,
         format,
+        dbc,
     } = command;
     let mut learner = Learner::new(&model);
+    if let Some(decoder) = read_dbc(&dbc)? {
+        learner = learner.with_signals(decoder);
+    }
     let (mut frames, mut malformed) = (0u64, 0u64);
     for path in &captures {
         let stats = learner
@@ -40,6 +45,7 @@ pub fn learn(command: BaselineCommand) -> anyhow::Result<ExitCode> {
         "frames": frames,
         "malformed": malformed,
         "ids": profile.ids.len(),
+        "signals": profile.signals.len(),
         "profile": output.display().to_string(),
     });
     println!("{summary}");
@@ -69,6 +75,28 @@ pub fn eval(
         println!("{}", report.to_ndjson(&path.display().to_string()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One decoder for all the DBC files given (none: `None`); each file's opendbc
+/// `CM_ "IMPORT x.dbc";` lines are expanded from its own folder.
+pub fn read_dbc(paths: &[std::path::PathBuf]) -> anyhow::Result<Option<SignalDecoder>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let mut texts = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+        let folder = path.parent().unwrap_or(Path::new("."));
+        let resolve = |name: &str| std::fs::read(folder.join(name)).ok().map(|b| dbc_text(&b));
+        let name = path.display().to_string();
+        let text = expand_imports(&name, &dbc_text(&bytes), resolve)?;
+        texts.push((name, text));
+    }
+    let borrowed: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    Ok(Some(SignalDecoder::from_dbc_texts(&borrowed)?))
 }
 
 /// A profile written by `baseline learn`.

@@ -17,7 +17,7 @@ use keelson_telemetry::{ErrorKind, Format};
 
 use keelson_canids::Detector;
 
-use super::baseline::read_profile;
+use super::baseline::{read_dbc, read_profile};
 use super::rules::load_rule_dir;
 
 /// Runs the Sigma rules, the CAN baseline or both over every file.
@@ -25,13 +25,17 @@ pub fn run(
     files: &[PathBuf],
     rules: Option<&Path>,
     profile: Option<&Path>,
+    dbc: &[PathBuf],
     format: &str,
 ) -> anyhow::Result<ExitCode> {
     if rules.is_none() && profile.is_none() {
         bail!("give --rules DIR, --profile PROFILE or both");
     }
+    if profile.is_none() && !dbc.is_empty() {
+        bail!("--dbc checks signals against a --profile learned with them");
+    }
     if let Some(profile) = profile {
-        run_baseline(files, profile, format)?;
+        run_baseline(files, profile, dbc, format)?;
     }
     if let Some(rules) = rules {
         run_rules(files, rules, format)?;
@@ -41,8 +45,17 @@ pub fn run(
 
 /// Checks the frames of every CAN capture against the profile; prints each
 /// alert as it fires, with `"type": "can"` and the file it came from.
-fn run_baseline(files: &[PathBuf], profile: &Path, format: &str) -> anyhow::Result<()> {
-    let profile = read_profile(profile)?;
+fn run_baseline(
+    files: &[PathBuf],
+    profile: &Path,
+    dbc: &[PathBuf],
+    format: &str,
+) -> anyhow::Result<()> {
+    let mut profile = read_profile(profile)?;
+    let signals = read_dbc(dbc)?;
+    if signals.is_some() {
+        profile.margins.check_signal_ranges = true;
+    }
     let mut stdout = std::io::stdout().lock();
     for path in files {
         let format = file_format(format, path)?;
@@ -50,6 +63,9 @@ fn run_baseline(files: &[PathBuf], profile: &Path, format: &str) -> anyhow::Resu
             continue;
         };
         let mut detector = Detector::new(&profile);
+        if let Some(decoder) = &signals {
+            detector = detector.with_signal_decoder(decoder.clone());
+        }
         let mut last_us = 0;
         for frame in frames {
             let frame = match frame {

@@ -54,8 +54,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             files,
             rules,
             profile,
+            dbc,
             format,
-        } => detect::run(&files, rules.as_deref(), profile.as_deref(), &format),
+        } => detect::run(&files, rules.as_deref(), profile.as_deref(), &dbc, &format),
         Command::Baseline(command) => baseline::learn(command),
         Command::Eval {
             files,
