@@ -22,22 +22,6 @@ fn oracle_script() -> PathBuf {
         .join("../keelson-telemetry/tests/oracle/cantools_decode.py")
 }
 
-/// Whether python3 with cantools is present; missing is a failure when the corpus is required.
-fn oracle_available() -> bool {
-    let probe = Command::new("python3")
-        .args(["-c", "import cantools"])
-        .output();
-    if probe.is_ok_and(|out| out.status.success()) {
-        return true;
-    }
-    assert!(
-        !keelson_testkit::corpus_required(),
-        "python3 with cantools is required (pip install cantools)"
-    );
-    eprintln!("skipping: python3 with cantools is not installed (pip install cantools)");
-    false
-}
-
 fn decoder(dbc: &Path) -> SignalDecoder {
     let bytes = std::fs::read(dbc).unwrap_or_else(|e| panic!("{}: {e}", dbc.display()));
     let folder = dbc.parent().unwrap_or(Path::new("."));
@@ -110,7 +94,7 @@ fn learned_signal_ranges_equal_cantools_and_an_out_of_range_frame_is_caught() {
     ) else {
         return;
     };
-    if !oracle_available() {
+    if !keelson_testkit::python_oracle("cantools", "pip install cantools") {
         return;
     }
     let frames = capture_frames(&capture);

@@ -14,22 +14,6 @@ fn oracle_script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/cantools_decode.py")
 }
 
-/// Whether python3 with cantools is present; missing is a failure when the corpus is required.
-fn oracle_available() -> bool {
-    let probe = Command::new("python3")
-        .args(["-c", "import cantools"])
-        .output();
-    if probe.is_ok_and(|out| out.status.success()) {
-        return true;
-    }
-    assert!(
-        !keelson_testkit::corpus_required(),
-        "python3 with cantools is required (pip install cantools)"
-    );
-    eprintln!("skipping: python3 with cantools is not installed (pip install cantools)");
-    false
-}
-
 fn run_oracle(capture: &Path, dbcs: &[PathBuf]) -> Vec<(usize, Result<Decoded, String>)> {
     let output = Command::new("python3")
         .arg(oracle_script())
@@ -160,7 +144,7 @@ fn opendbc_signals_match_cantools_on_real_captures() {
     let Some(root) = keelson_testkit::corpus_path("can") else {
         return;
     };
-    if !oracle_available() {
+    if !keelson_testkit::python_oracle("cantools", "pip install cantools") {
         return;
     }
     let civic = (
@@ -229,7 +213,7 @@ fn cantools_edge_case_databases_match_on_generated_frames() {
     let Some(root) = keelson_testkit::corpus_path("can/cantools/tests/files/dbc") else {
         return;
     };
-    if !oracle_available() {
+    if !keelson_testkit::python_oracle("cantools", "pip install cantools") {
         return;
     }
     let names = [

@@ -8,20 +8,6 @@ use keelson_telemetry::frame::fd_dlc_to_len;
 use keelson_telemetry::{CanFrame, Format, FrameKind, frames};
 use serde_json::Value;
 
-/// Whether python3 with python-can is present; missing is a failure when the corpus is required.
-fn oracle_available() -> bool {
-    let probe = Command::new("python3").args(["-c", "import can"]).output();
-    if probe.is_ok_and(|out| out.status.success()) {
-        return true;
-    }
-    assert!(
-        !keelson_testkit::corpus_required(),
-        "python3 with python-can is required (pip install cantools brings it)"
-    );
-    eprintln!("skipping: python3 with python-can is not installed");
-    false
-}
-
 fn python_can(path: &Path) -> Vec<Value> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/pycan_read.py");
     let Ok(output) = Command::new("python3").arg(script).arg(path).output() else {
@@ -98,7 +84,7 @@ fn candump_asc_and_trc_frames_equal_python_can() {
     let Some(root) = keelson_testkit::corpus_path("can") else {
         return;
     };
-    if !oracle_available() {
+    if !keelson_testkit::python_oracle("can", "pip install cantools brings python-can") {
         return;
     }
     let files = [

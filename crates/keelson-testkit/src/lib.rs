@@ -98,3 +98,24 @@ fn collect(dir: &Path, keep: impl Fn(&Path) -> bool + Copy, found: &mut Vec<Path
         }
     }
 }
+
+/// Whether `python3` can import `module` (a test oracle such as cantools); when it cannot,
+/// says so on stderr so the test can skip, unless the corpus is required (as in CI).
+///
+/// # Panics
+///
+/// When the module is missing and `KEELSON_REQUIRE_CORPUS=1`.
+pub fn python_oracle(module: &str, install: &str) -> bool {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output();
+    if probe.is_ok_and(|out| out.status.success()) {
+        return true;
+    }
+    assert!(
+        !corpus_required(),
+        "python3 with {module} is required ({install})"
+    );
+    eprintln!("skipping: python3 with {module} is not installed ({install})");
+    false
+}
