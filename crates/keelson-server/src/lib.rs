@@ -97,7 +97,12 @@ pub async fn bootstrap_admin(
 /// Serves until SIGTERM or Ctrl-C, then stops accepting and lets in-flight
 /// requests finish.
 pub async fn serve(state: AppState) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
+    let listen = state.config.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|error| {
+            std::io::Error::new(error.kind(), format!("listen on {listen}: {error}"))
+        })?;
     let address = listener.local_addr()?;
     tracing::info!(%address, store = ?state.store.backend(), "listening");
     axum::serve(listener, app(state))

@@ -139,6 +139,7 @@ fn report_skipped_rules(reports: &[keelson_detect::RuleReport]) {
 }
 
 fn file_format(name: &str, path: &Path) -> anyhow::Result<Format> {
+    std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
     if name == "auto" {
         return detect(path).with_context(|| {
             format!(
