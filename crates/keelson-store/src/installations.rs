@@ -84,7 +84,7 @@ pub enum Installed {
     /// A new current installation; `replaced` is the one it closed.
     New {
         installation: Installation,
-        replaced: Option<Installation>,
+        replaced: Option<Box<Installation>>,
     },
     /// The slot already runs this build, or this installation is already
     /// in the slot's history.
@@ -145,7 +145,9 @@ impl Store {
             });
         }
         let replaced = match current_on_slot(&txn, &new.vehicle_id, &new.ecu_id).await? {
-            Some(current) => Some(close(&txn, actor, current, new.installed_at_us).await?),
+            Some(current) => Some(Box::new(
+                close(&txn, actor, current, new.installed_at_us).await?,
+            )),
             None => None,
         };
         let installation = open(&txn, actor, new).await?;
