@@ -11,6 +11,9 @@ use keelson_vulndb::{FeedKind, KnowledgeBase, MatchReport};
 use sha2::{Digest, Sha256};
 
 /// The knowledge base made of every stored feed file, in import order.
+// FIXME: the API rebuilds this on every findings request, which is correct
+// but costs a parse of every stored feed each time; a large feed set needs
+// a cached base invalidated when a feed file is stored.
 pub async fn knowledge_base(store: &Store) -> Result<KnowledgeBase, StoreError> {
     let mut kb = KnowledgeBase::new();
     for feed in store.feed_files().await? {
