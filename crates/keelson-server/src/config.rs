@@ -53,6 +53,9 @@ pub struct Config {
     pub cookie_secure: bool,
     /// Telemetry batches processed at once; more are answered 429.
     pub ingest_concurrency: usize,
+    /// The secret key VINs are hashed with (`fleet import`); a VIN is
+    /// refused while none is set. Masked by `config show`.
+    pub vin_hash_key: Option<String>,
 }
 
 impl Default for Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             session_ttl_hours: 12,
             cookie_secure: true,
             ingest_concurrency: 4,
+            vin_hash_key: None,
         }
     }
 }
@@ -84,6 +88,7 @@ pub struct Layer {
     pub session_ttl_hours: Option<u32>,
     pub cookie_secure: Option<bool>,
     pub ingest_concurrency: Option<usize>,
+    pub vin_hash_key: Option<String>,
 }
 
 /// A configuration value that cannot be used.
@@ -139,6 +144,7 @@ impl Layer {
             "SESSION_TTL_HOURS" => self.session_ttl_hours = Some(parse(value)?),
             "COOKIE_SECURE" => self.cookie_secure = Some(parse(value)?),
             "INGEST_CONCURRENCY" => self.ingest_concurrency = Some(parse(value)?),
+            "VIN_HASH_KEY" => self.vin_hash_key = Some(value.to_owned()),
             // Other KEELSON_* variables belong to tests and tools, not here.
             _ => {}
         }
@@ -176,6 +182,7 @@ impl Config {
             session_ttl_hours,
             cookie_secure,
             ingest_concurrency,
+            vin_hash_key,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -186,11 +193,14 @@ impl Config {
         self.session_ttl_hours = session_ttl_hours.unwrap_or(self.session_ttl_hours);
         self.cookie_secure = cookie_secure.unwrap_or(self.cookie_secure);
         self.ingest_concurrency = ingest_concurrency.unwrap_or(self.ingest_concurrency);
+        self.vin_hash_key = vin_hash_key.or_else(|| self.vin_hash_key.take());
     }
 
-    /// The configuration as TOML with secrets (database password) masked.
+    /// The configuration as TOML with secrets (database password, VIN
+    /// hash key) masked.
     pub fn to_masked_toml(&self) -> String {
         let mut shown = self.clone();
+        shown.vin_hash_key = self.vin_hash_key.as_ref().map(|_| "****".to_owned());
         shown.database = self
             .database
             .as_deref()
@@ -242,5 +252,14 @@ mod tests {
         let shown = config.to_masked_toml();
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("postgres://k:****@db/k"), "{shown}");
+    }
+
+    #[test]
+    fn vin_hash_key_comes_from_the_environment_and_is_masked() {
+        let layer = Layer::from_env(env(&[("KEELSON_VIN_HASH_KEY", "s3cret-key")]));
+        let config = Config::from_layers([layer.unwrap_or_default()]);
+        assert_eq!(config.vin_hash_key.as_deref(), Some("s3cret-key"));
+        let shown = config.to_masked_toml();
+        assert!(!shown.contains("s3cret-key"), "{shown}");
     }
 }

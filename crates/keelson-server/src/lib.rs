@@ -11,6 +11,7 @@ pub mod auth;
 pub mod clearance;
 pub mod config;
 pub mod error;
+pub mod findings;
 pub mod ingest;
 pub mod logging;
 pub mod metrics;

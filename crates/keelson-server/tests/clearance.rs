@@ -1,7 +1,8 @@
 //! TLP at the API: for every record type that carries a marking, a
 //! partner sees exactly what TLP 2.0 allows and gets 404 (never 403) for
 //! the rest, on single reads and in lists. Add each new record type to
-//! `RECORD_TYPES`.
+//! `RECORD_TYPES`; installations, which are not created by a POST to their
+//! own collection, have their own test below with the same cases.
 
 mod support;
 
@@ -28,6 +29,10 @@ const RECORD_TYPES: &[RecordType] = &[
     RecordType {
         collection: "/api/v1/builds",
         body: |id| json!({"id": id, "ecu": "tcu", "firmware_version": "1.0"}),
+    },
+    RecordType {
+        collection: "/api/v1/ecus",
+        body: |id| json!({"id": id, "name": "Telematics", "supplier": "Acme"}),
     },
 ];
 
@@ -155,4 +160,71 @@ async fn partners_cannot_write_the_inventory() {
         let (status, _) = app.post(record_type.collection, &partner, &body).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{}", record_type.collection);
     }
+}
+
+async fn put(app: &TestApp, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+    let request = axum::http::Request::put(path)
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(body.to_string()))
+        .expect("request");
+    app.send(request).await
+}
+
+#[tokio::test]
+async fn partner_sees_only_the_installations_tlp_allows() {
+    let app = TestApp::new().await;
+    let admin = app.token_for("root", Role::Admin, None).await;
+    let partner = app.token_for("pat", Role::Partner, Some("acme")).await;
+    let clear = json!({"tlp": "CLEAR"});
+    let vehicle = json!({"id": "v1", "marking": clear});
+    assert_eq!(
+        app.post("/api/v1/vehicles", &admin, &vehicle).await.0,
+        StatusCode::CREATED
+    );
+    let build = json!({"id": "b1", "ecu": "any", "firmware_version": "1", "marking": clear});
+    assert_eq!(
+        app.post("/api/v1/builds", &admin, &build).await.0,
+        StatusCode::CREATED
+    );
+
+    let mut expected = Vec::new();
+    for (suffix, marking, visible) in cases() {
+        let ecu = format!("ecu-{suffix}");
+        let body = json!({"id": ecu, "name": ecu, "marking": clear});
+        assert_eq!(
+            app.post("/api/v1/ecus", &admin, &body).await.0,
+            StatusCode::CREATED
+        );
+        let mut install = json!({"ecu": ecu, "build_id": "b1"});
+        if !marking.is_null() {
+            install["marking"] = marking;
+        }
+        let (status, answer) = put(&app, "/api/v1/vehicles/v1/builds", &admin, &install).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["outcome"], "new", "{answer}");
+        if visible {
+            expected.push(ecu);
+        }
+    }
+
+    let (status, list) = app.get("/api/v1/vehicles/v1/builds", Some(&partner)).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let listed: Vec<&str> = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|installation| installation["ecu_id"].as_str())
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(listed, expected, "installations are listed by ECU");
+    let (status, _) = put(
+        &app,
+        "/api/v1/vehicles/v1/builds",
+        &partner,
+        &json!({
+        "ecu": "ecu-clear", "build_id": "b1"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

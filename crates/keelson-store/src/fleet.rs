@@ -196,7 +196,7 @@ impl Store {
     }
 }
 
-fn require_id(id: &str) -> Result<(), StoreError> {
+pub(crate) fn require_id(id: &str) -> Result<(), StoreError> {
     let valid = !id.is_empty() && id.len() <= 128 && !id.chars().any(char::is_control);
     if valid {
         Ok(())

@@ -15,6 +15,7 @@ mod entity;
 mod error;
 pub mod feeds;
 pub mod fleet;
+pub mod installations;
 pub mod marking;
 mod migration;
 pub mod sboms;

@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(Telemetry),
             Box::new(VulnerabilityFeeds),
             Box::new(BuildSboms),
+            Box::new(EcuInstallations),
         ]
     }
 }
@@ -277,6 +278,56 @@ impl MigrationTrait for BuildSboms {
             .unique()
             .to_owned();
         manager.create_index(one_per_build).await
+    }
+}
+
+/// ECUs and the history of builds installed on each vehicle's ECU slots.
+struct EcuInstallations;
+
+impl MigrationName for EcuInstallations {
+    fn name(&self) -> &str {
+        "m0007_ecu_installations"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for EcuInstallations {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let ecus = marked(Table::create().table("ecus").if_not_exists())
+            .col(string("id").primary_key())
+            .col(string("name"))
+            .col(string_null("supplier"))
+            .col(string_null("hardware_part_number"))
+            .col(string_null("model_id"))
+            .col(big_integer("created_at_us"))
+            .to_owned();
+        manager.create_table(ecus).await?;
+
+        let installations = marked(Table::create().table("installations").if_not_exists())
+            .col(string("id").primary_key())
+            .col(string("vehicle_id"))
+            .col(string("ecu_id"))
+            .col(string("build_id"))
+            .col(big_integer("installed_at_us"))
+            .col(big_integer_null("removed_at_us"))
+            .col(string("source"))
+            .col(big_integer("recorded_at_us"))
+            .to_owned();
+        manager.create_table(installations).await?;
+        let by_slot = Index::create()
+            .name("installations_by_slot")
+            .table("installations")
+            .col("vehicle_id")
+            .col("ecu_id")
+            .col("installed_at_us")
+            .to_owned();
+        manager.create_index(by_slot).await?;
+        let by_build = Index::create()
+            .name("installations_by_build")
+            .table("installations")
+            .col("build_id")
+            .to_owned();
+        manager.create_index(by_build).await
     }
 }
 

@@ -4,6 +4,7 @@
 use keelson_core::{Marking, Role, Tlp};
 use keelson_store::feeds::FeedFile;
 use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
+use keelson_store::installations::{Ecu, Installed, NewInstallation};
 use keelson_store::sboms::{Attached, NewSbom};
 use keelson_store::telemetry::{NewEvent, NewQuarantined, Stored};
 use keelson_store::testing::{fresh_postgres, fresh_sqlite, postgres_url};
@@ -48,6 +49,7 @@ on_both_backends!(
     quarantine_keeps_raw_bytes_until_replayed,
     feed_files_are_kept_once_in_import_order,
     sboms_attach_to_existing_builds_once,
+    installing_a_build_closes_the_slot_and_keeps_history,
 );
 
 fn new_user(name: &str, role: Role, org: Option<&str>) -> NewUser {
@@ -382,4 +384,103 @@ async fn sboms_attach_to_existing_builds_once(store: &Store) {
     let attached = store.sboms_of_build("tcu-4.2.0").await.expect("list");
     assert_eq!(attached.len(), 1);
     assert_eq!(attached[0].0.components, 3);
+}
+
+/// A vehicle with one ECU and two builds for it, everything AMBER.
+async fn one_vehicle_slot(store: &Store) {
+    let vehicle = Vehicle {
+        id: "v1".to_owned(),
+        model_id: None,
+        vin_hash: None,
+        region: None,
+        marking: marking(Tlp::Amber, &[]),
+    };
+    store.create_vehicle("t", &vehicle).await.expect("vehicle");
+    let ecu = Ecu {
+        id: "tcu".to_owned(),
+        name: "Telematics".to_owned(),
+        supplier: Some("Acme".to_owned()),
+        hardware_part_number: Some("HW-1".to_owned()),
+        model_id: None,
+        marking: marking(Tlp::Amber, &[]),
+    };
+    store.create_ecu("t", &ecu).await.expect("ecu");
+    assert_eq!(store.ecu("tcu").await.expect("q"), Some(ecu));
+    for id in ["tcu-1", "tcu-2"] {
+        let build = SoftwareBuild {
+            id: id.to_owned(),
+            ecu: "tcu".to_owned(),
+            firmware_version: id.to_owned(),
+            digest: None,
+            marking: marking(Tlp::Amber, &[]),
+        };
+        store.create_build("t", &build).await.expect("build");
+    }
+}
+
+fn install(build: &str, at_us: i64) -> NewInstallation {
+    NewInstallation {
+        vehicle_id: "v1".to_owned(),
+        ecu_id: "tcu".to_owned(),
+        build_id: build.to_owned(),
+        installed_at_us: at_us,
+        source: "import".to_owned(),
+        marking: marking(Tlp::Amber, &[]),
+    }
+}
+
+async fn installing_a_build_closes_the_slot_and_keeps_history(store: &Store) {
+    one_vehicle_slot(store).await;
+    let entries_before = store.audit_len().await.expect("len");
+
+    let first = store.install_build("t", install("tcu-1", 1_000_000)).await;
+    let again = store.install_build("t", install("tcu-1", 5_000_000)).await;
+    let second = store.install_build("t", install("tcu-2", 2_000_000)).await;
+    let replayed_first = store.install_build("t", install("tcu-1", 1_000_000)).await;
+    let older = store.install_build("t", install("tcu-1", 1_500_000)).await;
+    let unknown = store.install_build("t", install("tcu-9", 3_000_000)).await;
+
+    assert!(
+        matches!(first, Ok(Installed::New { replaced: None, .. })),
+        "{first:?}"
+    );
+    assert!(
+        matches!(again, Ok(Installed::Unchanged { .. })),
+        "{again:?}"
+    );
+    let Ok(Installed::New {
+        replaced: Some(closed),
+        ..
+    }) = second
+    else {
+        panic!("second install: {second:?}");
+    };
+    assert_eq!(closed.build_id, "tcu-1");
+    assert_eq!(closed.removed_at.as_deref(), Some("1970-01-01T00:00:02Z"));
+    assert!(
+        matches!(replayed_first, Ok(Installed::Unchanged { .. })),
+        "{replayed_first:?}"
+    );
+    assert_eq!(
+        older.map(|_| ()).map_err(|e| e.kind()),
+        Err(ErrorKind::Conflict)
+    );
+    assert_eq!(
+        unknown.map(|_| ()).map_err(|e| e.kind()),
+        Err(ErrorKind::NotFound)
+    );
+
+    let current = store
+        .installations_of_vehicle("v1", false)
+        .await
+        .expect("q");
+    let builds: Vec<&str> = current.iter().map(|i| i.build_id.as_str()).collect();
+    assert_eq!(builds, ["tcu-2"]);
+    let history = store.installations_of_vehicle("v1", true).await.expect("q");
+    let builds: Vec<&str> = history.iter().map(|i| i.build_id.as_str()).collect();
+    assert_eq!(builds, ["tcu-1", "tcu-2"]);
+    assert_eq!(store.current_installations().await.expect("q").len(), 1);
+    // first: one create; second: one remove and one create.
+    assert_eq!(store.audit_len().await.expect("len"), entries_before + 3);
+    assert!(store.verify_audit_chain().await.expect("verify").ok);
 }

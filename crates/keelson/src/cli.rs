@@ -110,6 +110,9 @@ pub enum Command {
         #[arg(long, default_value = "auto", value_name = "FORMAT")]
         format: String,
     },
+    /// The fleet inventory: vehicle models, vehicles, ECUs, installed builds.
+    #[command(subcommand)]
+    Fleet(FleetCommand),
     /// SBOMs and HBOMs.
     #[command(subcommand)]
     Sbom(SbomCommand),
@@ -196,6 +199,14 @@ pub enum BaselineCommand {
         #[arg(long, default_value = "auto", value_name = "FORMAT")]
         format: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Import an inventory file (CSV, or JSON Lines: one object per line);
+    /// prints counts as JSON. Bad rows are listed with file, line and
+    /// reason, and then nothing is imported (exit 2).
+    Import { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

@@ -16,7 +16,8 @@ use crate::clearance::{visible, visible_only};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 
 /// Roles that may change the inventory.
-const INVENTORY_WRITERS: &[Role] = &[Role::Admin, Role::VsocAnalyst, Role::PsirtEngineer];
+pub(super) const INVENTORY_WRITERS: &[Role] =
+    &[Role::Admin, Role::VsocAnalyst, Role::PsirtEngineer];
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -3,8 +3,10 @@
 //! browser login.
 
 mod audit;
+mod findings;
 mod fleet;
 mod health;
+mod inventory;
 mod session;
 mod telemetry;
 mod tokens;
@@ -39,6 +41,8 @@ pub fn router(state: AppState) -> Router {
         .merge(tokens::routes())
         .merge(audit::routes())
         .merge(fleet::routes())
+        .merge(inventory::routes())
+        .merge(findings::routes())
         .merge(telemetry::routes())
         .split_for_parts();
     let document = std::sync::Arc::new(document);

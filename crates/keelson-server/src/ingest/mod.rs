@@ -5,6 +5,7 @@
 //! rejected is lost.
 
 pub mod file;
+pub mod ota;
 
 use keelson_store::Store;
 use keelson_store::telemetry::{NewEvent, NewQuarantined, Stored};
@@ -122,7 +123,9 @@ impl Batch {
         let mut totals = IngestTotals::default();
         let mut outcomes = Vec::with_capacity(self.len());
         let (indexes, rows): (Vec<usize>, Vec<NewEvent>) = self.events.into_iter().unzip();
+        let installations = ota::installations_in(&rows);
         let stored = store.store_events(actor, rows).await?;
+        ota::apply(store, actor, installations, &stored).await;
         for (index, outcome) in indexes.into_iter().zip(stored) {
             totals.count(outcome);
             let line = match outcome {

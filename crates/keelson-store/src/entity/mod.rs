@@ -2,8 +2,10 @@
 
 pub mod api_token;
 pub mod audit_entry;
+pub mod ecu;
 pub mod event;
 pub mod feed_file;
+pub mod installation;
 pub mod quarantined;
 pub mod sbom_document;
 pub mod session;

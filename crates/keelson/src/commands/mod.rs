@@ -6,6 +6,7 @@ mod audit;
 mod baseline;
 mod cvss;
 mod detect;
+mod fleet;
 mod ingest;
 mod rules;
 mod sbom;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
         } => baseline::eval(&files, &profile, &format),
         Command::Rules(command) => rules::run(command),
+        Command::Fleet(command) => runtime()?.block_on(fleet::run(config, command)),
         Command::Sbom(command) => runtime()?.block_on(sbom::run(config, command)),
         Command::Scan {
             sbom,

@@ -4,11 +4,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use keelson_sbom::{Encoding, Family, Format, Sbom};
+use keelson_sbom::{Format, Sbom};
 use keelson_server::config::Config;
-use keelson_store::sboms::{Attached, NewSbom};
+use keelson_server::findings;
+use keelson_store::sboms::Attached;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::open_store;
 use crate::cli::SbomCommand;
@@ -49,13 +49,7 @@ async fn import(config: Config, path: &Path, build: String) -> anyhow::Result<Ex
     let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
     let sbom = read_sbom(path, &bytes)?;
     let store = open_store(&config).await?;
-    let new = NewSbom {
-        build_id: build.clone(),
-        sha256: hex::encode(Sha256::digest(&bytes)),
-        format: format_name(&sbom.format),
-        components: sbom.components.len() as u64,
-        bytes,
-    };
+    let new = findings::new_sbom(&build, &sbom, bytes);
     let attached = store.attach_sbom(&super::local_actor(), new).await;
     store.close().await?;
     let attached = attached.with_context(|| format!("cannot attach to build {build}"))?;
@@ -78,14 +72,5 @@ pub fn read_sbom(path: &Path, bytes: &[u8]) -> anyhow::Result<Sbom> {
 
 /// Such as `CycloneDX 1.6 JSON` or `SPDX 2.3 tag-value`.
 pub fn format_name(format: &Format) -> String {
-    let family = match format.family {
-        Family::CycloneDx => "CycloneDX",
-        Family::Spdx => "SPDX",
-    };
-    let encoding = match format.encoding {
-        Encoding::Json => "JSON",
-        Encoding::Xml => "XML",
-        Encoding::TagValue => "tag-value",
-    };
-    format!("{family} {} {encoding}", format.spec_version)
+    findings::format_name(format)
 }

@@ -9,12 +9,12 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use keelson_core::Severity;
 use keelson_server::config::Config;
+use keelson_server::findings;
 use keelson_vulndb::{Finding, MatchReport};
 use serde_json::{Value, json};
 
 use super::open_store;
 use super::sbom::read_sbom;
-use super::vulndb::load_knowledge_base;
 
 /// The `scan` command's arguments.
 pub struct Request {
@@ -38,12 +38,12 @@ pub async fn run(config: Config, request: Request) -> anyhow::Result<ExitCode> {
     let sbom = read_sbom(&request.sbom, &bytes)?;
 
     let store = open_store(&config).await?;
-    let kb = load_knowledge_base(&store).await?;
+    let kb = findings::knowledge_base(&store).await?;
     store.close().await?;
     if kb.is_empty() {
         eprintln!("the knowledge base is empty: import feeds with `keelson vulndb import`");
     }
-    let report = keelson_vulndb::scan(&kb, &keelson_sbom::to_match_inputs(&sbom), &[]);
+    let report = findings::scan_sbom(&kb, &sbom);
 
     match request.format.as_str() {
         "table" => print_table(&report),

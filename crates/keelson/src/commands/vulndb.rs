@@ -91,11 +91,5 @@ fn read_feed(path: &Path) -> anyhow::Result<FeedFile> {
 
 /// The knowledge base made of every stored feed file, in import order.
 pub async fn load_knowledge_base(store: &Store) -> anyhow::Result<KnowledgeBase> {
-    let mut kb = KnowledgeBase::new();
-    for feed in store.feed_files().await? {
-        let kind = FeedKind::from_name(&feed.kind)
-            .with_context(|| format!("stored feed {} has unknown kind {}", feed.name, feed.kind))?;
-        kb.import_feed(kind, &feed.bytes);
-    }
-    Ok(kb)
+    Ok(keelson_server::findings::knowledge_base(store).await?)
 }

@@ -1,0 +1,281 @@
+//! PSIRT findings over the API: attaching an SBOM to a build, the
+//! findings of one build with how many vehicles currently run it, and the
+//! portfolio (per vulnerability: the builds, ECUs and models it reaches and
+//! how many vehicles run an affected build). Only records the caller may
+//! read are matched, listed or counted.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use keelson_core::Severity;
+use keelson_store::installations::Installation;
+use keelson_store::sboms::{Attached, SbomRecord};
+use keelson_vulndb::{Finding, MatchWarning};
+use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::fleet::INVENTORY_WRITERS;
+use super::{Page, PageQuery};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::clearance::{visible, visible_only};
+use crate::error::{ApiError, ApiPath, ApiQuery};
+use crate::findings;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(attach_sbom))
+        .routes(routes!(build_findings))
+        .routes(routes!(portfolio))
+}
+
+/// What attaching answered.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct AttachAnswer {
+    sbom: SbomRecord,
+    already_attached: bool,
+}
+
+/// Attaches an SBOM or HBOM (CycloneDX or SPDX, the request body as is) to
+/// a build, like `keelson sbom import --build`.
+#[utoipa::path(post, path = "/api/v1/builds/{id}/sbom", tag = "psirt",
+    params(("id" = String, Path)), request_body(content = String, description = "the document"),
+    responses((status = 201, body = AttachAnswer), (status = 200, body = AttachAnswer),
+              (status = 400), (status = 404)))]
+async fn attach_sbom(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<AttachAnswer>), ApiError> {
+    caller.require(INVENTORY_WRITERS)?;
+    visible(
+        &caller,
+        state.store.build(&id).await?,
+        &format!("build {id}"),
+    )?;
+    let sbom = keelson_sbom::import(&body)
+        .map_err(|error| ApiError::bad_request(format!("sbom: {error}")))?;
+
+    let new = findings::new_sbom(&id, &sbom, body.to_vec());
+    let answer = match state.store.attach_sbom(&caller.user.name, new).await? {
+        Attached::New(sbom) => (StatusCode::CREATED, false, sbom),
+        Attached::Already(sbom) => (StatusCode::OK, true, sbom),
+    };
+    let (status, already_attached, sbom) = answer;
+    Ok((
+        status,
+        Json(AttachAnswer {
+            sbom,
+            already_attached,
+        }),
+    ))
+}
+
+/// One finding of a build with the number of vehicles that run the build.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct BuildFinding {
+    /// The matcher's finding (`vulnerability`, `aliases`, `purl` or `cpe`,
+    /// `component`, `version`, `severity`, `cvss`, `kev`, `epss`, `evidence`).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    finding: Finding,
+    /// Vehicles (that the caller may see) on which the build is currently
+    /// installed.
+    vehicles_affected: u64,
+}
+
+/// The findings of one build.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct BuildFindings {
+    build: String,
+    items: Vec<BuildFinding>,
+    total: u64,
+    /// Components the matcher could not judge, and why.
+    #[schema(value_type = Vec<Object>)]
+    warnings: Vec<MatchWarning>,
+}
+
+/// The findings of a build's attached SBOMs, with evidence.
+#[utoipa::path(get, path = "/api/v1/builds/{id}/findings", tag = "psirt",
+    params(("id" = String, Path)),
+    responses((status = 200, body = BuildFindings), (status = 404)))]
+async fn build_findings(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<BuildFindings>, ApiError> {
+    let store = &state.store;
+    visible(&caller, store.build(&id).await?, &format!("build {id}"))?;
+    let kb = findings::knowledge_base(store).await?;
+    let report = findings::scan_build(store, &kb, &id).await?;
+    let running = Running::visible_to(&state, &caller).await?;
+
+    let vehicles_affected = running.vehicles_running(&id).len() as u64;
+    let items: Vec<BuildFinding> = report
+        .findings
+        .into_iter()
+        .map(|finding| BuildFinding {
+            finding,
+            vehicles_affected,
+        })
+        .collect();
+    Ok(Json(BuildFindings {
+        build: id,
+        total: items.len() as u64,
+        items,
+        warnings: report.warnings,
+    }))
+}
+
+/// What the caller may see of the fleet's current installations, with
+/// each vehicle's model.
+struct Running {
+    installations: Vec<Installation>,
+    model_of: HashMap<String, Option<String>>,
+}
+
+impl Running {
+    async fn visible_to(state: &AppState, caller: &Caller) -> Result<Self, ApiError> {
+        let vehicles = visible_only(caller, state.store.list_vehicles().await?);
+        let model_of: HashMap<String, Option<String>> = vehicles
+            .into_iter()
+            .map(|vehicle| (vehicle.id, vehicle.model_id))
+            .collect();
+        let installations = visible_only(caller, state.store.current_installations().await?)
+            .into_iter()
+            .filter(|installation| model_of.contains_key(&installation.vehicle_id))
+            .collect();
+        Ok(Self {
+            installations,
+            model_of,
+        })
+    }
+
+    /// The installations currently running `build_id`.
+    fn of_build<'a>(&'a self, build_id: &'a str) -> impl Iterator<Item = &'a Installation> {
+        self.installations
+            .iter()
+            .filter(move |installation| installation.build_id == build_id)
+    }
+
+    fn vehicles_running<'a>(&'a self, build_id: &'a str) -> BTreeSet<&'a str> {
+        self.of_build(build_id)
+            .map(|installation| installation.vehicle_id.as_str())
+            .collect()
+    }
+}
+
+/// How many vehicles an affected build reaches through one ECU or model.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Reach {
+    id: String,
+    vehicles: u64,
+}
+
+/// One vulnerability across the portfolio.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct PortfolioEntry {
+    vulnerability: String,
+    aliases: Vec<String>,
+    /// The highest severity among its findings; null when none is scored.
+    severity: Option<Severity>,
+    kev: bool,
+    epss: Option<f64>,
+    /// The affected builds.
+    builds: Vec<String>,
+    /// ECU slots on which an affected build currently runs.
+    ecus: Vec<Reach>,
+    /// Vehicle models with a vehicle that currently runs an affected build
+    /// (`id` is empty for vehicles without a model).
+    models: Vec<Reach>,
+    /// Vehicles that currently run at least one affected build.
+    vehicles_affected: u64,
+}
+
+/// Per vulnerability: the builds, ECUs and models it reaches and how many
+/// vehicles currently run an affected build.
+#[utoipa::path(get, path = "/api/v1/findings", tag = "psirt", params(PageQuery),
+    responses((status = 200, body = Page<PortfolioEntry>)))]
+async fn portfolio(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> Result<Json<Page<PortfolioEntry>>, ApiError> {
+    let store = &state.store;
+    let kb = findings::knowledge_base(store).await?;
+    let running = Running::visible_to(&state, &caller).await?;
+    let mut by_vulnerability: BTreeMap<String, Vec<(String, Finding)>> = BTreeMap::new();
+    for build in visible_only(&caller, store.list_builds().await?) {
+        let report = findings::scan_build(store, &kb, &build.id).await?;
+        for finding in report.findings {
+            let key = finding.vulnerability.clone();
+            by_vulnerability
+                .entry(key)
+                .or_default()
+                .push((build.id.clone(), finding));
+        }
+    }
+    let entries = by_vulnerability
+        .into_iter()
+        .map(|(vulnerability, found)| portfolio_entry(vulnerability, &found, &running))
+        .collect();
+    Ok(Json(page.page(entries)?))
+}
+
+fn portfolio_entry(
+    vulnerability: String,
+    found: &[(String, Finding)],
+    running: &Running,
+) -> PortfolioEntry {
+    let builds: BTreeSet<&str> = found.iter().map(|(build, _)| build.as_str()).collect();
+    let mut ecus: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut models: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut vehicles: BTreeSet<&str> = BTreeSet::new();
+    for installation in builds.iter().flat_map(|build| running.of_build(build)) {
+        let vehicle = installation.vehicle_id.as_str();
+        let model = running
+            .model_of
+            .get(vehicle)
+            .and_then(|model| model.as_deref())
+            .unwrap_or("");
+        ecus.entry(&installation.ecu_id)
+            .or_default()
+            .insert(vehicle);
+        models.entry(model).or_default().insert(vehicle);
+        vehicles.insert(vehicle);
+    }
+
+    let findings = found.iter().map(|(_, finding)| finding);
+    PortfolioEntry {
+        aliases: found
+            .first()
+            .map(|(_, finding)| finding.aliases.clone())
+            .unwrap_or_default(),
+        severity: findings
+            .clone()
+            .filter_map(|finding| finding.severity)
+            .max(),
+        kev: findings.clone().any(|finding| finding.kev),
+        epss: findings.filter_map(|finding| finding.epss).reduce(f64::max),
+        builds: builds.into_iter().map(str::to_owned).collect(),
+        ecus: reach(ecus),
+        models: reach(models),
+        vehicles_affected: vehicles.len() as u64,
+        vulnerability,
+    }
+}
+
+fn reach(groups: BTreeMap<&str, BTreeSet<&str>>) -> Vec<Reach> {
+    groups
+        .into_iter()
+        .map(|(id, vehicles)| Reach {
+            id: id.to_owned(),
+            vehicles: vehicles.len() as u64,
+        })
+        .collect()
+}

@@ -1,0 +1,357 @@
+//! What runs on the road: the ECUs of the inventory and, per vehicle and
+//! ECU slot, the history of the builds installed there.
+//!
+//! **Invariant:** a vehicle's ECU slot has at most one current installation
+//! (one without `removed_at`). Installing a different build on the slot
+//! closes the current one at the new installation's time, in the same
+//! transaction and with both audit entries, so history is never rewritten
+//! and never lost. Installing what the slot already runs, or recording an
+//! installation that is already in its history, changes nothing: replays
+//! of an import file or an OTA event are harmless.
+
+use keelson_core::{Marked, Marking};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, AuditEvent};
+use crate::entity::{ecu, installation, software_build, vehicle};
+use crate::marking::{MarkingColumns, marking_from_columns};
+use crate::{Created, Store, StoreError, format_us, new_id, now_us};
+
+/// One electronic control unit of the inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ecu {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub supplier: Option<String>,
+    #[serde(default)]
+    pub hardware_part_number: Option<String>,
+    /// The vehicle model this ECU belongs to, when it is model-specific.
+    #[serde(default)]
+    pub model_id: Option<String>,
+    #[serde(default = "keelson_core::tlp::default_marking")]
+    pub marking: Marking,
+}
+
+impl Marked for Ecu {
+    fn marking(&self) -> &Marking {
+        &self.marking
+    }
+}
+
+/// A build to install on one ECU slot of one vehicle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInstallation {
+    pub vehicle_id: String,
+    pub ecu_id: String,
+    pub build_id: String,
+    /// When the build went onto the ECU (microseconds since the epoch).
+    pub installed_at_us: i64,
+    /// How Keelson learned of it: `import`, `ota`, `api`.
+    pub source: String,
+    pub marking: Marking,
+}
+
+/// One stretch of time during which a build ran on an ECU slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Installation {
+    pub id: String,
+    pub vehicle_id: String,
+    pub ecu_id: String,
+    pub build_id: String,
+    pub installed_at: String,
+    /// When another build replaced it; null while it is current.
+    pub removed_at: Option<String>,
+    pub source: String,
+    pub marking: Marking,
+}
+
+impl Marked for Installation {
+    fn marking(&self) -> &Marking {
+        &self.marking
+    }
+}
+
+/// What installing did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase", tag = "outcome")]
+pub enum Installed {
+    /// A new current installation; `replaced` is the one it closed.
+    New {
+        installation: Installation,
+        replaced: Option<Box<Installation>>,
+    },
+    /// The slot already runs this build, or this installation is already
+    /// in the slot's history.
+    Unchanged { installation: Installation },
+}
+
+impl Store {
+    pub async fn create_ecu(&self, actor: &str, record: &Ecu) -> Result<(), StoreError> {
+        crate::fleet::require_id(&record.id)?;
+        let marking = MarkingColumns::from_marking(&record.marking);
+        let row = ecu::Model {
+            id: record.id.clone(),
+            name: record.name.clone(),
+            supplier: record.supplier.clone(),
+            hardware_part_number: record.hardware_part_number.clone(),
+            model_id: record.model_id.clone(),
+            tlp: marking.tlp,
+            shared_with_orgs: marking.shared_with_orgs,
+            named_readers: marking.named_readers,
+            created_at_us: now_us(),
+        };
+        let created = Created::new(actor, "ecu", &record.id, record);
+        self.insert_audited(created, row.into_active_model()).await
+    }
+
+    pub async fn ecu(&self, id: &str) -> Result<Option<Ecu>, StoreError> {
+        let row = ecu::Entity::find_by_id(id.to_owned())
+            .one(self.connection())
+            .await?;
+        row.map(ecu_from_row).transpose()
+    }
+
+    pub async fn list_ecus(&self) -> Result<Vec<Ecu>, StoreError> {
+        let rows = ecu::Entity::find()
+            .order_by_asc(ecu::Column::Id)
+            .all(self.connection())
+            .await?;
+        rows.into_iter().map(ecu_from_row).collect()
+    }
+
+    /// Installs a build on a vehicle's ECU slot, closing the slot's current
+    /// installation (see the module's invariant). Errors: `not_found` for
+    /// an unknown vehicle, ECU or build; `conflict` when the installation
+    /// is older than the slot's current one (history is not rewritten).
+    pub async fn install_build(
+        &self,
+        actor: &str,
+        new: NewInstallation,
+    ) -> Result<Installed, StoreError> {
+        require_source(&new.source)?;
+        let _turn = self.audit_lock.lock().await;
+        let txn = self.connection().begin().await?;
+        require_slot_parts(&txn, &new).await?;
+
+        if let Some(known) = already_recorded(&txn, &new).await? {
+            return Ok(Installed::Unchanged {
+                installation: installation_from_row(known)?,
+            });
+        }
+        let replaced = match current_on_slot(&txn, &new.vehicle_id, &new.ecu_id).await? {
+            Some(current) => Some(Box::new(
+                close(&txn, actor, current, new.installed_at_us).await?,
+            )),
+            None => None,
+        };
+        let installation = open(&txn, actor, new).await?;
+        txn.commit().await?;
+        Ok(Installed::New {
+            installation,
+            replaced,
+        })
+    }
+
+    /// A vehicle's installations: the current ones, or with `history` every
+    /// one; ordered by ECU, then installation time.
+    pub async fn installations_of_vehicle(
+        &self,
+        vehicle_id: &str,
+        history: bool,
+    ) -> Result<Vec<Installation>, StoreError> {
+        let mut query = installation::Entity::find()
+            .filter(installation::Column::VehicleId.eq(vehicle_id))
+            .order_by_asc(installation::Column::EcuId)
+            .order_by_asc(installation::Column::InstalledAtUs);
+        if !history {
+            query = query.filter(installation::Column::RemovedAtUs.is_null());
+        }
+        let rows = query.all(self.connection()).await?;
+        rows.into_iter().map(installation_from_row).collect()
+    }
+
+    /// Every current installation of the fleet, ordered by vehicle and ECU.
+    pub async fn current_installations(&self) -> Result<Vec<Installation>, StoreError> {
+        let rows = installation::Entity::find()
+            .filter(installation::Column::RemovedAtUs.is_null())
+            .order_by_asc(installation::Column::VehicleId)
+            .order_by_asc(installation::Column::EcuId)
+            .all(self.connection())
+            .await?;
+        rows.into_iter().map(installation_from_row).collect()
+    }
+}
+
+fn require_source(source: &str) -> Result<(), StoreError> {
+    let valid = !source.is_empty()
+        && source.len() <= 32
+        && source
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "source",
+            "1 to 32 lowercase letters, '-' or '_'",
+        ))
+    }
+}
+
+async fn require_slot_parts(
+    txn: &DatabaseTransaction,
+    new: &NewInstallation,
+) -> Result<(), StoreError> {
+    if vehicle::Entity::find_by_id(new.vehicle_id.clone())
+        .one(txn)
+        .await?
+        .is_none()
+    {
+        return Err(StoreError::not_found(format!("vehicle {}", new.vehicle_id)));
+    }
+    if ecu::Entity::find_by_id(new.ecu_id.clone())
+        .one(txn)
+        .await?
+        .is_none()
+    {
+        return Err(StoreError::not_found(format!("ecu {}", new.ecu_id)));
+    }
+    if software_build::Entity::find_by_id(new.build_id.clone())
+        .one(txn)
+        .await?
+        .is_none()
+    {
+        return Err(StoreError::not_found(format!("build {}", new.build_id)));
+    }
+    Ok(())
+}
+
+/// The slot's current row when it already runs this build, or the history
+/// row recording exactly this installation; else `None`. A current row
+/// installed later than `new` makes `new` a rewrite of history: conflict.
+async fn already_recorded(
+    txn: &DatabaseTransaction,
+    new: &NewInstallation,
+) -> Result<Option<installation::Model>, StoreError> {
+    let current = current_on_slot(txn, &new.vehicle_id, &new.ecu_id).await?;
+    if let Some(current) = current {
+        if current.build_id == new.build_id {
+            return Ok(Some(current));
+        }
+        let same = installation::Entity::find()
+            .filter(installation::Column::VehicleId.eq(&new.vehicle_id))
+            .filter(installation::Column::EcuId.eq(&new.ecu_id))
+            .filter(installation::Column::BuildId.eq(&new.build_id))
+            .filter(installation::Column::InstalledAtUs.eq(new.installed_at_us))
+            .one(txn)
+            .await?;
+        if same.is_some() {
+            return Ok(same);
+        }
+        if current.installed_at_us > new.installed_at_us {
+            return Err(StoreError::Conflict {
+                what: format!(
+                    "a later installation on {} of vehicle {} (since {})",
+                    new.ecu_id,
+                    new.vehicle_id,
+                    format_us(current.installed_at_us)
+                ),
+            });
+        }
+    }
+    Ok(None)
+}
+
+async fn current_on_slot(
+    txn: &DatabaseTransaction,
+    vehicle_id: &str,
+    ecu_id: &str,
+) -> Result<Option<installation::Model>, StoreError> {
+    Ok(installation::Entity::find()
+        .filter(installation::Column::VehicleId.eq(vehicle_id))
+        .filter(installation::Column::EcuId.eq(ecu_id))
+        .filter(installation::Column::RemovedAtUs.is_null())
+        .one(txn)
+        .await?)
+}
+
+/// Ends the current installation at `removed_at_us`, audited.
+async fn close(
+    txn: &DatabaseTransaction,
+    actor: &str,
+    current: installation::Model,
+    removed_at_us: i64,
+) -> Result<Installation, StoreError> {
+    let before = installation_from_row(current.clone())?;
+    let mut row: installation::ActiveModel = current.into();
+    row.removed_at_us = Set(Some(removed_at_us));
+    let updated = installation::Entity::update(row).exec(txn).await?;
+    let after = installation_from_row(updated)?;
+    let entry = AuditEvent::new(actor, "installation.remove", "installation", &after.id)
+        .before(serde_json::to_value(&before).unwrap_or_default())
+        .after(serde_json::to_value(&after).unwrap_or_default());
+    audit::append(txn, entry).await?;
+    Ok(after)
+}
+
+/// Inserts the new current installation, audited.
+async fn open(
+    txn: &DatabaseTransaction,
+    actor: &str,
+    new: NewInstallation,
+) -> Result<Installation, StoreError> {
+    let marking = MarkingColumns::from_marking(&new.marking);
+    let row = installation::Model {
+        id: new_id(),
+        vehicle_id: new.vehicle_id,
+        ecu_id: new.ecu_id,
+        build_id: new.build_id,
+        installed_at_us: new.installed_at_us,
+        removed_at_us: None,
+        source: new.source,
+        tlp: marking.tlp,
+        shared_with_orgs: marking.shared_with_orgs,
+        named_readers: marking.named_readers,
+        recorded_at_us: now_us(),
+    };
+    let record = installation_from_row(row.clone())?;
+    installation::Entity::insert(row.into_active_model())
+        .exec_without_returning(txn)
+        .await?;
+    let entry = AuditEvent::new(actor, "installation.create", "installation", &record.id)
+        .after(serde_json::to_value(&record).unwrap_or_default());
+    audit::append(txn, entry).await?;
+    Ok(record)
+}
+
+fn ecu_from_row(row: ecu::Model) -> Result<Ecu, StoreError> {
+    let marking = marking_from_columns(&row.tlp, &row.shared_with_orgs, &row.named_readers)?;
+    Ok(Ecu {
+        id: row.id,
+        name: row.name,
+        supplier: row.supplier,
+        hardware_part_number: row.hardware_part_number,
+        model_id: row.model_id,
+        marking,
+    })
+}
+
+fn installation_from_row(row: installation::Model) -> Result<Installation, StoreError> {
+    let marking = marking_from_columns(&row.tlp, &row.shared_with_orgs, &row.named_readers)?;
+    Ok(Installation {
+        id: row.id,
+        vehicle_id: row.vehicle_id,
+        ecu_id: row.ecu_id,
+        build_id: row.build_id,
+        installed_at: format_us(row.installed_at_us),
+        removed_at: row.removed_at_us.map(format_us),
+        source: row.source,
+        marking,
+    })
+}
