@@ -53,6 +53,9 @@ pub struct Config {
     pub cookie_secure: bool,
     /// Telemetry batches processed at once; more are answered 429.
     pub ingest_concurrency: usize,
+    /// A rule firing again for the same vehicle within this many minutes of
+    /// the alert's last sighting raises its count instead of a new alert.
+    pub alert_dedup_window_minutes: u32,
 }
 
 impl Default for Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             session_ttl_hours: 12,
             cookie_secure: true,
             ingest_concurrency: 4,
+            alert_dedup_window_minutes: 10,
         }
     }
 }
@@ -84,6 +88,7 @@ pub struct Layer {
     pub session_ttl_hours: Option<u32>,
     pub cookie_secure: Option<bool>,
     pub ingest_concurrency: Option<usize>,
+    pub alert_dedup_window_minutes: Option<u32>,
 }
 
 /// A configuration value that cannot be used.
@@ -138,6 +143,7 @@ impl Layer {
             "SESSION_TTL_HOURS" => self.session_ttl_hours = Some(parse(value)?),
             "COOKIE_SECURE" => self.cookie_secure = Some(parse(value)?),
             "INGEST_CONCURRENCY" => self.ingest_concurrency = Some(parse(value)?),
+            "ALERT_DEDUP_WINDOW_MINUTES" => self.alert_dedup_window_minutes = Some(parse(value)?),
             // Other KEELSON_* variables belong to tests and tools, not here.
             _ => {}
         }
@@ -175,6 +181,7 @@ impl Config {
             session_ttl_hours,
             cookie_secure,
             ingest_concurrency,
+            alert_dedup_window_minutes,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -185,6 +192,8 @@ impl Config {
         self.session_ttl_hours = session_ttl_hours.unwrap_or(self.session_ttl_hours);
         self.cookie_secure = cookie_secure.unwrap_or(self.cookie_secure);
         self.ingest_concurrency = ingest_concurrency.unwrap_or(self.ingest_concurrency);
+        self.alert_dedup_window_minutes =
+            alert_dedup_window_minutes.unwrap_or(self.alert_dedup_window_minutes);
     }
 
     /// The configuration as TOML with secrets (database password) masked.

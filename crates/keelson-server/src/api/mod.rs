@@ -2,9 +2,11 @@
 //! from the handlers' annotations, health and metrics endpoints, and the
 //! browser login.
 
+mod alerts;
 mod audit;
 mod fleet;
 mod health;
+mod rules;
 mod session;
 mod telemetry;
 mod tokens;
@@ -40,6 +42,8 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .merge(fleet::routes())
         .merge(telemetry::routes())
+        .merge(rules::routes())
+        .merge(alerts::routes())
         .split_for_parts();
     let document = std::sync::Arc::new(document);
 
