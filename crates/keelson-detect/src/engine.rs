@@ -65,6 +65,9 @@ pub struct Processed {
     pub matched_rules: usize,
     /// Alerts opened by this event (later sightings merge into them silently).
     pub new_alerts: Vec<Alert>,
+    /// Every detection or correlation firing of this event, before merging: what a
+    /// caller that keeps its own alert book (the server's store) records.
+    pub sightings: Vec<Alert>,
     /// Problems that did not stop processing (such as a missing event time).
     pub warnings: Vec<String>,
 }
@@ -151,10 +154,10 @@ impl Engine {
         }
         let info = self.event_info(event);
         for &i in &matched {
-            if self.rule_alerts.get(i) == Some(&true) {
-                let alert = self.detection_alert(i, &info);
-                out.new_alerts
-                    .extend(alert.and_then(|a| self.alerts.record(a)));
+            if self.rule_alerts.get(i) == Some(&true)
+                && let Some(alert) = self.detection_alert(i, &info)
+            {
+                self.sight(alert, &mut out);
             }
             self.feed_correlations(i, event, &info, &mut out);
         }
@@ -164,6 +167,11 @@ impl Engine {
     /// Moves time to `now_ms`: closes correlation windows that ended and returns the
     /// alerts their window-end conditions opened.
     pub fn advance(&mut self, now_ms: i64) -> Vec<Alert> {
+        self.advance_processed(now_ms).new_alerts
+    }
+
+    /// Like [`Engine::advance`], also returning every firing (`Processed::sightings`).
+    pub fn advance_processed(&mut self, now_ms: i64) -> Processed {
         let firings = self.state.advance(now_ms, self.rules.correlations());
         let info = EventInfo {
             time: Some(now_ms),
@@ -175,7 +183,7 @@ impl Engine {
         for f in firings {
             self.on_firing(f, None::<&serde_json::Value>, &info, &mut sink);
         }
-        sink.new_alerts
+        sink
     }
 
     /// Alerts whose deduplication window ended before `now_ms`: final, safe to store.
@@ -187,6 +195,12 @@ impl Engine {
     pub fn finish(mut self) -> Vec<Alert> {
         self.advance(i64::MAX);
         self.alerts.finish()
+    }
+
+    /// Records one firing: as a sighting, and as a new alert when it opens one.
+    fn sight(&mut self, alert: Alert, out: &mut Processed) {
+        out.sightings.push(alert.clone());
+        out.new_alerts.extend(self.alerts.record(alert));
     }
 
     fn event_info<E: EventFields + ?Sized>(&self, event: &E) -> EventInfo {
@@ -262,10 +276,10 @@ impl Engine {
         out: &mut Processed,
     ) {
         let c = firing.correlation;
-        if self.corr_alerts.get(c) == Some(&true) {
-            let alert = self.firing_alert(&firing, info);
-            out.new_alerts
-                .extend(alert.and_then(|a| self.alerts.record(a)));
+        if self.corr_alerts.get(c) == Some(&true)
+            && let Some(alert) = self.firing_alert(&firing, info)
+        {
+            self.sight(alert, out);
         }
         let consumers = self.corr_consumers.get(c).cloned().unwrap_or_default();
         for (next, pos) in consumers {

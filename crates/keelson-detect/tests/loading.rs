@@ -281,3 +281,20 @@ detection:
             .contains("wide")
     );
 }
+
+#[test]
+fn every_firing_is_a_sighting_even_when_it_merges() {
+    let (set, _) = load_rules(&[("good.yml", GOOD)]);
+    let mut engine = Engine::new(set, EngineConfig::default());
+    let event = |id: &str, t: &str| {
+        json!({"event_id": id, "vehicle_id": "VIN1", "source": "can", "kind": "diag_request",
+               "vehicle_time": t, "attributes": {"can_id": "0x7E0"}})
+    };
+    let first = engine.process(&event("e1", "2026-01-01T00:00:00Z"));
+    let second = engine.process(&event("e2", "2026-01-01T00:05:00Z"));
+    assert_eq!((first.new_alerts.len(), first.sightings.len()), (1, 1));
+    // Merged into the open alert, yet still handed over as a sighting of its own.
+    assert_eq!((second.new_alerts.len(), second.sightings.len()), (0, 1));
+    assert_eq!(second.sightings[0].evidence, vec!["e2"]);
+    assert_eq!(second.sightings[0].count, 1);
+}

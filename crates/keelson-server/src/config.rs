@@ -56,6 +56,9 @@ pub struct Config {
     /// The secret key VINs are hashed with (`fleet import`); a VIN is
     /// refused while none is set. Masked by `config show`.
     pub vin_hash_key: Option<String>,
+    /// A rule firing again for the same vehicle within this many minutes of
+    /// the alert's last sighting raises its count instead of a new alert.
+    pub alert_dedup_window_minutes: u32,
 }
 
 impl Default for Config {
@@ -71,6 +74,7 @@ impl Default for Config {
             cookie_secure: true,
             ingest_concurrency: 4,
             vin_hash_key: None,
+            alert_dedup_window_minutes: 10,
         }
     }
 }
@@ -89,6 +93,7 @@ pub struct Layer {
     pub cookie_secure: Option<bool>,
     pub ingest_concurrency: Option<usize>,
     pub vin_hash_key: Option<String>,
+    pub alert_dedup_window_minutes: Option<u32>,
 }
 
 /// A configuration value that cannot be used.
@@ -145,6 +150,7 @@ impl Layer {
             "COOKIE_SECURE" => self.cookie_secure = Some(parse(value)?),
             "INGEST_CONCURRENCY" => self.ingest_concurrency = Some(parse(value)?),
             "VIN_HASH_KEY" => self.vin_hash_key = Some(value.to_owned()),
+            "ALERT_DEDUP_WINDOW_MINUTES" => self.alert_dedup_window_minutes = Some(parse(value)?),
             // Other KEELSON_* variables belong to tests and tools, not here.
             _ => {}
         }
@@ -183,6 +189,7 @@ impl Config {
             cookie_secure,
             ingest_concurrency,
             vin_hash_key,
+            alert_dedup_window_minutes,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -194,6 +201,8 @@ impl Config {
         self.cookie_secure = cookie_secure.unwrap_or(self.cookie_secure);
         self.ingest_concurrency = ingest_concurrency.unwrap_or(self.ingest_concurrency);
         self.vin_hash_key = vin_hash_key.or_else(|| self.vin_hash_key.take());
+        self.alert_dedup_window_minutes =
+            alert_dedup_window_minutes.unwrap_or(self.alert_dedup_window_minutes);
     }
 
     /// The configuration as TOML with secrets (database password, VIN

@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod clearance;
 pub mod config;
+pub mod detection;
 pub mod error;
 pub mod findings;
 pub mod ingest;
@@ -23,8 +24,8 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use keelson_core::Role;
-use keelson_store::Store;
 use keelson_store::users::{NewUser, UserRecord};
+use keelson_store::{Store, StoreError};
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
@@ -40,17 +41,35 @@ pub struct AppState {
     /// none free is answered 429 with Retry-After instead of queueing
     /// without bound.
     pub ingest_permits: Arc<Semaphore>,
+    /// The live compiled rule set; every ingest path feeds it.
+    pub detector: detection::Detector,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
         let ingest_permits = Arc::new(Semaphore::new(config.ingest_concurrency.max(1)));
+        let metrics = Metrics::new();
+        let detector = detection::Detector::new(
+            config.alert_dedup_window_minutes,
+            metrics.alerts_raised.clone(),
+        );
         Self {
             store,
             config: Arc::new(config),
-            metrics: Arc::new(Metrics::new()),
+            metrics: Arc::new(metrics),
             ingest_permits,
+            detector,
         }
+    }
+
+    /// The state with the store's rules compiled into the detector.
+    pub async fn with_rules(store: Store, config: Config) -> Result<Self, StoreError> {
+        let state = Self::new(store, config);
+        let problems = state.detector.reload(&state.store).await?;
+        for problem in problems {
+            tracing::warn!(%problem, "stored rule does not load; it does not fire");
+        }
+        Ok(state)
     }
 }
 

@@ -26,6 +26,13 @@ pub struct IngestLabels {
     pub outcome: String,
 }
 
+/// Labels of a raised alert.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AlertLabels {
+    /// The severity from the rule's `level`.
+    pub severity: String,
+}
+
 /// The server's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -34,6 +41,8 @@ pub struct Metrics {
     pub ingest_records: Family<IngestLabels, Counter>,
     /// Ingest batches being processed (the bounded queue's depth).
     pub ingest_in_flight: Gauge,
+    /// New alerts (not merges into an open one) by severity.
+    pub alerts_raised: Family<AlertLabels, Counter>,
 }
 
 impl Metrics {
@@ -63,12 +72,19 @@ impl Metrics {
             "Telemetry batches being processed",
             ingest_in_flight.clone(),
         );
+        let alerts_raised = Family::<AlertLabels, Counter>::default();
+        registry.register(
+            "alerts_raised",
+            "Alerts opened by detection, by severity",
+            alerts_raised.clone(),
+        );
         Self {
             registry,
             http_requests,
             http_in_flight,
             ingest_records,
             ingest_in_flight,
+            alerts_raised,
         }
     }
 

@@ -34,7 +34,25 @@ const RECORD_TYPES: &[RecordType] = &[
         collection: "/api/v1/ecus",
         body: |id| json!({"id": id, "name": "Telematics", "supplier": "Acme"}),
     },
+    RecordType {
+        collection: "/api/v1/rules",
+        body: |id| json!({"sigma": sigma_rule(id)}),
+    },
 ];
+
+/// The event kind a test rule fires on (kinds are dotted lowercase words).
+fn event_kind(id: &str) -> String {
+    format!("ids.{}", id.replace('-', "_"))
+}
+
+/// A one-document Sigma rule that fires on events of its [`event_kind`].
+fn sigma_rule(id: &str) -> String {
+    format!(
+        "title: Rule {id}\nid: {id}\nlogsource:\n  product: vehicle\n  category: ids\n\
+         detection:\n  selection:\n    kind: {}\n  condition: selection\nlevel: low\n",
+        event_kind(id)
+    )
+}
 
 /// (record ID suffix, marking, visible to a partner of `acme`)
 fn cases() -> Vec<(&'static str, Value, bool)> {
@@ -120,6 +138,73 @@ async fn partner_sees_only_what_tlp_allows_for_every_record_type() {
             record_type.collection
         );
     }
+}
+
+/// Alerts carry the marking of the rule that raised them: one rule per
+/// case, one event firing each, then the partner's view of the alerts.
+#[tokio::test]
+async fn partner_sees_only_alerts_whose_marking_allows() {
+    let app = TestApp::new().await;
+    let admin = app.token_for("root", Role::Admin, None).await;
+    let partner = app.token_for("pat", Role::Partner, Some("acme")).await;
+    let mut events = Vec::new();
+    for (suffix, marking, _) in cases() {
+        let id = format!("rule-{suffix}");
+        let mut body = json!({"sigma": sigma_rule(&id), "status": "active"});
+        if !marking.is_null() {
+            body["marking"] = marking;
+        }
+        let (status, answer) = app.post("/api/v1/rules", &admin, &body).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        events.push(
+            json!({"event_id": format!("ev-{suffix}"), "vehicle_id": "veh-1",
+                           "source": "ids", "kind": event_kind(&id),
+                           "vehicle_time": "2026-06-01T08:00:00Z"}),
+        );
+    }
+    let (status, answer) = app.ingest(&admin, &events).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+
+    let ana = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let (_, all) = app.get("/api/v1/alerts?limit=1000", Some(&ana)).await;
+    let all = all["items"].as_array().cloned().unwrap_or_default();
+    // Everything but the RED rules' alerts (ana is named on one of them).
+    assert_eq!(all.len(), cases().len() - 1, "{all:?}");
+
+    let mut expected = Vec::new();
+    for (suffix, _, visible) in cases() {
+        let rule = format!("rule-{suffix}");
+        let (_, by_rule) = app
+            .get(&format!("/api/v1/alerts?rule={rule}"), Some(&ana))
+            .await;
+        let Some(alert_id) = by_rule["items"][0]["id"].as_str().map(str::to_owned) else {
+            // Only the RED alert named on nobody is hidden from ana too.
+            assert_eq!(suffix, "red-shared", "no alert for {rule}");
+            continue;
+        };
+        let (status, _) = app
+            .get(&format!("/api/v1/alerts/{alert_id}"), Some(&partner))
+            .await;
+        let want = if visible {
+            StatusCode::OK
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        assert_eq!(status, want, "partner reading the alert of {rule}");
+        if visible {
+            expected.push(alert_id);
+        }
+    }
+    let (_, listed) = app.get("/api/v1/alerts?limit=1000", Some(&partner)).await;
+    let mut listed: Vec<String> = listed["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|alert| alert["id"].as_str().map(str::to_owned))
+        .collect();
+    listed.sort_unstable();
+    expected.sort_unstable();
+    assert_eq!(listed, expected, "partner list of alerts");
 }
 
 #[tokio::test]

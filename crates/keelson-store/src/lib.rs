@@ -3,13 +3,15 @@
 //! [`Store`] is the only way the server and the CLI reach records. It opens
 //! SQLite in the data folder (the embedded default) or PostgreSQL from a
 //! `postgres://` URL, applies the migrations on open, and offers domain
-//! operations (accounts, tokens, sessions, the audit chain, the fleet) rather
+//! operations (accounts, tokens, sessions, the audit chain, the fleet, detection
+//! rules and alerts) rather
 //! than SQL. Queries are written once with sea-orm's builder, which renders
 //! them for either database; only the audit chain's lock is backend-specific.
 //!
 //! **Invariant:** every change of state goes through a method that appends
 //! its audit entry in the same transaction as the change.
 
+pub mod alerts;
 pub mod audit;
 mod entity;
 mod error;
@@ -18,6 +20,7 @@ pub mod fleet;
 pub mod installations;
 pub mod marking;
 mod migration;
+pub mod rules;
 pub mod sboms;
 pub mod sessions;
 pub mod telemetry;

@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(VulnerabilityFeeds),
             Box::new(BuildSboms),
             Box::new(EcuInstallations),
+            Box::new(Detection),
         ]
     }
 }
@@ -328,6 +329,84 @@ impl MigrationTrait for EcuInstallations {
             .col("build_id")
             .to_owned();
         manager.create_index(by_build).await
+    }
+}
+
+/// Detection rules as data, the alerts they raise and the events alerts cite.
+struct Detection;
+
+impl MigrationName for Detection {
+    fn name(&self) -> &str {
+        "m0008_detection"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Detection {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let rules = marked(Table::create().table("detection_rules").if_not_exists())
+            .col(string("id").primary_key())
+            .col(string("title"))
+            .col(string("status"))
+            .col(string_null("level"))
+            .col(text("sigma"))
+            .col(string("sha256"))
+            .col(text("scope_models"))
+            .col(text("scope_builds"))
+            .col(string_null("valid_until"))
+            .col(text("atm_tags"))
+            .col(string("created_by"))
+            .col(big_integer("created_at_us"))
+            .col(string("updated_by"))
+            .col(big_integer("updated_at_us"))
+            .to_owned();
+        manager.create_table(rules).await?;
+
+        let alerts = marked(Table::create().table("alerts").if_not_exists())
+            .col(string("id").primary_key())
+            .col(string("rule_id"))
+            .col(string("sigma_rule"))
+            .col(string("title"))
+            .col(string("severity"))
+            .col(boolean("test"))
+            .col(boolean("correlation"))
+            .col(string_null("vehicle_id"))
+            .col(string_null("build_id"))
+            .col(big_integer("first_seen_us"))
+            .col(big_integer("last_seen_us"))
+            .col(big_integer("count"))
+            .col(text("evidence"))
+            .col(text("atm_tags"))
+            .col(string("status"))
+            .col(big_integer("created_at_us"))
+            .col(big_integer("updated_at_us"))
+            .to_owned();
+        manager.create_table(alerts).await?;
+        // The deduplication lookup: the latest alert of one rule and vehicle.
+        let by_rule_vehicle = Index::create()
+            .name("alerts_by_rule_vehicle")
+            .table("alerts")
+            .col("sigma_rule")
+            .col("vehicle_id")
+            .col("last_seen_us")
+            .to_owned();
+        manager.create_index(by_rule_vehicle).await?;
+
+        let cited = Table::create()
+            .table("alert_events")
+            .if_not_exists()
+            .col(string("alert_id"))
+            .col(string("event_key"))
+            .primary_key(Index::create().col("alert_id").col("event_key"))
+            .to_owned();
+        manager.create_table(cited).await?;
+        // A retention job asks "is this event cited?" by event key.
+        let by_event = Index::create()
+            .name("alert_events_by_event")
+            .table("alert_events")
+            .col("event_key")
+            .to_owned();
+        manager.create_index(by_event).await
     }
 }
 

@@ -303,7 +303,7 @@ fn event_row(event: NewEvent) -> event::ActiveModel {
     .into_active_model()
 }
 
-fn stored_event(row: event::Model) -> StoredEvent {
+pub(crate) fn stored_event(row: event::Model) -> StoredEvent {
     StoredEvent {
         event_id: row.event_id,
         vehicle_id: row.vehicle_id,

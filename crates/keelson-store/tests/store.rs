@@ -1,10 +1,12 @@
 //! The store suite, run once on SQLite and once on PostgreSQL: every test
 //! body takes an open store and must pass on both back ends.
 
-use keelson_core::{Marking, Role, Tlp};
+use keelson_core::{Marking, Role, Severity, Tlp};
+use keelson_store::alerts::{AlertFilter, Raised, Sighting};
 use keelson_store::feeds::FeedFile;
 use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
 use keelson_store::installations::{Ecu, Installed, NewInstallation};
+use keelson_store::rules::{Imported, NewRule, RuleScope, RuleStatus};
 use keelson_store::sboms::{Attached, NewSbom};
 use keelson_store::telemetry::{NewEvent, NewQuarantined, Stored};
 use keelson_store::testing::{fresh_postgres, fresh_sqlite, postgres_url};
@@ -50,6 +52,9 @@ on_both_backends!(
     feed_files_are_kept_once_in_import_order,
     sboms_attach_to_existing_builds_once,
     installing_a_build_closes_the_slot_and_keeps_history,
+    rules_keep_status_scope_and_marking_with_audit,
+    rule_import_is_idempotent_by_id_and_digest,
+    sightings_merge_within_the_window_and_link_their_events,
 );
 
 fn new_user(name: &str, role: Role, org: Option<&str>) -> NewUser {
@@ -482,5 +487,168 @@ async fn installing_a_build_closes_the_slot_and_keeps_history(store: &Store) {
     assert_eq!(store.current_installations().await.expect("q").len(), 1);
     // first: one create; second: one remove and one create.
     assert_eq!(store.audit_len().await.expect("len"), entries_before + 3);
+    assert!(store.verify_audit_chain().await.expect("verify").ok);
+}
+
+fn new_rule(id: &str, sigma: &str) -> NewRule {
+    NewRule {
+        id: id.to_owned(),
+        title: "Rejected keys".to_owned(),
+        status: RuleStatus::Test,
+        level: Some("high".to_owned()),
+        sigma: sigma.to_owned(),
+        scope: RuleScope {
+            models: Vec::new(),
+            builds: vec!["gw-1.2.0".to_owned()],
+        },
+        valid_until: Some("2027-01-31".to_owned()),
+        atm_tags: vec!["ATM-T0012".to_owned()],
+        marking: Marking {
+            tlp: Tlp::Amber,
+            shared_with_orgs: vec!["acme".to_owned()],
+            named_readers: Vec::new(),
+        },
+    }
+}
+
+async fn rules_keep_status_scope_and_marking_with_audit(store: &Store) {
+    let audit_before = store.audit_len().await.expect("audit");
+    let created = store
+        .create_rule("dee", &new_rule("r-1", "title: a"))
+        .await
+        .expect("create");
+    assert_eq!(created.created_by, "dee");
+    let again = store.create_rule("dee", &new_rule("r-1", "title: b")).await;
+    assert_eq!(
+        again.map(|_| ()).map_err(|e| e.kind()),
+        Err(ErrorKind::Conflict)
+    );
+
+    let mut changed = new_rule("r-1", "title: c");
+    changed.status = RuleStatus::Active;
+    let updated = store.update_rule("eve", &changed).await.expect("update");
+    assert_eq!(
+        updated.status,
+        RuleStatus::Test,
+        "an update keeps the status"
+    );
+    assert_eq!(updated.sigma, "title: c");
+    assert_eq!(
+        (updated.created_by.as_str(), updated.updated_by.as_str()),
+        ("dee", "eve")
+    );
+
+    let retired = store
+        .set_rule_status("eve", "r-1", RuleStatus::Retired, "too noisy")
+        .await
+        .expect("status");
+    assert_eq!(retired.status, RuleStatus::Retired);
+    let found = store.rule("r-1").await.expect("read").expect("found");
+    assert_eq!(found.scope.builds, vec!["gw-1.2.0".to_owned()]);
+    assert_eq!(found.marking.shared_with_orgs, vec!["acme".to_owned()]);
+    assert_eq!(found.valid_until.as_deref(), Some("2027-01-31"));
+    assert_eq!(found.atm_tags, vec!["ATM-T0012".to_owned()]);
+    let missing = store
+        .set_rule_status("eve", "r-9", RuleStatus::Active, "x")
+        .await;
+    assert_eq!(
+        missing.map(|_| ()).map_err(|e| e.kind()),
+        Err(ErrorKind::NotFound)
+    );
+
+    assert_eq!(store.audit_len().await.expect("audit"), audit_before + 3);
+    let entries = store.audit_entries(None, 10, None).await.expect("entries");
+    let status_entry = entries
+        .iter()
+        .find(|entry| entry.action == "rule.status")
+        .expect("status change audited");
+    assert_eq!(
+        status_entry.detail.as_deref(),
+        Some("test -> retired: too noisy")
+    );
+    assert!(store.verify_audit_chain().await.expect("verify").ok);
+}
+
+async fn rule_import_is_idempotent_by_id_and_digest(store: &Store) {
+    let first = store.import_rule("cli", &new_rule("r-2", "title: a")).await;
+    assert_eq!(first.expect("import"), Imported::Created);
+    let same = store.import_rule("cli", &new_rule("r-2", "title: a")).await;
+    assert_eq!(same.expect("import"), Imported::Unchanged);
+    let edited = store.import_rule("cli", &new_rule("r-2", "title: b")).await;
+    assert_eq!(edited.expect("import"), Imported::Updated);
+    assert_eq!(store.list_rules().await.expect("list").len(), 1);
+}
+
+fn sighting(at_s: i64, evidence: &[&str]) -> Sighting {
+    Sighting {
+        rule_id: "r-1".to_owned(),
+        sigma_rule: "r-1".to_owned(),
+        title: "Rejected keys".to_owned(),
+        severity: Severity::High,
+        test: false,
+        correlation: true,
+        vehicle_id: Some("v1".to_owned()),
+        build_id: Some("gw-1.2.0".to_owned()),
+        first_seen_us: at_s * 1_000_000,
+        last_seen_us: (at_s + 40) * 1_000_000,
+        count: 1,
+        evidence: evidence.iter().map(|key| (*key).to_owned()).collect(),
+        atm_tags: Vec::new(),
+        marking: Marking::new(Tlp::Green),
+    }
+}
+
+async fn sightings_merge_within_the_window_and_link_their_events(store: &Store) {
+    let stored = store
+        .store_events("t", vec![event("a"), event("b"), event("c")])
+        .await
+        .expect("events");
+    assert_eq!(stored.len(), 3);
+    let window_us = 600 * 1_000_000;
+
+    let first = store
+        .record_sightings("detection", vec![sighting(0, &["a", "b"])], window_us)
+        .await
+        .expect("record");
+    assert_eq!(first[0].0, Raised::New);
+    // 100 s after the last sighting (40 s): inside the ten-minute window.
+    let second = store
+        .record_sightings("detection", vec![sighting(140, &["b", "c"])], window_us)
+        .await
+        .expect("record");
+    assert_eq!(second[0].0, Raised::Merged);
+    assert_eq!(second[0].1.id, first[0].1.id);
+    assert_eq!(second[0].1.count, 2);
+    assert_eq!(second[0].1.evidence, vec!["a", "b", "c"]);
+    assert_eq!(second[0].1.last_seen, "1970-01-01T00:03:00Z");
+    // 20 minutes after the last sighting (180 s): a new alert.
+    let third = store
+        .record_sightings("detection", vec![sighting(1_380, &["c"])], window_us)
+        .await
+        .expect("record");
+    assert_eq!(third[0].0, Raised::New);
+
+    let all = store
+        .list_alerts(&AlertFilter::default())
+        .await
+        .expect("list");
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].id, third[0].1.id, "most recently seen first");
+    let cited = store.cited_events(&first[0].1.id).await.expect("cited");
+    let keys: Vec<&str> = cited.iter().map(|event| event.key.as_str()).collect();
+    assert_eq!(keys.len(), 3);
+    for key in ["a", "b", "c"] {
+        assert!(keys.contains(&key), "{key} not linked: {keys:?}");
+    }
+    let filter = AlertFilter {
+        severity: Some(Severity::Low),
+        ..AlertFilter::default()
+    };
+    assert!(store.list_alerts(&filter).await.expect("list").is_empty());
+    let filter = AlertFilter {
+        since_us: Some(1_000 * 1_000_000),
+        ..AlertFilter::default()
+    };
+    assert_eq!(store.list_alerts(&filter).await.expect("list").len(), 1);
     assert!(store.verify_audit_chain().await.expect("verify").ok);
 }

@@ -177,6 +177,10 @@ pub enum RulesCommand {
     /// Check every rule in a folder: one JSON line per rule with its status
     /// (ok, unsupported, error) and reason; exit 1 when any is not ok.
     Validate { dir: PathBuf },
+    /// Load every rule file in a folder into the store: one JSON line per
+    /// file (created, updated, unchanged or error with line and reason);
+    /// running it again changes nothing. Exit 1 when any file is refused.
+    Import { dir: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

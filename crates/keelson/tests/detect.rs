@@ -274,3 +274,61 @@ fn a_malformed_rule_file_is_named_and_the_other_rules_keep_working() {
         stderr(&output)
     );
 }
+
+#[test]
+fn importing_the_shipped_rules_twice_stores_each_once_and_ingest_alerts_with_them() {
+    let dir = TempDir::new().expect("dir");
+    let rules = shipped_rules();
+    let rules = rules.to_str().expect("utf-8");
+    let first = keelson(&dir.path, &["rules", "import", rules]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let lines = stdout_lines(&first);
+    let files = std::fs::read_dir(shipped_rules().join("vehicle"))
+        .expect("shipped rules")
+        .count();
+    assert_eq!(lines.len(), files);
+    assert!(
+        lines.iter().all(|line| line["outcome"] == "created"),
+        "{lines:?}"
+    );
+    let uds = lines
+        .iter()
+        .find(|line| line["file"] == "vehicle/uds_security_access_brute_force.yml")
+        .expect("uds rule imported");
+    assert_eq!(uds["rule"], UDS_BRUTE_FORCE);
+
+    let again = keelson(&dir.path, &["rules", "import", rules]);
+    let lines = stdout_lines(&again);
+    assert!(
+        lines.iter().all(|line| line["outcome"] == "unchanged"),
+        "{lines:?}"
+    );
+
+    // The shipped rules say `status: test`, so they fire as test rules on ingest.
+    let file = dir.path.join("events.ndjson");
+    let events: Vec<String> = (0..5)
+        .map(|i| rejected_key("veh-9", i * 10).to_string())
+        .collect();
+    std::fs::write(&file, events.join("\n")).expect("write events");
+    let ingest = keelson(
+        &dir.path,
+        &["ingest", file.to_str().expect("utf-8"), "--json"],
+    );
+    assert!(ingest.status.success(), "{}", stderr(&ingest));
+    assert_eq!(support::stdout_json(&ingest)["accepted"], 5);
+
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let alerts = runtime.block_on(async {
+        let location = keelson_store::StoreLocation::DataDir(dir.path.clone());
+        let store = keelson_store::Store::open(&location).await.expect("store");
+        let filter = keelson_store::alerts::AlertFilter::default();
+        store.list_alerts(&filter).await.expect("alerts")
+    });
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].rule_id, UDS_BRUTE_FORCE);
+    assert!(
+        alerts[0].test,
+        "a rule imported from `status: test` raises test alerts"
+    );
+    assert_eq!(alerts[0].evidence.len(), 5);
+}

@@ -2,11 +2,13 @@
 //! from the handlers' annotations, health and metrics endpoints, and the
 //! browser login.
 
+mod alerts;
 mod audit;
 mod findings;
 mod fleet;
 mod health;
 mod inventory;
+mod rules;
 mod session;
 mod telemetry;
 mod tokens;
@@ -44,6 +46,8 @@ pub fn router(state: AppState) -> Router {
         .merge(inventory::routes())
         .merge(findings::routes())
         .merge(telemetry::routes())
+        .merge(rules::routes())
+        .merge(alerts::routes())
         .split_for_parts();
     let document = std::sync::Arc::new(document);
 

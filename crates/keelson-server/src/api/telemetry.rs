@@ -94,7 +94,9 @@ async fn ingest_body(
             Err(reason) => batch.reject(index, quarantined(caller, index, line, reason)),
         }
     }
-    let (totals, mut outcomes) = batch.write(&state.store, &caller.user.name).await?;
+    let (totals, mut outcomes) = batch
+        .write(&state.store, &state.detector, &caller.user.name)
+        .await?;
     state.metrics.count_ingest("http", totals);
     outcomes.sort_by_key(|(index, _)| *index);
     let results = outcomes

@@ -15,6 +15,8 @@ use keelson_store::telemetry::NewQuarantined;
 use keelson_telemetry::{ErrorKind, Format, Position};
 use sha2::{Digest, Sha256};
 
+use crate::detection::Detector;
+
 use super::{Batch, IngestTotals, file_record_key, new_event};
 
 /// Records written to the store per transaction.
@@ -60,6 +62,7 @@ struct Rejected {
 /// Ingests one file; `progress` is told how many bytes were read so far.
 pub async fn ingest_file(
     store: &Store,
+    detector: &Detector,
     actor: &str,
     path: &Path,
     options: &FileOptions,
@@ -75,8 +78,10 @@ pub async fn ingest_file(
         None => detect(path).ok_or_else(|| FileError::UnknownFormat { path: name.clone() })?,
     };
 
-    let (mut totals, rejected) =
-        store_records(store, actor, path, format, options, &digest, progress).await?;
+    let (mut totals, rejected) = store_records(
+        store, detector, actor, path, format, options, &digest, progress,
+    )
+    .await?;
 
     let records = quarantine_records(path, format, options, rejected)
         .map_err(|source| FileError::Open { path: name, source })?;
@@ -84,13 +89,15 @@ pub async fn ingest_file(
     for (index, record) in records {
         batch.reject(index, record);
     }
-    let (quarantined, _) = batch.write(store, actor).await?;
+    let (quarantined, _) = batch.write(store, detector, actor).await?;
     totals.add(quarantined);
     Ok(totals)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn store_records(
     store: &Store,
+    detector: &Detector,
     actor: &str,
     path: &Path,
     format: Format,
@@ -135,11 +142,16 @@ async fn store_records(
             }
         }
         if batch.len() >= BATCH_RECORDS {
-            totals.add(std::mem::take(&mut batch).write(store, actor).await?.0);
+            totals.add(
+                std::mem::take(&mut batch)
+                    .write(store, detector, actor)
+                    .await?
+                    .0,
+            );
             progress(read.get());
         }
     }
-    totals.add(batch.write(store, actor).await?.0);
+    totals.add(batch.write(store, detector, actor).await?.0);
     progress(read.get());
     Ok((totals, rejected))
 }

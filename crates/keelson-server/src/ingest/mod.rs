@@ -13,6 +13,8 @@ use keelson_telemetry::Event;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::detection::Detector;
+
 /// What happened to one input record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase", tag = "status")]
@@ -114,18 +116,21 @@ impl Batch {
         self.len() == 0
     }
 
-    /// Writes the batch; returns the outcome of each input record by index.
+    /// Writes the batch, then runs detection over the events it stored
+    /// as new; returns the outcome of each input record by index.
     pub async fn write(
         self,
         store: &Store,
+        detector: &Detector,
         actor: &str,
     ) -> Result<(IngestTotals, Vec<(usize, LineOutcome)>), keelson_store::StoreError> {
         let mut totals = IngestTotals::default();
         let mut outcomes = Vec::with_capacity(self.len());
         let (indexes, rows): (Vec<usize>, Vec<NewEvent>) = self.events.into_iter().unzip();
         let installations = ota::installations_in(&rows);
-        let stored = store.store_events(actor, rows).await?;
+        let stored = store.store_events(actor, rows.clone()).await?;
         ota::apply(store, actor, installations, &stored).await;
+        detect_new(store, detector, &rows, &stored).await;
         for (index, outcome) in indexes.into_iter().zip(stored) {
             totals.count(outcome);
             let line = match outcome {
@@ -144,6 +149,22 @@ impl Batch {
             outcomes.push((index, LineOutcome::Quarantined { reason }));
         }
         Ok((totals, outcomes))
+    }
+}
+
+/// Detection over the events stored as new. The events are durable by now,
+/// so a failure to record alerts is logged for an operator rather than
+/// turned into an error that would make the producer resend (its resend
+/// would be a duplicate, and duplicates never reach detection).
+async fn detect_new(store: &Store, detector: &Detector, rows: &[NewEvent], stored: &[Stored]) {
+    let fresh: Vec<NewEvent> = rows
+        .iter()
+        .zip(stored)
+        .filter(|(_, outcome)| **outcome == Stored::Accepted)
+        .map(|(row, _)| row.clone())
+        .collect();
+    if let Err(error) = detector.observe(store, &fresh).await {
+        tracing::error!(%error, events = fresh.len(), "alerts of a stored batch were not recorded");
     }
 }
 

@@ -113,6 +113,26 @@ impl TestApp {
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
         self.post_raw(path, token, body.to_string()).await
     }
+
+    pub async fn put(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        let request = Request::put(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        self.send(request).await
+    }
+
+    /// POSTs NDJSON lines to the telemetry route.
+    pub async fn ingest(&self, token: &str, events: &[Value]) -> (StatusCode, Value) {
+        let lines: Vec<String> = events.iter().map(Value::to_string).collect();
+        let request = Request::post("/api/v1/telemetry")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/x-ndjson")
+            .body(Body::from(lines.join("\n")))
+            .expect("request");
+        self.send(request).await
+    }
 }
 
 /// Asserts the API error shape and returns its code.

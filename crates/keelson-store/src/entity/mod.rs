@@ -1,7 +1,10 @@
 //! Table definitions, one module per table, in sea-orm's entity form.
 
+pub mod alert;
+pub mod alert_event;
 pub mod api_token;
 pub mod audit_entry;
+pub mod detection_rule;
 pub mod ecu;
 pub mod event;
 pub mod feed_file;

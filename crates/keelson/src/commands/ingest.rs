@@ -35,6 +35,7 @@ struct Summary {
 /// name (files before it stay ingested; running again stores nothing twice).
 pub async fn run(config: Config, request: Request) -> anyhow::Result<ExitCode> {
     let store = open_store(&config).await?;
+    let state = keelson_server::AppState::with_rules(store.clone(), config).await?;
     let actor = super::local_actor();
     let mut summary = Summary::default();
     for path in &request.files {
@@ -43,9 +44,14 @@ pub async fn run(config: Config, request: Request) -> anyhow::Result<ExitCode> {
             vehicle_id: request.vehicle.clone(),
         };
         let bar = progress_bar(path)?;
-        let totals = ingest_file(&store, &actor, path, &options, &mut |read| {
-            bar.set_position(read)
-        })
+        let totals = ingest_file(
+            &store,
+            &state.detector,
+            &actor,
+            path,
+            &options,
+            &mut |read| bar.set_position(read),
+        )
         .await;
         bar.finish_and_clear();
         summary.totals.add(totals?);

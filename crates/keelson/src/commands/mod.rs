@@ -20,7 +20,7 @@ use anyhow::Context;
 use keelson_server::config::{Config, Layer};
 use keelson_store::{Store, StoreLocation};
 
-use crate::cli::{Cli, Command, ConfigCommand, GlobalOptions};
+use crate::cli::{Cli, Command, ConfigCommand, GlobalOptions, RulesCommand};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let listen = match &cli.command {
@@ -64,7 +64,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             profile,
             format,
         } => baseline::eval(&files, &profile, &format),
-        Command::Rules(command) => rules::run(command),
+        Command::Rules(RulesCommand::Validate { dir }) => rules::validate(&dir),
+        Command::Rules(RulesCommand::Import { dir }) => {
+            runtime()?.block_on(rules::import(config, &dir))
+        }
         Command::Fleet(command) => runtime()?.block_on(fleet::run(config, command)),
         Command::Sbom(command) => runtime()?.block_on(sbom::run(config, command)),
         Command::Scan {

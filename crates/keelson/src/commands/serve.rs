@@ -11,7 +11,7 @@ use super::open_store;
 pub async fn run(config: Config) -> anyhow::Result<ExitCode> {
     let store = open_store(&config).await?;
     announce_first_admin(&store).await?;
-    let state = AppState::new(store.clone(), config);
+    let state = AppState::with_rules(store.clone(), config).await?;
     keelson_server::serve(state).await?;
     store.close().await?;
     Ok(ExitCode::SUCCESS)

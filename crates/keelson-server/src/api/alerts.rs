@@ -1,0 +1,94 @@
+//! Alerts over the API: the list with filters and one alert with the
+//! stored events it cites. Both pass the clearance gate; an alert carries
+//! the marking of the rule that raised it.
+
+use axum::Json;
+use axum::extract::State;
+use keelson_core::Severity;
+use keelson_store::alerts::{AlertFilter, AlertRecord, CitedEvent};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Page, PageQuery};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::clearance::{visible, visible_only};
+use crate::error::{ApiError, ApiPath, ApiQuery};
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_alerts))
+        .routes(routes!(get_alert))
+}
+
+/// Filters and paging of the alert list.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AlertQuery {
+    /// The stored rule's ID.
+    pub rule: Option<String>,
+    pub vehicle: Option<String>,
+    pub severity: Option<Severity>,
+    /// RFC 3339: alerts last seen at or after this time.
+    pub since: Option<String>,
+    /// Items per page (1 to 1000; default 100).
+    pub limit: Option<u32>,
+    /// The `next` value of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One alert with the events it cites.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AlertDetail {
+    #[serde(flatten)]
+    pub alert: AlertRecord,
+    /// The cited events as stored (at most the alert's evidence cap).
+    pub events: Vec<CitedEvent>,
+}
+
+/// Alerts the caller may see, most recently seen first.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "detection", params(AlertQuery),
+    responses((status = 200, body = Page<AlertRecord>)))]
+async fn list_alerts(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<AlertQuery>,
+) -> Result<Json<Page<AlertRecord>>, ApiError> {
+    let since_us = query.since.as_deref().map(parse_since).transpose()?;
+    let filter = AlertFilter {
+        rule_id: query.rule,
+        vehicle_id: query.vehicle,
+        severity: query.severity,
+        since_us,
+    };
+    let alerts = state.store.list_alerts(&filter).await?;
+    let page = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    Ok(Json(page.page(visible_only(&caller, alerts))?))
+}
+
+/// One alert with its cited events.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "detection",
+    params(("id" = String, Path)), responses((status = 200, body = AlertDetail), (status = 404)))]
+async fn get_alert(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<AlertDetail>, ApiError> {
+    let alert = visible(
+        &caller,
+        state.store.alert(&id).await?,
+        &format!("alert {id}"),
+    )?;
+    let events = state.store.cited_events(&alert.id).await?;
+    Ok(Json(AlertDetail { alert, events }))
+}
+
+fn parse_since(text: &str) -> Result<i64, ApiError> {
+    let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| ApiError::bad_request(format!("since {text:?} is not an RFC 3339 time")))?;
+    Ok(i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX))
+}

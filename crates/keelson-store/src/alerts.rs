@@ -1,0 +1,348 @@
+//! Alerts at rest: what detection raised, merged per rule and vehicle
+//! within a deduplication window, and the link from each alert to the
+//! stored events it cites (so a retention job can keep them).
+
+use std::collections::HashSet;
+
+use keelson_core::{Marked, Marking, Severity};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::Serialize;
+
+use crate::audit::{self, AuditEvent};
+use crate::entity::{alert, alert_event, event};
+use crate::marking::{MarkingColumns, marking_from_columns};
+use crate::rules::{json_list, json_text};
+use crate::telemetry::{StoredEvent, stored_event};
+use crate::{Store, StoreError, format_us, new_id, now_us};
+
+/// The most event keys one alert keeps in its evidence list and its links.
+pub const MAX_EVIDENCE: usize = 1_000;
+
+/// One firing of a rule, as detection hands it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sighting {
+    /// The stored rule record.
+    pub rule_id: String,
+    /// The Sigma document that fired (its id, else name, else title).
+    pub sigma_rule: String,
+    pub title: String,
+    pub severity: Severity,
+    pub test: bool,
+    pub correlation: bool,
+    pub vehicle_id: Option<String>,
+    pub build_id: Option<String>,
+    pub first_seen_us: i64,
+    pub last_seen_us: i64,
+    pub count: u64,
+    /// Store keys of the cited events.
+    pub evidence: Vec<String>,
+    pub atm_tags: Vec<String>,
+    /// The rule's marking, which the alert carries.
+    pub marking: Marking,
+}
+
+/// A stored alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AlertRecord {
+    pub id: String,
+    pub rule_id: String,
+    pub sigma_rule: String,
+    pub title: String,
+    pub severity: Severity,
+    /// Raised by a rule in `test` status.
+    pub test: bool,
+    pub correlation: bool,
+    pub vehicle_id: Option<String>,
+    pub build_id: Option<String>,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub count: u64,
+    /// Store keys of the cited events, oldest first.
+    pub evidence: Vec<String>,
+    pub atm_tags: Vec<String>,
+    /// `open` for now; triage states come with incidents.
+    pub status: String,
+    pub marking: Marking,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Marked for AlertRecord {
+    fn marking(&self) -> &Marking {
+        &self.marking
+    }
+}
+
+/// Whether a sighting opened an alert or merged into one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Raised {
+    New,
+    Merged,
+}
+
+/// Filters of the alert list; `None` matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub rule_id: Option<String>,
+    pub vehicle_id: Option<String>,
+    pub severity: Option<Severity>,
+    /// Alerts last seen at or after this time (microseconds).
+    pub since_us: Option<i64>,
+}
+
+/// A stored event cited by an alert, with its store key.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CitedEvent {
+    pub key: String,
+    #[serde(flatten)]
+    pub event: StoredEvent,
+}
+
+impl Store {
+    /// Records sightings in one transaction: each merges into the latest
+    /// alert of its rule and vehicle when it lies within `window_us` of that
+    /// alert's last sighting, else opens a new alert.
+    pub async fn record_sightings(
+        &self,
+        actor: &str,
+        sightings: Vec<Sighting>,
+        window_us: i64,
+    ) -> Result<Vec<(Raised, AlertRecord)>, StoreError> {
+        if sightings.is_empty() {
+            return Ok(Vec::new());
+        }
+        let _turn = self.audit_lock.lock().await;
+        let txn = self.connection().begin().await?;
+        let mut outcomes = Vec::with_capacity(sightings.len());
+        for sighting in sightings {
+            let open = open_alert(&txn, &sighting, window_us).await?;
+            let outcome = match open {
+                Some(row) => (Raised::Merged, merge(&txn, actor, row, sighting).await?),
+                None => (Raised::New, open_new(&txn, actor, sighting).await?),
+            };
+            outcomes.push(outcome);
+        }
+        txn.commit().await?;
+        Ok(outcomes)
+    }
+
+    pub async fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {
+        let row = alert::Entity::find_by_id(id.to_owned())
+            .one(self.connection())
+            .await?;
+        row.map(alert_from_row).transpose()
+    }
+
+    /// Alerts matching the filter, most recently seen first.
+    pub async fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
+        let mut condition = Condition::all();
+        if let Some(rule) = &filter.rule_id {
+            condition = condition.add(alert::Column::RuleId.eq(rule.as_str()));
+        }
+        if let Some(vehicle) = &filter.vehicle_id {
+            condition = condition.add(alert::Column::VehicleId.eq(vehicle.as_str()));
+        }
+        if let Some(severity) = filter.severity {
+            condition = condition.add(alert::Column::Severity.eq(severity.as_str()));
+        }
+        if let Some(since) = filter.since_us {
+            condition = condition.add(alert::Column::LastSeenUs.gte(since));
+        }
+        let rows = alert::Entity::find()
+            .filter(condition)
+            .order_by_desc(alert::Column::LastSeenUs)
+            .order_by_asc(alert::Column::Id)
+            .all(self.connection())
+            .await?;
+        rows.into_iter().map(alert_from_row).collect()
+    }
+
+    /// The stored events an alert cites, in the order of its evidence.
+    pub async fn cited_events(&self, alert_id: &str) -> Result<Vec<CitedEvent>, StoreError> {
+        let keys: Vec<String> = alert_event::Entity::find()
+            .filter(alert_event::Column::AlertId.eq(alert_id))
+            .all(self.connection())
+            .await?
+            .into_iter()
+            .map(|link| link.event_key)
+            .collect();
+        let rows = event::Entity::find()
+            .filter(event::Column::DedupKey.is_in(keys))
+            .order_by_asc(event::Column::VehicleTimeUs)
+            .order_by_asc(event::Column::DedupKey)
+            .all(self.connection())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| CitedEvent {
+                key: row.dedup_key.clone(),
+                event: stored_event(row),
+            })
+            .collect())
+    }
+}
+
+async fn open_alert(
+    txn: &DatabaseTransaction,
+    sighting: &Sighting,
+    window_us: i64,
+) -> Result<Option<alert::Model>, StoreError> {
+    let vehicle = match &sighting.vehicle_id {
+        Some(id) => alert::Column::VehicleId.eq(id.as_str()),
+        None => alert::Column::VehicleId.is_null(),
+    };
+    let earliest = sighting.first_seen_us.saturating_sub(window_us);
+    let row = alert::Entity::find()
+        .filter(alert::Column::SigmaRule.eq(sighting.sigma_rule.as_str()))
+        .filter(alert::Column::RuleId.eq(sighting.rule_id.as_str()))
+        .filter(vehicle)
+        .filter(alert::Column::LastSeenUs.gte(earliest))
+        .order_by_desc(alert::Column::LastSeenUs)
+        .one(txn)
+        .await?;
+    Ok(row)
+}
+
+async fn open_new(
+    txn: &DatabaseTransaction,
+    actor: &str,
+    sighting: Sighting,
+) -> Result<AlertRecord, StoreError> {
+    let id = new_id();
+    let evidence = capped(Vec::new(), sighting.evidence);
+    let marking = MarkingColumns::from_marking(&sighting.marking);
+    let now = now_us();
+    let row = alert::Model {
+        id: id.clone(),
+        rule_id: sighting.rule_id,
+        sigma_rule: sighting.sigma_rule,
+        title: sighting.title,
+        severity: sighting.severity.as_str().to_owned(),
+        test: sighting.test,
+        correlation: sighting.correlation,
+        vehicle_id: sighting.vehicle_id,
+        build_id: sighting.build_id,
+        first_seen_us: sighting.first_seen_us,
+        last_seen_us: sighting.last_seen_us,
+        count: i64::try_from(sighting.count).unwrap_or(i64::MAX),
+        evidence: json_text(&evidence),
+        atm_tags: json_text(&sighting.atm_tags),
+        status: "open".to_owned(),
+        tlp: marking.tlp,
+        shared_with_orgs: marking.shared_with_orgs,
+        named_readers: marking.named_readers,
+        created_at_us: now,
+        updated_at_us: now,
+    };
+    alert::Entity::insert(row.clone().into_active_model())
+        .exec_without_returning(txn)
+        .await?;
+    link_events(txn, &id, &evidence).await?;
+    let record = alert_from_row(row)?;
+    let entry = AuditEvent::new(actor, "alert.raise", "alert", &id)
+        .after(serde_json::to_value(&record).unwrap_or_default());
+    audit::append(txn, entry).await?;
+    Ok(record)
+}
+
+async fn merge(
+    txn: &DatabaseTransaction,
+    actor: &str,
+    row: alert::Model,
+    sighting: Sighting,
+) -> Result<AlertRecord, StoreError> {
+    let before = alert_from_row(row.clone())?;
+    let known = json_list(&row.evidence, "alert evidence")?;
+    let old_len = known.len();
+    let evidence = capped(known, sighting.evidence);
+    let added = evidence.get(old_len..).unwrap_or_default().to_vec();
+    let count = row
+        .count
+        .saturating_add(i64::try_from(sighting.count).unwrap_or(i64::MAX));
+    let mut change = row.clone().into_active_model();
+    change.count = Set(count);
+    change.first_seen_us = Set(row.first_seen_us.min(sighting.first_seen_us));
+    change.last_seen_us = Set(row.last_seen_us.max(sighting.last_seen_us));
+    change.evidence = Set(json_text(&evidence));
+    if row.build_id.is_none() {
+        change.build_id = Set(sighting.build_id);
+    }
+    change.updated_at_us = Set(now_us());
+    let row = alert::Entity::update(change).exec(txn).await?;
+    link_events(txn, &row.id, &added).await?;
+    let record = alert_from_row(row)?;
+    let entry = AuditEvent::new(actor, "alert.merge", "alert", &record.id)
+        .before(serde_json::to_value(&before).unwrap_or_default())
+        .after(serde_json::to_value(&record).unwrap_or_default())
+        .detail(format!("count {}", record.count));
+    audit::append(txn, entry).await?;
+    Ok(record)
+}
+
+/// `known` followed by the new keys it lacks, at most [`MAX_EVIDENCE`].
+fn capped(known: Vec<String>, new: Vec<String>) -> Vec<String> {
+    let mut seen: HashSet<String> = known.iter().cloned().collect();
+    let mut all = known;
+    for key in new {
+        if all.len() >= MAX_EVIDENCE {
+            break;
+        }
+        if seen.insert(key.clone()) {
+            all.push(key);
+        }
+    }
+    all
+}
+
+async fn link_events(
+    txn: &DatabaseTransaction,
+    alert_id: &str,
+    keys: &[String],
+) -> Result<(), StoreError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let rows = keys.iter().map(|key| {
+        alert_event::Model {
+            alert_id: alert_id.to_owned(),
+            event_key: key.clone(),
+        }
+        .into_active_model()
+    });
+    alert_event::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([alert_event::Column::AlertId, alert_event::Column::EventKey])
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+fn alert_from_row(row: alert::Model) -> Result<AlertRecord, StoreError> {
+    let marking = marking_from_columns(&row.tlp, &row.shared_with_orgs, &row.named_readers)?;
+    let severity = row
+        .severity
+        .parse()
+        .map_err(|error| StoreError::Corrupt(format!("alert {}: {error}", row.id)))?;
+    Ok(AlertRecord {
+        evidence: json_list(&row.evidence, "alert evidence")?,
+        atm_tags: json_list(&row.atm_tags, "alert tags")?,
+        severity,
+        id: row.id,
+        rule_id: row.rule_id,
+        sigma_rule: row.sigma_rule,
+        title: row.title,
+        test: row.test,
+        correlation: row.correlation,
+        vehicle_id: row.vehicle_id,
+        build_id: row.build_id,
+        first_seen: format_us(row.first_seen_us),
+        last_seen: format_us(row.last_seen_us),
+        count: u64::try_from(row.count).unwrap_or(0),
+        status: row.status,
+        marking,
+        created_at: format_us(row.created_at_us),
+        updated_at: format_us(row.updated_at_us),
+    })
+}
