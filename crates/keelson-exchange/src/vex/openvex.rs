@@ -14,11 +14,32 @@ use crate::json::{items, text};
 
 const CONTEXT: &str = "https://openvex.dev/ns/v0.2.0";
 
+/// OpenVEX wants the document `@id` to be an IRI; a plain ID (a CSAF tracking ID such
+/// as `KEELSON-VEX-2026-0001`) is written under this URN prefix and read back without.
+const DOCUMENT_URN: &str = "urn:keelson:vex:";
+
+fn has_scheme(id: &str) -> bool {
+    let Some((scheme, _)) = id.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+}
+
+fn document_iri(id: &str) -> String {
+    if has_scheme(id) {
+        id.to_owned()
+    } else {
+        format!("{DOCUMENT_URN}{id}")
+    }
+}
+
 /// The OpenVEX 0.2 document of `vex`.
 pub fn to_openvex(vex: &VexDocument) -> Value {
     let mut document = json!({
         "@context": CONTEXT,
-        "@id": vex.id,
+        "@id": document_iri(&vex.id),
         "author": vex.author,
         "timestamp": rfc3339(vex.timestamp),
         "version": vex.version,
@@ -87,7 +108,7 @@ pub fn parse_openvex(bytes: &[u8]) -> Result<VexDocument, Error> {
         statements.push(statement_in(statement, &format!("/statements/{i}"))?);
     }
     Ok(VexDocument {
-        id: text(&root, "@id").unwrap_or_default().to_owned(),
+        id: document_id(text(&root, "@id").unwrap_or_default()),
         author: text(&root, "author").unwrap_or_default().to_owned(),
         author_namespace: None,
         timestamp,
@@ -96,6 +117,10 @@ pub fn parse_openvex(bytes: &[u8]) -> Result<VexDocument, Error> {
         tlp: Tlp::Clear,
         statements,
     })
+}
+
+fn document_id(iri: &str) -> String {
+    iri.strip_prefix(DOCUMENT_URN).unwrap_or(iri).to_owned()
 }
 
 fn parse_time(value: &str, at: &str) -> Result<OffsetDateTime, Error> {
