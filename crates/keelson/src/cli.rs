@@ -133,6 +133,12 @@ pub enum Command {
     /// Records that failed to decode.
     #[command(subcommand)]
     Quarantine(QuarantineCommand),
+    /// CSAF 2.0 advisories.
+    #[command(subcommand)]
+    Csaf(CsafCommand),
+    /// VEX documents (OpenVEX, CycloneDX VEX, CSAF VEX).
+    #[command(subcommand)]
+    Vex(VexCommand),
     /// Score CVSS vectors: one JSON line per vector.
     Cvss {
         /// Vectors (v2 without prefix; v3.x and v4.0 with `CVSS:x.y/`).
@@ -227,6 +233,34 @@ pub enum SbomCommand {
         /// The software build the document describes.
         #[arg(long, value_name = "ID")]
         build: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CsafCommand {
+    /// Check documents against the CSAF 2.0 schema and the mandatory tests
+    /// (section 6.1): one JSON line per file; exit 1 when any is invalid, 2
+    /// when a file cannot be read.
+    Validate {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VexCommand {
+    /// Read an OpenVEX document and write it as another format on stdout.
+    Convert {
+        file: PathBuf,
+        /// openvex, cyclonedx (1.6), cyclonedx-1.5 or csaf.
+        #[arg(long, value_name = "FORMAT")]
+        to: String,
+        /// The publisher's namespace URL (CSAF needs one; OpenVEX has none).
+        #[arg(long, value_name = "URL")]
+        namespace: Option<String>,
+        /// The TLP label of the output (CSAF needs one; OpenVEX has none).
+        #[arg(long, value_name = "LABEL")]
+        tlp: Option<String>,
     },
 }
 

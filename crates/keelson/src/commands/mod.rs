@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 mod baseline;
+mod csaf;
 mod cvss;
 mod detect;
 mod fleet;
@@ -12,6 +13,7 @@ mod rules;
 mod sbom;
 mod scan;
 mod serve;
+mod vex;
 mod vulndb;
 
 use std::process::ExitCode;
@@ -30,6 +32,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = effective_config(&cli.global, listen)?;
     match cli.command {
         Command::Cvss { vectors } => Ok(cvss::run(&vectors)),
+        Command::Csaf(command) => Ok(csaf::run(command)),
+        Command::Vex(command) => vex::run(command),
         Command::Config(ConfigCommand::Show) => {
             print!("{}", config.to_masked_toml());
             Ok(ExitCode::SUCCESS)
