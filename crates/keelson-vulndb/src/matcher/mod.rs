@@ -1,5 +1,6 @@
 //! Matching SBOM components against the knowledge base: purl first (package identity,
-//! then the OSV ranges read with the ecosystem's version scheme), CPE as the fallback
+//! then the OSV ranges read with the ecosystem's version scheme, or the CSAF product
+//! with that purl and version and the status its document gives), CPE as the fallback
 //! (NVD configurations evaluated over every CPE of the SBOM plus the caller's platform
 //! CPEs, such as the vehicle model).
 //!
@@ -9,6 +10,7 @@
 //! not consulted for that component.
 
 mod cpe_pass;
+mod csaf_pass;
 mod finding;
 
 use std::collections::HashSet;
@@ -178,6 +180,10 @@ impl<'a> Scan<'a> {
                         self.warn(item.component, why);
                     }
                 }
+            }
+            let found = csaf_pass::evidence(self, (index, slot), advisory, item, purl, version);
+            if found.is_some() {
+                return found;
             }
         }
         None
