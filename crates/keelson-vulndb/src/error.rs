@@ -66,6 +66,19 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
+
+    /// A CSAF document broke the CSAF 2.0 structure; `pointer` is the JSON pointer of
+    /// the offending value. A fault in `/document` or `/product_tree` refuses the whole
+    /// document, a fault inside one vulnerability refuses only that vulnerability.
+    #[error("invalid csaf document {document} at {pointer}: {reason}")]
+    Csaf {
+        /// The document's tracking ID, or `document` when it cannot be read.
+        document: String,
+        /// JSON pointer of the value at fault (`/vulnerabilities/0/product_status`).
+        pointer: String,
+        /// Why it was refused.
+        reason: String,
+    },
 }
 
 /// The error a version comparison returns; the crate has a single error type.

@@ -4,7 +4,9 @@
 
 use serde_json::Value;
 
-use crate::advisory::{Parsed, parse_epss_csv, parse_kev, parse_nvd, parse_osv, parse_osv_zip};
+use crate::advisory::{
+    Parsed, parse_csaf, parse_epss_csv, parse_kev, parse_nvd, parse_osv, parse_osv_zip,
+};
 use crate::kb::{ImportReport, KnowledgeBase};
 
 /// The feeds Keelson reads.
@@ -20,10 +22,12 @@ pub enum FeedKind {
     Kev,
     /// FIRST EPSS scores (CSV).
     Epss,
+    /// A CSAF 2.0 document (supplier advisory or VEX).
+    Csaf,
 }
 
 impl FeedKind {
-    /// The name stored and printed (`osv`, `osv-zip`, `nvd`, `kev`, `epss`).
+    /// The name stored and printed (`osv`, `osv-zip`, `nvd`, `kev`, `epss`, `csaf`).
     pub fn name(self) -> &'static str {
         match self {
             FeedKind::Osv => "osv",
@@ -31,6 +35,7 @@ impl FeedKind {
             FeedKind::Nvd => "nvd",
             FeedKind::Kev => "kev",
             FeedKind::Epss => "epss",
+            FeedKind::Csaf => "csaf",
         }
     }
 
@@ -42,6 +47,7 @@ impl FeedKind {
             FeedKind::Nvd,
             FeedKind::Kev,
             FeedKind::Epss,
+            FeedKind::Csaf,
         ]
         .into_iter()
         .find(|kind| kind.name() == name)
@@ -61,14 +67,19 @@ impl FeedKind {
         })?;
         json_kind(&value).ok_or_else(|| {
             format!(
-                "{file_name}: JSON that is not an OSV record, an NVD CVE API 2.0 file or the \
-                 CISA KEV catalogue (CSAF advisories are not imported yet)"
+                "{file_name}: JSON that is not an OSV record, an NVD CVE API 2.0 file, the \
+                 CISA KEV catalogue or a CSAF document"
             )
         })
     }
 }
 
 fn json_kind(value: &Value) -> Option<FeedKind> {
+    // Any document with a `document` object is taken as CSAF, so that a malformed one
+    // is refused by the CSAF reader with the place of the fault rather than here.
+    if value.get("document").is_some_and(Value::is_object) {
+        return Some(FeedKind::Csaf);
+    }
     let first = value.get("vulnerabilities").and_then(|list| list.get(0));
     if value.get("catalogVersion").is_some() || first.is_some_and(|v| v.get("cveID").is_some()) {
         return Some(FeedKind::Kev);
@@ -101,6 +112,7 @@ impl KnowledgeBase {
             FeedKind::Epss => {
                 self.import_epss(parse_epss_csv(&String::from_utf8_lossy(bytes)).scores)
             }
+            FeedKind::Csaf => self.import(parse_csaf(bytes)),
         }
     }
 }
@@ -111,7 +123,7 @@ mod tests {
 
     #[test]
     fn feeds_are_told_apart_by_content() {
-        let cases: [(&[u8], Result<FeedKind, ()>); 7] = [
+        let cases: [(&[u8], Result<FeedKind, ()>); 8] = [
             (
                 br#"{"id":"CVE-1","sourceIdentifier":"x","descriptions":[]}"#,
                 Ok(FeedKind::Nvd),
@@ -135,8 +147,9 @@ mod tests {
             ),
             (
                 br#"{"document":{"category":"csaf_security_advisory"}}"#,
-                Err(()),
+                Ok(FeedKind::Csaf),
             ),
+            (br#"{"document":"not an object"}"#, Err(())),
         ];
         for (bytes, expected) in cases {
             let found = FeedKind::detect("f", bytes).map_err(|_| ());
@@ -152,6 +165,7 @@ mod tests {
             FeedKind::Nvd,
             FeedKind::Kev,
             FeedKind::Epss,
+            FeedKind::Csaf,
         ] {
             assert_eq!(FeedKind::from_name(kind.name()), Some(kind));
         }

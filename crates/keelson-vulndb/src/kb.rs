@@ -75,7 +75,7 @@ pub struct KnowledgeBase {
     entries: Vec<Option<Entry>>,
     /// Every record ID and alias to the slot of its entry.
     by_id: HashMap<String, usize>,
-    /// `type/namespace/name` of affected purls to slots.
+    /// `type/namespace/name` of affected purls (OSV) and product purls (CSAF) to slots.
     by_package: HashMap<String, Vec<usize>>,
     /// `vendor:product` of vulnerable CPE criteria to slots.
     by_product: HashMap<String, Vec<usize>>,
@@ -205,7 +205,13 @@ impl KnowledgeBase {
         for id in advisory.ids() {
             self.by_id.insert(id.to_owned(), slot);
         }
-        for purl in advisory.affected.iter().filter_map(|a| a.purl.as_ref()) {
+        let csaf_purls = advisory
+            .csaf
+            .iter()
+            .flat_map(|statement| &statement.products)
+            .filter_map(|p| p.product.purl.as_ref());
+        let osv_purls = advisory.affected.iter().filter_map(|a| a.purl.as_ref());
+        for purl in osv_purls.chain(csaf_purls) {
             push_unique(self.by_package.entry(package_key(purl)).or_default(), slot);
         }
         let vulnerable = advisory
@@ -351,6 +357,7 @@ pub(crate) fn merge_records<'a>(records: impl Iterator<Item = &'a Advisory> + Cl
         extend_unique(&mut merged.cwes, &other.cwes);
         extend_unique(&mut merged.affected, &other.affected);
         extend_unique(&mut merged.cpe_configurations, &other.cpe_configurations);
+        extend_unique(&mut merged.csaf, &other.csaf);
     }
     merged
 }

@@ -17,8 +17,9 @@ pub mod vers;
 pub mod version;
 
 pub use advisory::{
-    Advisory, AffectedPackage, EpssFile, EpssScore, KevEntry, Parsed, SeverityMetric, Source,
-    parse_epss_csv, parse_kev, parse_nvd, parse_nvd_cve, parse_osv, parse_osv_value, parse_osv_zip,
+    Advisory, AffectedPackage, CsafProduct, CsafProductStatus, CsafStatement, EpssFile, EpssScore,
+    KevEntry, Parsed, ProductStatus, SeverityMetric, Source, parse_csaf, parse_epss_csv, parse_kev,
+    parse_nvd, parse_nvd_cve, parse_osv, parse_osv_value, parse_osv_zip,
 };
 pub use cpe::nvd::{
     CpeMatch, Evidence, MatchedCriterion, NvdConfiguration, NvdNode, Operator,

@@ -1,7 +1,8 @@
-//! `keelson vulndb import` on the corpus's OSV and NVD records: every
+//! `keelson vulndb import` on the corpus's OSV, NVD and CSAF records: every
 //! record counted once per ID (IDs read here straight from the files),
-//! re-import changes nothing, and a file that is no feed stops the run
-//! before anything is stored.
+//! re-import changes nothing, a file that is no feed stops the run before
+//! anything is stored, and a malformed CSAF document is refused with the
+//! place of the fault while the rest of the run is imported.
 
 mod support;
 
@@ -107,4 +108,44 @@ fn a_file_that_is_no_feed_stops_the_run_before_anything_is_stored() {
     let stored_before = after["nvd"]["files_already_stored"].as_u64().unwrap_or(0)
         + after["osv"]["files_already_stored"].as_u64().unwrap_or(0);
     assert_eq!(stored_before, 0, "{after}");
+}
+
+#[test]
+fn a_malformed_csaf_document_is_refused_by_pointer_and_the_rest_is_imported() {
+    let (Some(files), Some(csaf)) = (
+        feed_files(),
+        corpus_path("csaf/cisa-csaf/csaf_files/OT/white/2024/icsa-24-093-01.json"),
+    ) else {
+        return;
+    };
+    let text = std::fs::read_to_string(&csaf).expect("read");
+    let mut value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let vulnerabilities = value["vulnerabilities"].as_array().map_or(0, Vec::len) as u64;
+    let dir = TempDir::new().expect("dir");
+    value["document"]["tracking"]["id"] = "KEELSON-TEST-BROKEN".into();
+    value["product_tree"]["branches"][0]["branches"] = "not a list".into();
+    let broken = dir.path.join("broken-csaf.json");
+    std::fs::write(&broken, value.to_string()).expect("write");
+    let run = vec![files[0].clone(), csaf, broken];
+
+    let output = import(&dir.path, &run);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let counts = stdout_json(&output);
+    assert_eq!(counts["csaf"]["files"], 2, "{counts}");
+    assert_eq!(counts["csaf"]["added"], vulnerabilities, "{counts}");
+    assert_eq!(counts["csaf"]["errors"], 1, "{counts}");
+    let first_kind = if counts["nvd"]["added"] == 1 {
+        "nvd"
+    } else {
+        "osv"
+    };
+    assert_eq!(counts[first_kind]["added"], 1, "{counts}");
+    let message = stderr(&output);
+    assert!(
+        message.contains(
+            "broken-csaf.json: invalid csaf document KEELSON-TEST-BROKEN at \
+                          /product_tree/branches/0/branches: expected an array"
+        ),
+        "{message}"
+    );
 }

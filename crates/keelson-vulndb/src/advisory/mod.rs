@@ -1,10 +1,11 @@
-//! The advisory model every feed is read into (OSV, NVD CVE 2.0) and the enrichments
+//! The advisory model every feed is read into (OSV, NVD CVE 2.0, CSAF 2.0) and the enrichments
 //! attached by CVE ID (CISA KEV, FIRST EPSS), with one parser per feed.
 //!
 //! Parsers take bytes or a `serde_json::Value` from the caller and return every record
 //! they could read plus one error per record they could not: a bad record never hides
 //! the good ones.
 
+mod csaf;
 mod epss;
 mod kev;
 mod nvd;
@@ -17,6 +18,10 @@ use crate::error::Error;
 use crate::osv_range::OsvAffected;
 use crate::purl::Purl;
 
+pub use csaf::{
+    CsafHash, CsafProduct, CsafProductStatus, CsafRemediation, CsafStatement, ProductStatus,
+    StatusVerdict, parse_csaf, parse_csaf_value,
+};
 pub use epss::{EpssFile, EpssScore, parse_epss_csv};
 pub use kev::{KevEntry, parse_kev};
 pub use nvd::{parse_nvd, parse_nvd_cve};
@@ -81,6 +86,9 @@ pub struct Advisory {
     pub affected: Vec<AffectedPackage>,
     /// CPE applicability (NVD).
     pub cpe_configurations: Vec<NvdConfiguration>,
+    /// Product statuses of CSAF documents (one statement per CSAF record; a merged
+    /// view holds the statements of every document about the vulnerability).
+    pub csaf: Vec<CsafStatement>,
     /// KEV entry, filled by the knowledge base from its KEV data.
     pub kev: Option<KevEntry>,
     /// EPSS (score, percentile), filled by the knowledge base from its EPSS data.
@@ -103,6 +111,7 @@ impl Advisory {
             cwes: Vec::new(),
             affected: Vec::new(),
             cpe_configurations: Vec::new(),
+            csaf: Vec::new(),
             kev: None,
             epss: None,
             source,

@@ -66,7 +66,7 @@ pub struct CvssScore {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchMethod {
-    /// Package URL against OSV affected packages.
+    /// Package URL against OSV affected packages and CSAF products.
     Purl,
     /// CPE against NVD configurations.
     Cpe,
@@ -118,6 +118,17 @@ pub enum EvidenceDetail {
         affected: usize,
         /// The listed version.
         version: String,
+    },
+    /// A CSAF product whose purl and version are the component's.
+    CsafProduct {
+        /// The CSAF document's tracking ID.
+        document: String,
+        /// Index into the document's `vulnerabilities[]`.
+        vulnerability: usize,
+        /// The product ID in the document's product tree.
+        product_id: String,
+        /// The status the document gives the product (`known_affected`, ...).
+        status: String,
     },
     /// An NVD configuration that holds.
     NvdConfiguration {

@@ -1,5 +1,6 @@
 //! Matching SBOM components against the knowledge base: purl first (package identity,
-//! then the OSV ranges read with the ecosystem's version scheme), CPE as the fallback
+//! then the OSV ranges read with the ecosystem's version scheme, or the CSAF product
+//! with that purl and version and the status its document gives), CPE as the fallback
 //! (NVD configurations evaluated over every CPE of the SBOM plus the caller's platform
 //! CPEs, such as the vehicle model).
 //!
@@ -9,9 +10,10 @@
 //! not consulted for that component.
 
 mod cpe_pass;
+mod csaf_pass;
 mod finding;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::cpe::{Cpe, CpeValue};
 use crate::kb::{Entry, KnowledgeBase, primary_id};
@@ -38,6 +40,7 @@ pub fn scan(kb: &KnowledgeBase, components: &[Component], platforms: &[Cpe]) -> 
         found: Vec::new(),
         seen: HashSet::new(),
         decided: HashSet::new(),
+        scores: HashMap::new(),
         report: MatchReport::default(),
     };
     let prepared: Vec<Prepared> = components.iter().map(|c| scan.prepare(c)).collect();
@@ -70,8 +73,14 @@ pub(crate) struct Scan<'a> {
     seen: HashSet<(usize, usize)>,
     /// (component, entry slot) pairs whose purl data spoke about the component.
     decided: HashSet<(usize, usize)>,
+    /// CVSS assessments by vector: feeds repeat the same vectors across thousands of
+    /// records, and scoring one costs more than the rest of building a finding.
+    scores: HashMap<String, Option<Scored>>,
     report: MatchReport,
 }
+
+/// A scored CVSS metric and its rating.
+type Scored = (CvssScore, Option<keelson_core::Severity>);
 
 impl<'a> Scan<'a> {
     fn warn(&mut self, component: &Component, message: String) {
@@ -179,6 +188,10 @@ impl<'a> Scan<'a> {
                     }
                 }
             }
+            let found = csaf_pass::evidence(self, (index, slot), advisory, item, purl, version);
+            if found.is_some() {
+                return found;
+            }
         }
         None
     }
@@ -195,7 +208,7 @@ impl<'a> Scan<'a> {
         if !self.seen.insert((index, slot)) {
             return;
         }
-        let finding = build_finding(self.kb, entry, item, evidence);
+        let finding = build_finding(self.kb, &mut self.scores, entry, item, evidence);
         self.found.push((index, finding));
     }
 }
@@ -274,6 +287,7 @@ fn osv_evidence(
 
 fn build_finding(
     kb: &KnowledgeBase,
+    scores: &mut HashMap<String, Option<Scored>>,
     entry: &Entry,
     item: &Prepared,
     evidence: Evidence,
@@ -288,7 +302,7 @@ fn build_finding(
     aliases.sort();
     aliases.dedup();
 
-    let cvss = highest_cvss(entry);
+    let cvss = highest_cvss(entry, scores);
     let severity = cvss.as_ref().and_then(|(_, s)| *s);
     let kev = kb.kev_for(ids.clone()).is_some();
     let epss = kb.epss_for(ids).map(|s| s.score);
@@ -311,21 +325,37 @@ fn build_finding(
 
 /// The highest-scoring CVSS metric over every record of the entry; metrics that do not
 /// parse are skipped (the feed's other metrics still count).
-fn highest_cvss(entry: &Entry) -> Option<(CvssScore, Option<keelson_core::Severity>)> {
+fn highest_cvss(entry: &Entry, scores: &mut HashMap<String, Option<Scored>>) -> Option<Scored> {
     let metrics = entry
         .records
         .values()
         .flat_map(|r| &r.advisory.severity)
         .filter(|m| m.scheme.starts_with("CVSS"));
-    metrics
-        .filter_map(|m| keelson_cvss::assess(&m.value).ok())
-        .max_by(|a, b| a.score.total_cmp(&b.score))
-        .map(|a| {
-            let severity = a.severity.parse().ok();
-            let score = CvssScore {
-                vector: a.vector,
-                score: a.score,
-            };
-            (score, severity)
-        })
+    let mut best: Option<Scored> = None;
+    for metric in metrics {
+        let scored = scores
+            .entry(metric.value.clone())
+            .or_insert_with(|| assess(&metric.value));
+        let Some(scored) = scored else {
+            continue;
+        };
+        // Ties go to the later metric, as `Iterator::max_by` would.
+        if best
+            .as_ref()
+            .is_none_or(|b| scored.0.score.total_cmp(&b.0.score).is_ge())
+        {
+            best = Some(scored.clone());
+        }
+    }
+    best
+}
+
+fn assess(vector: &str) -> Option<Scored> {
+    let assessed = keelson_cvss::assess(vector).ok()?;
+    let severity = assessed.severity.parse().ok();
+    let score = CvssScore {
+        vector: assessed.vector,
+        score: assessed.score,
+    };
+    Some((score, severity))
 }
