@@ -3,6 +3,7 @@
 //! overriding the ones before it. `keelson config show` prints the result
 //! with secrets masked.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -53,6 +54,15 @@ pub struct Config {
     pub cookie_secure: bool,
     /// Telemetry batches processed at once; more are answered 429.
     pub ingest_concurrency: usize,
+    /// The folder vehicle models' `dbc_files` are named relative to.
+    pub dbc_dir: Option<PathBuf>,
+    /// The largest log upload, in bytes.
+    pub upload_limit: usize,
+    /// Log uploads waiting for decoding at most; more are answered 429.
+    pub upload_queue: usize,
+    /// Days events of each source are kept (`[retention] can = 30`); a
+    /// source not named is kept for ever.
+    pub retention: BTreeMap<String, u32>,
 }
 
 impl Default for Config {
@@ -67,6 +77,10 @@ impl Default for Config {
             session_ttl_hours: 12,
             cookie_secure: true,
             ingest_concurrency: 4,
+            dbc_dir: None,
+            upload_limit: 256 * 1024 * 1024,
+            upload_queue: 16,
+            retention: BTreeMap::new(),
         }
     }
 }
@@ -84,6 +98,11 @@ pub struct Layer {
     pub session_ttl_hours: Option<u32>,
     pub cookie_secure: Option<bool>,
     pub ingest_concurrency: Option<usize>,
+    pub dbc_dir: Option<PathBuf>,
+    pub upload_limit: Option<usize>,
+    pub upload_queue: Option<usize>,
+    /// Replaces the whole table (set in a file; no environment variable).
+    pub retention: Option<BTreeMap<String, u32>>,
 }
 
 /// A configuration value that cannot be used.
@@ -138,6 +157,9 @@ impl Layer {
             "SESSION_TTL_HOURS" => self.session_ttl_hours = Some(parse(value)?),
             "COOKIE_SECURE" => self.cookie_secure = Some(parse(value)?),
             "INGEST_CONCURRENCY" => self.ingest_concurrency = Some(parse(value)?),
+            "DBC_DIR" => self.dbc_dir = Some(PathBuf::from(value)),
+            "UPLOAD_LIMIT" => self.upload_limit = Some(parse(value)?),
+            "UPLOAD_QUEUE" => self.upload_queue = Some(parse(value)?),
             // Other KEELSON_* variables belong to tests and tools, not here.
             _ => {}
         }
@@ -175,6 +197,10 @@ impl Config {
             session_ttl_hours,
             cookie_secure,
             ingest_concurrency,
+            dbc_dir,
+            upload_limit,
+            upload_queue,
+            retention,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -185,6 +211,12 @@ impl Config {
         self.session_ttl_hours = session_ttl_hours.unwrap_or(self.session_ttl_hours);
         self.cookie_secure = cookie_secure.unwrap_or(self.cookie_secure);
         self.ingest_concurrency = ingest_concurrency.unwrap_or(self.ingest_concurrency);
+        self.dbc_dir = dbc_dir.or_else(|| self.dbc_dir.take());
+        self.upload_limit = upload_limit.unwrap_or(self.upload_limit);
+        self.upload_queue = upload_queue.unwrap_or(self.upload_queue);
+        if let Some(retention) = retention {
+            self.retention = retention;
+        }
     }
 
     /// The configuration as TOML with secrets (database password) masked.
@@ -230,6 +262,15 @@ mod tests {
         let bad = Layer::from_env(env(&[("KEELSON_API_BODY_LIMIT", "lots")]));
         let message = bad.map(|_| String::new()).unwrap_or_else(|e| e.to_string());
         assert!(message.contains("KEELSON_API_BODY_LIMIT"), "{message}");
+    }
+
+    #[test]
+    fn retention_days_are_read_per_source() {
+        let file: Result<Layer, _> = toml::from_str("[retention]\ncan = 30\nids = 365\n");
+        let config = Config::from_layers([file.unwrap_or_default()]);
+        assert_eq!(config.retention.get("can"), Some(&30));
+        assert_eq!(config.retention.get("ids"), Some(&365));
+        assert!(config.to_masked_toml().contains("[retention]"));
     }
 
     #[test]

@@ -11,9 +11,11 @@ pub mod auth;
 pub mod clearance;
 pub mod config;
 pub mod error;
+pub mod evidence;
 pub mod ingest;
 pub mod logging;
 pub mod metrics;
+pub mod retention;
 
 use std::sync::Arc;
 
@@ -27,6 +29,8 @@ use keelson_store::users::{NewUser, UserRecord};
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
+use crate::evidence::EvidenceFiles;
+use crate::ingest::uploads::{UploadQueue, UploadWorker};
 use crate::metrics::{Metrics, RequestLabels};
 
 /// What every handler can reach.
@@ -39,16 +43,30 @@ pub struct AppState {
     /// none free is answered 429 with Retry-After instead of queueing
     /// without bound.
     pub ingest_permits: Arc<Semaphore>,
+    /// Uploaded files, content-addressed in the data folder.
+    pub evidence: EvidenceFiles,
+    /// The bounded queue of uploads waiting for decoding.
+    pub uploads: UploadQueue,
 }
 
 impl AppState {
+    /// The state, with the upload worker started (needs a Tokio runtime).
     pub fn new(store: Store, config: Config) -> Self {
         let ingest_permits = Arc::new(Semaphore::new(config.ingest_concurrency.max(1)));
+        let evidence = EvidenceFiles::in_data_dir(&config.data_dir);
+        let worker = UploadWorker {
+            store: store.clone(),
+            evidence: evidence.clone(),
+            dbc_dir: config.dbc_dir.clone(),
+        };
+        let uploads = UploadQueue::start(worker, config.upload_queue);
         Self {
             store,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             ingest_permits,
+            evidence,
+            uploads,
         }
     }
 }
@@ -100,11 +118,27 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(%address, store = ?state.store.backend(), "listening");
+    start_jobs(&state).await;
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The background jobs of a serving instance: uploads left unfinished by a
+/// previous run go back on the queue, and retention runs hourly.
+async fn start_jobs(state: &AppState) {
+    let uploads = state.uploads.clone();
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        match uploads.resume(&store).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "unfinished log uploads queued again"),
+            Err(error) => tracing::error!(%error, "cannot queue unfinished log uploads"),
+        }
+    });
+    retention::spawn(state.store.clone(), state.config.retention.clone());
 }
 
 async fn shutdown_signal() {

@@ -17,11 +17,14 @@ pub mod feeds;
 pub mod fleet;
 pub mod marking;
 mod migration;
+pub mod replay;
+pub mod retention;
 pub mod sboms;
 pub mod sessions;
 pub mod telemetry;
 pub mod testing;
 pub mod tokens;
+pub mod uploads;
 pub mod users;
 
 use std::path::{Path, PathBuf};

@@ -5,9 +5,11 @@
 mod audit;
 mod fleet;
 mod health;
+mod quarantine;
 mod session;
 mod telemetry;
 mod tokens;
+mod uploads;
 mod users;
 
 pub use tokens::expiry_after_days;
@@ -40,6 +42,8 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .merge(fleet::routes())
         .merge(telemetry::routes())
+        .merge(uploads::routes(state.config.upload_limit))
+        .merge(quarantine::routes())
         .split_for_parts();
     let document = std::sync::Arc::new(document);
 

@@ -5,6 +5,9 @@
 //! rejected is lost.
 
 pub mod file;
+pub mod replay;
+pub mod signals;
+pub mod uploads;
 
 use keelson_store::Store;
 use keelson_store::telemetry::{NewEvent, NewQuarantined, Stored};
@@ -93,7 +96,7 @@ fn time_us(at: time::OffsetDateTime) -> i64 {
 #[derive(Debug, Default)]
 pub struct Batch {
     events: Vec<(usize, NewEvent)>,
-    rejected: Vec<(usize, NewQuarantined)>,
+    rejected: Vec<(usize, NewQuarantined, Option<String>)>,
 }
 
 impl Batch {
@@ -102,7 +105,13 @@ impl Batch {
     }
 
     pub fn reject(&mut self, index: usize, record: NewQuarantined) {
-        self.rejected.push((index, record));
+        self.rejected.push((index, record, None));
+    }
+
+    /// Rejects a record that would have been stored under `key` (a file
+    /// record), so a replay stores it under the same key.
+    pub fn reject_keyed(&mut self, index: usize, record: NewQuarantined, key: String) {
+        self.rejected.push((index, record, Some(key)));
     }
 
     pub fn len(&self) -> usize {
@@ -132,10 +141,14 @@ impl Batch {
             outcomes.push((index, line));
         }
 
-        let (indexes, records): (Vec<usize>, Vec<NewQuarantined>) =
-            self.rejected.into_iter().unzip();
-        let reasons: Vec<String> = records.iter().map(|record| record.reason.clone()).collect();
-        store.quarantine(actor, records).await?;
+        let mut indexes = Vec::with_capacity(self.rejected.len());
+        let mut records = Vec::with_capacity(self.rejected.len());
+        for (index, record, key) in self.rejected {
+            indexes.push(index);
+            records.push((record, key));
+        }
+        let reasons: Vec<String> = records.iter().map(|(r, _)| r.reason.clone()).collect();
+        store.quarantine_keyed(actor, records).await?;
         totals.quarantined += indexes.len() as u64;
         for (index, reason) in indexes.into_iter().zip(reasons) {
             outcomes.push((index, LineOutcome::Quarantined { reason }));

@@ -4,6 +4,7 @@ pub mod api_token;
 pub mod audit_entry;
 pub mod event;
 pub mod feed_file;
+pub mod log_upload;
 pub mod quarantined;
 pub mod sbom_document;
 pub mod session;
