@@ -16,6 +16,7 @@ use axum::http::{Request, StatusCode, header};
 use keelson_core::Role;
 use keelson_server::config::Config;
 use keelson_store::fleet::{Vehicle, VehicleModel};
+use keelson_store::testing::TempDir;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use support::{TestApp, error_code};
@@ -23,8 +24,15 @@ use support::{TestApp, error_code};
 const CIVIC_CAPTURE: &str = "eldominio-canbuslogs/civic-2019-type-r/turnonanddrive.first20000.log";
 const CIVIC_DBC: &str = "generator/honda/honda_civic_hatchback_ex_2017_can.dbc";
 
-async fn app_with_civic(dbc_dir: Option<PathBuf>, upload_limit: usize) -> (TestApp, String) {
+/// The app (its evidence folder in `data`) with a Civic vehicle and a
+/// VSOC analyst's token.
+async fn app_with_civic(
+    data: &TempDir,
+    dbc_dir: Option<PathBuf>,
+    upload_limit: usize,
+) -> (TestApp, String) {
     let config = Config {
+        data_dir: data.path.clone(),
         dbc_dir,
         upload_limit,
         ..Config::default()
@@ -96,7 +104,8 @@ async fn uploads_are_evidence_decoded_once_with_cantools_signals() {
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
         .count() as u64;
-    let (app, token) = app_with_civic(Some(dbc_dir.clone()), 64 * 1024 * 1024).await;
+    let data = TempDir::new().expect("data dir");
+    let (app, token) = app_with_civic(&data, Some(dbc_dir.clone()), 64 * 1024 * 1024).await;
 
     let (status, answer) = upload(&app, &token, "", capture.clone()).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
@@ -219,7 +228,8 @@ async fn signals_match_cantools(app: &TestApp, capture: &Path, dbc: &Path) {
 
 #[tokio::test]
 async fn bad_format_and_oversized_uploads_are_refused_clearly() {
-    let (app, token) = app_with_civic(None, 1024).await;
+    let data = TempDir::new().expect("data dir");
+    let (app, token) = app_with_civic(&data, None, 1024).await;
 
     let (status, body) = upload(&app, &token, "", b"\x00\x01 not a capture".to_vec()).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{body}");
@@ -247,7 +257,8 @@ async fn bad_format_and_oversized_uploads_are_refused_clearly() {
 
 #[tokio::test]
 async fn malformed_upload_lines_are_quarantined_and_replay_is_for_admins() {
-    let (app, token) = app_with_civic(None, 1024 * 1024).await;
+    let data = TempDir::new().expect("data dir");
+    let (app, token) = app_with_civic(&data, None, 1024 * 1024).await;
     let capture = b"(1.000000) can0 123#0102\n(2.000000) can0 12G#zz\n(3.000000) can0 124#03\n";
 
     let (_, answer) = upload(&app, &token, "", capture.to_vec()).await;
