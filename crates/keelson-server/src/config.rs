@@ -3,6 +3,7 @@
 //! overriding the ones before it. `keelson config show` prints the result
 //! with secrets masked.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -59,6 +60,15 @@ pub struct Config {
     /// A rule firing again for the same vehicle within this many minutes of
     /// the alert's last sighting raises its count instead of a new alert.
     pub alert_dedup_window_minutes: u32,
+    /// The folder vehicle models' `dbc_files` are named relative to.
+    pub dbc_dir: Option<PathBuf>,
+    /// The largest log upload, in bytes.
+    pub upload_limit: usize,
+    /// Log uploads waiting for decoding at most; more are answered 429.
+    pub upload_queue: usize,
+    /// Days events of each source are kept (`[retention] can = 30`); a
+    /// source not named is kept for ever.
+    pub retention: BTreeMap<String, u32>,
 }
 
 impl Default for Config {
@@ -75,6 +85,10 @@ impl Default for Config {
             ingest_concurrency: 4,
             vin_hash_key: None,
             alert_dedup_window_minutes: 10,
+            dbc_dir: None,
+            upload_limit: 256 * 1024 * 1024,
+            upload_queue: 16,
+            retention: BTreeMap::new(),
         }
     }
 }
@@ -94,6 +108,11 @@ pub struct Layer {
     pub ingest_concurrency: Option<usize>,
     pub vin_hash_key: Option<String>,
     pub alert_dedup_window_minutes: Option<u32>,
+    pub dbc_dir: Option<PathBuf>,
+    pub upload_limit: Option<usize>,
+    pub upload_queue: Option<usize>,
+    /// Replaces the whole table (set in a file; no environment variable).
+    pub retention: Option<BTreeMap<String, u32>>,
 }
 
 /// A configuration value that cannot be used.
@@ -151,6 +170,9 @@ impl Layer {
             "INGEST_CONCURRENCY" => self.ingest_concurrency = Some(parse(value)?),
             "VIN_HASH_KEY" => self.vin_hash_key = Some(value.to_owned()),
             "ALERT_DEDUP_WINDOW_MINUTES" => self.alert_dedup_window_minutes = Some(parse(value)?),
+            "DBC_DIR" => self.dbc_dir = Some(PathBuf::from(value)),
+            "UPLOAD_LIMIT" => self.upload_limit = Some(parse(value)?),
+            "UPLOAD_QUEUE" => self.upload_queue = Some(parse(value)?),
             // Other KEELSON_* variables belong to tests and tools, not here.
             _ => {}
         }
@@ -190,6 +212,10 @@ impl Config {
             ingest_concurrency,
             vin_hash_key,
             alert_dedup_window_minutes,
+            dbc_dir,
+            upload_limit,
+            upload_queue,
+            retention,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -203,6 +229,12 @@ impl Config {
         self.vin_hash_key = vin_hash_key.or_else(|| self.vin_hash_key.take());
         self.alert_dedup_window_minutes =
             alert_dedup_window_minutes.unwrap_or(self.alert_dedup_window_minutes);
+        self.dbc_dir = dbc_dir.or_else(|| self.dbc_dir.take());
+        self.upload_limit = upload_limit.unwrap_or(self.upload_limit);
+        self.upload_queue = upload_queue.unwrap_or(self.upload_queue);
+        if let Some(retention) = retention {
+            self.retention = retention;
+        }
     }
 
     /// The configuration as TOML with secrets (database password, VIN
@@ -250,6 +282,15 @@ mod tests {
         let bad = Layer::from_env(env(&[("KEELSON_API_BODY_LIMIT", "lots")]));
         let message = bad.map(|_| String::new()).unwrap_or_else(|e| e.to_string());
         assert!(message.contains("KEELSON_API_BODY_LIMIT"), "{message}");
+    }
+
+    #[test]
+    fn retention_days_are_read_per_source() {
+        let file: Result<Layer, _> = toml::from_str("[retention]\ncan = 30\nids = 365\n");
+        let config = Config::from_layers([file.unwrap_or_default()]);
+        assert_eq!(config.retention.get("can"), Some(&30));
+        assert_eq!(config.retention.get("ids"), Some(&365));
+        assert!(config.to_masked_toml().contains("[retention]"));
     }
 
     #[test]

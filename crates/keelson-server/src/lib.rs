@@ -12,10 +12,12 @@ pub mod clearance;
 pub mod config;
 pub mod detection;
 pub mod error;
+pub mod evidence;
 pub mod findings;
 pub mod ingest;
 pub mod logging;
 pub mod metrics;
+pub mod retention;
 
 use std::sync::Arc;
 
@@ -29,6 +31,8 @@ use keelson_store::{Store, StoreError};
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
+use crate::evidence::EvidenceFiles;
+use crate::ingest::uploads::{UploadQueue, UploadWorker};
 use crate::metrics::{Metrics, RequestLabels};
 
 /// What every handler can reach.
@@ -43,9 +47,14 @@ pub struct AppState {
     pub ingest_permits: Arc<Semaphore>,
     /// The live compiled rule set; every ingest path feeds it.
     pub detector: detection::Detector,
+    /// Uploaded files, content-addressed in the data folder.
+    pub evidence: EvidenceFiles,
+    /// The bounded queue of uploads waiting for decoding.
+    pub uploads: UploadQueue,
 }
 
 impl AppState {
+    /// The state, with the upload worker started (needs a Tokio runtime).
     pub fn new(store: Store, config: Config) -> Self {
         let ingest_permits = Arc::new(Semaphore::new(config.ingest_concurrency.max(1)));
         let metrics = Metrics::new();
@@ -53,12 +62,22 @@ impl AppState {
             config.alert_dedup_window_minutes,
             metrics.alerts_raised.clone(),
         );
+        let evidence = EvidenceFiles::in_data_dir(&config.data_dir);
+        let worker = UploadWorker {
+            store: store.clone(),
+            detector: detector.clone(),
+            evidence: evidence.clone(),
+            dbc_dir: config.dbc_dir.clone(),
+        };
+        let uploads = UploadQueue::start(worker, config.upload_queue);
         Self {
             store,
             config: Arc::new(config),
             metrics: Arc::new(metrics),
             ingest_permits,
             detector,
+            evidence,
+            uploads,
         }
     }
 
@@ -125,11 +144,27 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
         })?;
     let address = listener.local_addr()?;
     tracing::info!(%address, store = ?state.store.backend(), "listening");
+    start_jobs(&state).await;
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The background jobs of a serving instance: uploads left unfinished by a
+/// previous run go back on the queue, and retention runs hourly.
+async fn start_jobs(state: &AppState) {
+    let uploads = state.uploads.clone();
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        match uploads.resume(&store).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "unfinished log uploads queued again"),
+            Err(error) => tracing::error!(%error, "cannot queue unfinished log uploads"),
+        }
+    });
+    retention::spawn(state.store.clone(), state.config.retention.clone());
 }
 
 async fn shutdown_signal() {

@@ -120,6 +120,32 @@ async fn the_same_batch_twice_is_stored_once() {
 }
 
 #[tokio::test]
+async fn an_event_with_an_id_is_stored_once_whether_sent_or_read_from_a_file() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+    app.send(telemetry_request(&token, batch().into_bytes(), false))
+        .await;
+
+    let dir = keelson_store::testing::TempDir::new().expect("temp dir");
+    let file = dir.path.join("events.ndjson");
+    std::fs::write(&file, batch()).expect("write");
+    let options = keelson_server::ingest::file::FileOptions::default();
+    let totals = keelson_server::ingest::file::ingest_file(
+        &app.store,
+        &app.state.detector,
+        "test",
+        &file,
+        &options,
+        &mut |_| {},
+    )
+    .await
+    .expect("ingest");
+
+    assert_eq!((totals.accepted, totals.duplicates), (0, 997));
+    assert_eq!(app.store.count_events().await.expect("count"), 997);
+}
+
+#[tokio::test]
 async fn events_without_an_id_are_deduplicated_by_content() {
     let app = TestApp::new().await;
     let token = app.token_for("ana", Role::VsocAnalyst, None).await;

@@ -20,12 +20,15 @@ pub mod fleet;
 pub mod installations;
 pub mod marking;
 mod migration;
+pub mod replay;
+pub mod retention;
 pub mod rules;
 pub mod sboms;
 pub mod sessions;
 pub mod telemetry;
 pub mod testing;
 pub mod tokens;
+pub mod uploads;
 pub mod users;
 
 use std::path::{Path, PathBuf};

@@ -23,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(BuildSboms),
             Box::new(EcuInstallations),
             Box::new(Detection),
+            Box::new(TelemetryPipeline),
         ]
     }
 }
@@ -407,6 +408,62 @@ impl MigrationTrait for Detection {
             .col("event_key")
             .to_owned();
         manager.create_index(by_event).await
+    }
+}
+
+/// Log uploads kept as evidence, the key a quarantined file record would
+/// have been stored under (so a replay stores it under the same key), and
+/// the index retention deletes by.
+struct TelemetryPipeline;
+
+impl MigrationName for TelemetryPipeline {
+    fn name(&self) -> &str {
+        "m0009_telemetry_pipeline"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for TelemetryPipeline {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let uploads = Table::create()
+            .table("log_uploads")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("vehicle_id"))
+            .col(string("sha256"))
+            .col(big_integer("size"))
+            .col(string("uploaded_by"))
+            .col(string_null("format"))
+            .col(string("status"))
+            .col(big_integer("accepted"))
+            .col(big_integer("duplicates"))
+            .col(big_integer("quarantined"))
+            .col(text_null("error"))
+            .col(big_integer("uploaded_at_us"))
+            .col(big_integer_null("finished_at_us"))
+            .to_owned();
+        manager.create_table(uploads).await?;
+        let by_vehicle = Index::create()
+            .name("log_uploads_by_vehicle")
+            .table("log_uploads")
+            .col("vehicle_id")
+            .col("uploaded_at_us")
+            .to_owned();
+        manager.create_index(by_vehicle).await?;
+
+        let record_key = Table::alter()
+            .table("quarantine")
+            .add_column(string_null("record_key"))
+            .to_owned();
+        manager.alter_table(record_key).await?;
+
+        let by_age = Index::create()
+            .name("events_by_source_age")
+            .table("events")
+            .col("source")
+            .col("received_time_us")
+            .to_owned();
+        manager.create_index(by_age).await
     }
 }
 

@@ -104,23 +104,11 @@ impl Store {
         }
         let _turn = self.audit_lock.lock().await;
         let txn = self.connection().begin().await?;
-        let mut seen = existing_keys(&txn, &events).await?;
-        let mut outcomes = Vec::with_capacity(events.len());
-        let mut fresh = Vec::new();
-        for event in events {
-            if seen.insert(event.dedup_key.clone()) {
-                outcomes.push(Stored::Accepted);
-                fresh.push(event);
-            } else {
-                outcomes.push(Stored::Duplicate);
-            }
-        }
-        let accepted = fresh.len();
-        let batch_digest = keys_state(&fresh);
-        insert_new(&txn, fresh).await?;
-        if accepted > 0 {
+        let (outcomes, fresh_keys) = write_events(&txn, events).await?;
+        if !fresh_keys.is_empty() {
+            let accepted = fresh_keys.len();
             let entry = AuditEvent::new(actor, "telemetry.ingest", "events", "batch")
-                .after(batch_digest)
+                .after(serde_json::json!(fresh_keys))
                 .detail(format!("{accepted} accepted"));
             audit::append(&txn, entry).await?;
         }
@@ -152,6 +140,17 @@ impl Store {
         actor: &str,
         records: Vec<NewQuarantined>,
     ) -> Result<Vec<String>, StoreError> {
+        let keyed = records.into_iter().map(|record| (record, None)).collect();
+        self.quarantine_keyed(actor, keyed).await
+    }
+
+    /// Like [`Store::quarantine`], each record with the idempotency key it
+    /// would have been stored under (file records), which a replay reuses.
+    pub async fn quarantine_keyed(
+        &self,
+        actor: &str,
+        records: Vec<(NewQuarantined, Option<String>)>,
+    ) -> Result<Vec<String>, StoreError> {
         if records.is_empty() {
             return Ok(Vec::new());
         }
@@ -161,10 +160,10 @@ impl Store {
         let received_at_us = now_us();
         let rows: Vec<quarantined::ActiveModel> = records
             .into_iter()
-            .map(|record| {
+            .map(|(record, key)| {
                 let id = new_id();
                 ids.push(id.clone());
-                quarantine_row(id, record, received_at_us).into_active_model()
+                quarantine_row(id, record, key, received_at_us).into_active_model()
             })
             .collect();
         for chunk in chunked(rows, ROWS_PER_INSERT) {
@@ -229,6 +228,28 @@ impl Store {
     }
 }
 
+/// Stores each event whose key is new; returns the outcome of each and the
+/// keys stored (for the audit entry of the caller's transaction).
+pub(crate) async fn write_events(
+    txn: &sea_orm::DatabaseTransaction,
+    events: Vec<NewEvent>,
+) -> Result<(Vec<Stored>, Vec<String>), StoreError> {
+    let mut seen = existing_keys(txn, &events).await?;
+    let mut outcomes = Vec::with_capacity(events.len());
+    let mut fresh = Vec::new();
+    for event in events {
+        if seen.insert(event.dedup_key.clone()) {
+            outcomes.push(Stored::Accepted);
+            fresh.push(event);
+        } else {
+            outcomes.push(Stored::Duplicate);
+        }
+    }
+    let keys = fresh.iter().map(|event| event.dedup_key.clone()).collect();
+    insert_new(txn, fresh).await?;
+    Ok((outcomes, keys))
+}
+
 async fn existing_keys(
     txn: &sea_orm::DatabaseTransaction,
     events: &[NewEvent],
@@ -279,14 +300,6 @@ fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
     chunks
 }
 
-fn keys_state(events: &[NewEvent]) -> serde_json::Value {
-    let keys: Vec<&str> = events
-        .iter()
-        .map(|event| event.dedup_key.as_str())
-        .collect();
-    serde_json::json!(keys)
-}
-
 fn event_row(event: NewEvent) -> event::ActiveModel {
     event::Model {
         dedup_key: event.dedup_key,
@@ -317,7 +330,12 @@ pub(crate) fn stored_event(row: event::Model) -> StoredEvent {
     }
 }
 
-fn quarantine_row(id: String, record: NewQuarantined, received_at_us: i64) -> quarantined::Model {
+fn quarantine_row(
+    id: String,
+    record: NewQuarantined,
+    record_key: Option<String>,
+    received_at_us: i64,
+) -> quarantined::Model {
     quarantined::Model {
         id,
         source: record.source,
@@ -329,10 +347,11 @@ fn quarantine_row(id: String, record: NewQuarantined, received_at_us: i64) -> qu
         vehicle_id: record.vehicle_id,
         received_at_us,
         replayed_at_us: None,
+        record_key,
     }
 }
 
-fn quarantined_record(row: quarantined::Model) -> QuarantinedRecord {
+pub(crate) fn quarantined_record(row: quarantined::Model) -> QuarantinedRecord {
     QuarantinedRecord {
         id: row.id,
         source: row.source,

@@ -139,6 +139,9 @@ pub enum Command {
     /// VEX documents (OpenVEX, CycloneDX VEX, CSAF VEX).
     #[command(subcommand)]
     Vex(VexCommand),
+    /// Per-source retention of stored events.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
     /// Score CVSS vectors: one JSON line per vector.
     Cvss {
         /// Vectors (v2 without prefix; v3.x and v4.0 with `CVSS:x.y/`).
@@ -284,6 +287,21 @@ pub enum QuarantineCommand {
         #[arg(long, default_value_t = 100)]
         limit: u64,
     },
+    /// Decode quarantined records again (after a decoder fix, or with
+    /// --format); those that decode now are stored and marked replayed.
+    /// Prints {"replayed", "accepted", "duplicates", "still_quarantined"}.
+    Replay {
+        /// Decode every record with this format instead of the one it names.
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Delete events older than their source's `[retention]` period (events
+    /// an alert cites are kept); prints the counts per source as JSON.
+    Run,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,10 +8,12 @@ mod findings;
 mod fleet;
 mod health;
 mod inventory;
+mod quarantine;
 mod rules;
 mod session;
 mod telemetry;
 mod tokens;
+mod uploads;
 mod users;
 
 pub use tokens::expiry_after_days;
@@ -48,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .merge(telemetry::routes())
         .merge(rules::routes())
         .merge(alerts::routes())
+        .merge(uploads::routes(state.config.upload_limit))
+        .merge(quarantine::routes())
         .split_for_parts();
     let document = std::sync::Arc::new(document);
 

@@ -17,7 +17,10 @@ use sha2::{Digest, Sha256};
 
 use crate::detection::Detector;
 
-use super::{Batch, IngestTotals, file_record_key, new_event};
+use keelson_telemetry::dbc::SignalDecoder;
+
+use super::signals::{annotate, decoder_for_vehicle};
+use super::{Batch, IngestTotals, file_event_key, file_record_key, new_event};
 
 /// Records written to the store per transaction.
 const BATCH_RECORDS: usize = 5_000;
@@ -33,6 +36,13 @@ pub struct FileOptions {
     pub format: Option<Format>,
     /// The vehicle for records that name none (CAN captures never do).
     pub vehicle_id: Option<String>,
+    /// Where the DBC files that vehicle models name are found; with it, the
+    /// CAN frames of a vehicle whose model names DBC files carry signals.
+    pub dbc_dir: Option<std::path::PathBuf>,
+    /// The channel quarantined records name (default `file`).
+    pub source: Option<String>,
+    /// The origin quarantined records name (default the file's path).
+    pub origin: Option<String>,
 }
 
 /// Why a file could not be ingested (records already stored stay stored;
@@ -48,6 +58,8 @@ pub enum FileError {
     UnknownFormat { path: String },
     #[error("{path}: {message}")]
     Read { path: String, message: String },
+    #[error(transparent)]
+    Signals(#[from] super::signals::SignalsError),
     #[error(transparent)]
     Store(#[from] keelson_store::StoreError),
 }
@@ -66,7 +78,7 @@ pub async fn ingest_file(
     actor: &str,
     path: &Path,
     options: &FileOptions,
-    progress: &mut dyn FnMut(u64),
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<IngestTotals, FileError> {
     let name = path.display().to_string();
     let digest = file_sha256(path).map_err(|source| FileError::Open {
@@ -78,33 +90,55 @@ pub async fn ingest_file(
         None => detect(path).ok_or_else(|| FileError::UnknownFormat { path: name.clone() })?,
     };
 
-    let (mut totals, rejected) = store_records(
-        store, detector, actor, path, format, options, &digest, progress,
-    )
-    .await?;
+    let signals = match &options.vehicle_id {
+        Some(vehicle) => decoder_for_vehicle(store, options.dbc_dir.as_deref(), vehicle).await?,
+        None => None,
+    };
+
+    let read = Reading {
+        path,
+        format,
+        options,
+        digest: &digest,
+        signals: signals.as_ref(),
+    };
+    let (mut totals, rejected) = store_records(store, detector, actor, &read, progress).await?;
 
     let records = quarantine_records(path, format, options, rejected)
         .map_err(|source| FileError::Open { path: name, source })?;
     let mut batch = Batch::default();
     for (index, record) in records {
-        batch.reject(index, record);
+        let key = file_record_key(&digest, index as u64);
+        batch.reject_keyed(index, record, key);
     }
     let (quarantined, _) = batch.write(store, detector, actor).await?;
     totals.add(quarantined);
     Ok(totals)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One file being read, and what its records are decoded with.
+struct Reading<'a> {
+    path: &'a Path,
+    format: Format,
+    options: &'a FileOptions,
+    digest: &'a str,
+    signals: Option<&'a SignalDecoder>,
+}
+
 async fn store_records(
     store: &Store,
     detector: &Detector,
     actor: &str,
-    path: &Path,
-    format: Format,
-    options: &FileOptions,
-    digest: &str,
-    progress: &mut dyn FnMut(u64),
+    read: &Reading<'_>,
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<(IngestTotals, Vec<Rejected>), FileError> {
+    let Reading {
+        path,
+        format,
+        options,
+        digest,
+        signals,
+    } = *read;
     let name = path.display().to_string();
     let file = File::open(path).map_err(|source| FileError::Open {
         path: name.clone(),
@@ -123,7 +157,10 @@ async fn store_records(
                 if event.vehicle_id.is_none() {
                     event.vehicle_id.clone_from(&options.vehicle_id);
                 }
-                let key = file_record_key(digest, index as u64);
+                if let Some(decoder) = signals {
+                    annotate(decoder, &mut event);
+                }
+                let key = file_event_key(&event, digest, index as u64);
                 batch.accept(index, new_event(&event, key, received_us));
             }
             Err(error) if error.kind() == ErrorKind::Record => {
@@ -180,8 +217,11 @@ fn quarantine_records(
         .into_iter()
         .map(|record| {
             let quarantined = NewQuarantined {
-                source: "file".to_owned(),
-                origin: path.display().to_string(),
+                source: options.source.clone().unwrap_or_else(|| "file".to_owned()),
+                origin: options
+                    .origin
+                    .clone()
+                    .unwrap_or_else(|| path.display().to_string()),
                 position: record.position.to_string(),
                 reason: record.reason,
                 raw: raw

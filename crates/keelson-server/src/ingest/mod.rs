@@ -6,6 +6,9 @@
 
 pub mod file;
 pub mod ota;
+pub mod replay;
+pub mod signals;
+pub mod uploads;
 
 use keelson_store::Store;
 use keelson_store::telemetry::{NewEvent, NewQuarantined, Stored};
@@ -64,6 +67,16 @@ pub fn file_record_key(file_sha256: &str, ordinal: u64) -> String {
     format!("file:{}", hex::encode(digest))
 }
 
+/// The key of the `ordinal`-th record of a file: the producer's ID when the
+/// event carries one, so that the same event sent over HTTP, MQTT or in
+/// another file is stored once; else its place in the file.
+pub fn file_event_key(event: &Event, file_sha256: &str, ordinal: u64) -> String {
+    match event.event_id {
+        Some(_) => event_key(event),
+        None => file_record_key(file_sha256, ordinal),
+    }
+}
+
 /// An event as a store row.
 pub fn new_event(event: &Event, dedup_key: String, received_us: i64) -> NewEvent {
     NewEvent {
@@ -96,7 +109,7 @@ fn time_us(at: time::OffsetDateTime) -> i64 {
 #[derive(Debug, Default)]
 pub struct Batch {
     events: Vec<(usize, NewEvent)>,
-    rejected: Vec<(usize, NewQuarantined)>,
+    rejected: Vec<(usize, NewQuarantined, Option<String>)>,
 }
 
 impl Batch {
@@ -105,7 +118,13 @@ impl Batch {
     }
 
     pub fn reject(&mut self, index: usize, record: NewQuarantined) {
-        self.rejected.push((index, record));
+        self.rejected.push((index, record, None));
+    }
+
+    /// Rejects a record that would have been stored under `key` (a file
+    /// record), so a replay stores it under the same key.
+    pub fn reject_keyed(&mut self, index: usize, record: NewQuarantined, key: String) {
+        self.rejected.push((index, record, Some(key)));
     }
 
     pub fn len(&self) -> usize {
@@ -140,10 +159,14 @@ impl Batch {
             outcomes.push((index, line));
         }
 
-        let (indexes, records): (Vec<usize>, Vec<NewQuarantined>) =
-            self.rejected.into_iter().unzip();
-        let reasons: Vec<String> = records.iter().map(|record| record.reason.clone()).collect();
-        store.quarantine(actor, records).await?;
+        let mut indexes = Vec::with_capacity(self.rejected.len());
+        let mut records = Vec::with_capacity(self.rejected.len());
+        for (index, record, key) in self.rejected {
+            indexes.push(index);
+            records.push((record, key));
+        }
+        let reasons: Vec<String> = records.iter().map(|(r, _)| r.reason.clone()).collect();
+        store.quarantine_keyed(actor, records).await?;
         totals.quarantined += indexes.len() as u64;
         for (index, reason) in indexes.into_iter().zip(reasons) {
             outcomes.push((index, LineOutcome::Quarantined { reason }));

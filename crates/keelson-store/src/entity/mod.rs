@@ -9,6 +9,7 @@ pub mod ecu;
 pub mod event;
 pub mod feed_file;
 pub mod installation;
+pub mod log_upload;
 pub mod quarantined;
 pub mod sbom_document;
 pub mod session;

@@ -17,6 +17,9 @@ pub struct Model {
     pub vehicle_id: Option<String>,
     pub received_at_us: i64,
     pub replayed_at_us: Option<i64>,
+    /// The idempotency key the record would have had (file records), so a
+    /// replay stores it under the same key as a re-ingest of the file.
+    pub record_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

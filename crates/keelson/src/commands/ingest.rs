@@ -1,5 +1,6 @@
-//! `keelson ingest` and `keelson quarantine`: files into the store with a
-//! progress bar on stderr, totals on stdout; the quarantine as NDJSON.
+//! `keelson ingest`, `keelson quarantine` and `keelson retention`: files
+//! into the store with a progress bar on stderr, totals on stdout; the
+//! quarantine as NDJSON and its replay; retention runs.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,11 +10,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use keelson_server::config::Config;
 use keelson_server::ingest::IngestTotals;
 use keelson_server::ingest::file::{FileOptions, detect, ingest_file};
+use keelson_server::ingest::replay::{ReplayOptions, replay_quarantine};
 use keelson_telemetry::Format;
 use serde::Serialize;
 
 use super::open_store;
-use crate::cli::QuarantineCommand;
+use crate::cli::{QuarantineCommand, RetentionCommand};
 
 /// The `ingest` command's arguments.
 pub struct Request {
@@ -42,6 +44,8 @@ pub async fn run(config: Config, request: Request) -> anyhow::Result<ExitCode> {
         let options = FileOptions {
             format: chosen_format(&request.format, path)?,
             vehicle_id: request.vehicle.clone(),
+            dbc_dir: state.config.dbc_dir.clone(),
+            ..FileOptions::default()
         };
         let bar = progress_bar(path)?;
         let totals = ingest_file(
@@ -109,13 +113,43 @@ fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `keelson quarantine list`.
+/// `keelson quarantine list` and `keelson quarantine replay`.
 pub async fn quarantine(config: Config, command: QuarantineCommand) -> anyhow::Result<ExitCode> {
-    let QuarantineCommand::List { all, limit } = command;
     let store = open_store(&config).await?;
-    for record in store.list_quarantine(all, limit).await? {
-        println!("{}", serde_json::to_string(&record)?);
+    match command {
+        QuarantineCommand::List { all, limit } => {
+            for record in store.list_quarantine(all, limit).await? {
+                println!("{}", serde_json::to_string(&record)?);
+            }
+        }
+        QuarantineCommand::Replay { format } => {
+            let format = match format.as_deref() {
+                Some(name) => Some(
+                    Format::from_name(name)
+                        .with_context(|| format!("unknown --format {name:?}"))?,
+                ),
+                None => None,
+            };
+            let options = ReplayOptions {
+                format,
+                dbc_dir: config.dbc_dir.clone(),
+            };
+            let counts = replay_quarantine(&store, &super::local_actor(), &options).await?;
+            println!("{}", serde_json::to_string(&counts)?);
+        }
     }
     store.close().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `keelson retention run`.
+pub async fn retention(config: Config, command: RetentionCommand) -> anyhow::Result<ExitCode> {
+    let RetentionCommand::Run = command;
+    let store = open_store(&config).await?;
+    let counts =
+        keelson_server::retention::run_once(&store, &super::local_actor(), &config.retention)
+            .await?;
+    store.close().await?;
+    println!("{}", serde_json::json!({"sources": counts}));
     Ok(ExitCode::SUCCESS)
 }

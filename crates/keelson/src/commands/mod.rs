@@ -88,6 +88,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Vulndb(command) => runtime()?.block_on(vulndb::run(config, command)),
         Command::Quarantine(command) => runtime()?.block_on(ingest::quarantine(config, command)),
+        Command::Retention(command) => runtime()?.block_on(ingest::retention(config, command)),
     }
 }
 
