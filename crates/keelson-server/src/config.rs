@@ -53,6 +53,26 @@ pub struct Config {
     pub cookie_secure: bool,
     /// Telemetry batches processed at once; more are answered 429.
     pub ingest_concurrency: usize,
+    /// The MQTT broker `serve` subscribes to, such as `mqtt://127.0.0.1:1883`
+    /// (credentials as `mqtt://user:password@host`); none: no MQTT source.
+    pub mqtt_url: Option<String>,
+    /// The topic filter vehicles publish on; its first `+` segment names
+    /// the vehicle for events that name none.
+    pub mqtt_topic: String,
+    /// The shared-subscription group nodes split the messages within.
+    pub mqtt_group: String,
+    /// The client ID of this node's persistent session: stable across
+    /// restarts, distinct per node.
+    pub mqtt_client_id: String,
+    /// How long the broker keeps this node's session (and queues messages
+    /// for it) while the node is down.
+    pub mqtt_session_expiry_secs: u32,
+    /// Messages the broker may have in flight to this node unacknowledged;
+    /// past it the broker holds the rest back.
+    pub mqtt_receive_maximum: u16,
+    /// Where to run the in-process MQTT broker (needs the `mqtt-embedded`
+    /// build feature); the MQTT source connects to it when `mqtt_url` is unset.
+    pub mqtt_embedded_listen: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -67,6 +87,13 @@ impl Default for Config {
             session_ttl_hours: 12,
             cookie_secure: true,
             ingest_concurrency: 4,
+            mqtt_url: None,
+            mqtt_topic: "vehicles/+/events".to_owned(),
+            mqtt_group: "keelson".to_owned(),
+            mqtt_client_id: "keelson".to_owned(),
+            mqtt_session_expiry_secs: 86_400,
+            mqtt_receive_maximum: 64,
+            mqtt_embedded_listen: None,
         }
     }
 }
@@ -84,6 +111,13 @@ pub struct Layer {
     pub session_ttl_hours: Option<u32>,
     pub cookie_secure: Option<bool>,
     pub ingest_concurrency: Option<usize>,
+    pub mqtt_url: Option<String>,
+    pub mqtt_topic: Option<String>,
+    pub mqtt_group: Option<String>,
+    pub mqtt_client_id: Option<String>,
+    pub mqtt_session_expiry_secs: Option<u32>,
+    pub mqtt_receive_maximum: Option<u16>,
+    pub mqtt_embedded_listen: Option<SocketAddr>,
 }
 
 /// A configuration value that cannot be used.
@@ -138,6 +172,13 @@ impl Layer {
             "SESSION_TTL_HOURS" => self.session_ttl_hours = Some(parse(value)?),
             "COOKIE_SECURE" => self.cookie_secure = Some(parse(value)?),
             "INGEST_CONCURRENCY" => self.ingest_concurrency = Some(parse(value)?),
+            "MQTT_URL" => self.mqtt_url = Some(value.to_owned()),
+            "MQTT_TOPIC" => self.mqtt_topic = Some(value.to_owned()),
+            "MQTT_GROUP" => self.mqtt_group = Some(value.to_owned()),
+            "MQTT_CLIENT_ID" => self.mqtt_client_id = Some(value.to_owned()),
+            "MQTT_SESSION_EXPIRY_SECS" => self.mqtt_session_expiry_secs = Some(parse(value)?),
+            "MQTT_RECEIVE_MAXIMUM" => self.mqtt_receive_maximum = Some(parse(value)?),
+            "MQTT_EMBEDDED_LISTEN" => self.mqtt_embedded_listen = Some(parse(value)?),
             // Other KEELSON_* variables belong to tests and tools, not here.
             _ => {}
         }
@@ -175,6 +216,13 @@ impl Config {
             session_ttl_hours,
             cookie_secure,
             ingest_concurrency,
+            mqtt_url,
+            mqtt_topic,
+            mqtt_group,
+            mqtt_client_id,
+            mqtt_session_expiry_secs,
+            mqtt_receive_maximum,
+            mqtt_embedded_listen,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -185,6 +233,32 @@ impl Config {
         self.session_ttl_hours = session_ttl_hours.unwrap_or(self.session_ttl_hours);
         self.cookie_secure = cookie_secure.unwrap_or(self.cookie_secure);
         self.ingest_concurrency = ingest_concurrency.unwrap_or(self.ingest_concurrency);
+        self.apply_mqtt(Layer {
+            mqtt_url,
+            mqtt_topic,
+            mqtt_group,
+            mqtt_client_id,
+            mqtt_session_expiry_secs,
+            mqtt_receive_maximum,
+            mqtt_embedded_listen,
+            ..Layer::default()
+        });
+    }
+
+    fn apply_mqtt(&mut self, layer: Layer) {
+        self.mqtt_url = layer.mqtt_url.or_else(|| self.mqtt_url.take());
+        self.mqtt_topic = layer.mqtt_topic.unwrap_or_else(|| self.mqtt_topic.clone());
+        self.mqtt_group = layer.mqtt_group.unwrap_or_else(|| self.mqtt_group.clone());
+        self.mqtt_client_id = layer
+            .mqtt_client_id
+            .unwrap_or_else(|| self.mqtt_client_id.clone());
+        self.mqtt_session_expiry_secs = layer
+            .mqtt_session_expiry_secs
+            .unwrap_or(self.mqtt_session_expiry_secs);
+        self.mqtt_receive_maximum = layer
+            .mqtt_receive_maximum
+            .unwrap_or(self.mqtt_receive_maximum);
+        self.mqtt_embedded_listen = layer.mqtt_embedded_listen.or(self.mqtt_embedded_listen);
     }
 
     /// The configuration as TOML with secrets (database password) masked.
@@ -194,7 +268,22 @@ impl Config {
             .database
             .as_deref()
             .map(|url| keelson_store::StoreLocation::Postgres(url.to_owned()).describe());
+        shown.mqtt_url = self.mqtt_url.as_deref().map(mask_url_password);
         toml::to_string_pretty(&shown).unwrap_or_default()
+    }
+}
+
+/// `scheme://user:****@host...` for a URL that carries a password.
+fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:****@{host}"),
+        None => url.to_owned(),
     }
 }
 
@@ -241,5 +330,26 @@ mod tests {
         let shown = config.to_masked_toml();
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("postgres://k:****@db/k"), "{shown}");
+    }
+
+    #[test]
+    fn mqtt_settings_layer_like_the_others() {
+        let file: Layer = toml::from_str("mqtt_url = \"mqtt://broker:1883\"\nmqtt_group = \"g1\"")
+            .unwrap_or_default();
+        let from_env = Layer::from_env(env(&[
+            ("KEELSON_MQTT_URL", "mqtt://ops:s3cret@127.0.0.1:1883"),
+            ("KEELSON_MQTT_RECEIVE_MAXIMUM", "8"),
+        ]));
+        let config = Config::from_layers([file, from_env.unwrap_or_default()]);
+        assert_eq!(
+            config.mqtt_url.as_deref(),
+            Some("mqtt://ops:s3cret@127.0.0.1:1883")
+        );
+        assert_eq!(config.mqtt_group, "g1");
+        assert_eq!(config.mqtt_receive_maximum, 8);
+        assert_eq!(config.mqtt_topic, "vehicles/+/events");
+        let shown = config.to_masked_toml();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("mqtt://ops:****@127.0.0.1:1883"), "{shown}");
     }
 }

@@ -34,6 +34,10 @@ pub struct Metrics {
     pub ingest_records: Family<IngestLabels, Counter>,
     /// Ingest batches being processed (the bounded queue's depth).
     pub ingest_in_flight: Gauge,
+    /// MQTT messages received and not yet stored and acknowledged.
+    pub mqtt_awaiting_storage: Gauge,
+    /// 1 while the MQTT subscription is in place, else 0.
+    pub mqtt_subscribed: Gauge,
 }
 
 impl Metrics {
@@ -63,12 +67,26 @@ impl Metrics {
             "Telemetry batches being processed",
             ingest_in_flight.clone(),
         );
+        let mqtt_awaiting_storage = Gauge::default();
+        registry.register(
+            "mqtt_awaiting_storage",
+            "MQTT messages received, not yet stored and acknowledged",
+            mqtt_awaiting_storage.clone(),
+        );
+        let mqtt_subscribed = Gauge::default();
+        registry.register(
+            "mqtt_subscribed",
+            "1 while the MQTT subscription is in place",
+            mqtt_subscribed.clone(),
+        );
         Self {
             registry,
             http_requests,
             http_in_flight,
             ingest_records,
             ingest_in_flight,
+            mqtt_awaiting_storage,
+            mqtt_subscribed,
         }
     }
 
