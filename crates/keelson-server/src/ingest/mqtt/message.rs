@@ -130,9 +130,9 @@ mod tests {
     fn ndjson_lines_become_events_and_bad_lines_are_quarantined() {
         let layout = TopicLayout::from_filter("vehicles/+/events");
         let payload = concat!(
-            r#"{"source":"ids","kind":"ids.qsev","event_id":"a"}"#,
+            r#"{"source":"log","kind":"dlt.log","event_id":"a"}"#,
             "\n{broken\n",
-            r#"{"source":"ids","kind":"ids.qsev","event_id":"b","vehicle_id":"other"}"#,
+            r#"{"source":"log","kind":"dlt.log","event_id":"b","vehicle_id":"other"}"#,
             "\n"
         );
         let mut batch = Batch::default();
@@ -158,7 +158,7 @@ mod tests {
     #[test]
     fn one_pretty_printed_object_is_one_event() {
         let layout = TopicLayout::from_filter("vehicles/+/events");
-        let payload = "{\n  \"source\": \"ids\",\n  \"kind\": \"ids.qsev\"\n}\n";
+        let payload = "{\n  \"source\": \"log\",\n  \"kind\": \"dlt.log\"\n}\n";
         let mut batch = Batch::default();
 
         add_message(
