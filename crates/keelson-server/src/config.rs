@@ -69,6 +69,26 @@ pub struct Config {
     /// Days events of each source are kept (`[retention] can = 30`); a
     /// source not named is kept for ever.
     pub retention: BTreeMap<String, u32>,
+    /// The MQTT broker `serve` subscribes to, such as `mqtt://127.0.0.1:1883`
+    /// (credentials as `mqtt://user:password@host`); none: no MQTT source.
+    pub mqtt_url: Option<String>,
+    /// The topic filter vehicles publish on; its first `+` segment names
+    /// the vehicle for events that name none.
+    pub mqtt_topic: String,
+    /// The shared-subscription group nodes split the messages within.
+    pub mqtt_group: String,
+    /// The client ID of this node's persistent session: stable across
+    /// restarts, distinct per node.
+    pub mqtt_client_id: String,
+    /// How long the broker keeps this node's session (and queues messages
+    /// for it) while the node is down.
+    pub mqtt_session_expiry_secs: u32,
+    /// Messages the broker may have in flight to this node unacknowledged;
+    /// past it the broker holds the rest back.
+    pub mqtt_receive_maximum: u16,
+    /// Where to run the in-process MQTT broker (needs the `mqtt-embedded`
+    /// build feature); the MQTT source connects to it when `mqtt_url` is unset.
+    pub mqtt_embedded_listen: Option<SocketAddr>,
 }
 
 impl Default for Config {
@@ -89,6 +109,13 @@ impl Default for Config {
             upload_limit: 256 * 1024 * 1024,
             upload_queue: 16,
             retention: BTreeMap::new(),
+            mqtt_url: None,
+            mqtt_topic: "vehicles/+/events".to_owned(),
+            mqtt_group: "keelson".to_owned(),
+            mqtt_client_id: "keelson".to_owned(),
+            mqtt_session_expiry_secs: 86_400,
+            mqtt_receive_maximum: 64,
+            mqtt_embedded_listen: None,
         }
     }
 }
@@ -113,6 +140,13 @@ pub struct Layer {
     pub upload_queue: Option<usize>,
     /// Replaces the whole table (set in a file; no environment variable).
     pub retention: Option<BTreeMap<String, u32>>,
+    pub mqtt_url: Option<String>,
+    pub mqtt_topic: Option<String>,
+    pub mqtt_group: Option<String>,
+    pub mqtt_client_id: Option<String>,
+    pub mqtt_session_expiry_secs: Option<u32>,
+    pub mqtt_receive_maximum: Option<u16>,
+    pub mqtt_embedded_listen: Option<SocketAddr>,
 }
 
 /// A configuration value that cannot be used.
@@ -173,6 +207,13 @@ impl Layer {
             "DBC_DIR" => self.dbc_dir = Some(PathBuf::from(value)),
             "UPLOAD_LIMIT" => self.upload_limit = Some(parse(value)?),
             "UPLOAD_QUEUE" => self.upload_queue = Some(parse(value)?),
+            "MQTT_URL" => self.mqtt_url = Some(value.to_owned()),
+            "MQTT_TOPIC" => self.mqtt_topic = Some(value.to_owned()),
+            "MQTT_GROUP" => self.mqtt_group = Some(value.to_owned()),
+            "MQTT_CLIENT_ID" => self.mqtt_client_id = Some(value.to_owned()),
+            "MQTT_SESSION_EXPIRY_SECS" => self.mqtt_session_expiry_secs = Some(parse(value)?),
+            "MQTT_RECEIVE_MAXIMUM" => self.mqtt_receive_maximum = Some(parse(value)?),
+            "MQTT_EMBEDDED_LISTEN" => self.mqtt_embedded_listen = Some(parse(value)?),
             // Other KEELSON_* variables belong to tests and tools, not here.
             _ => {}
         }
@@ -216,6 +257,13 @@ impl Config {
             upload_limit,
             upload_queue,
             retention,
+            mqtt_url,
+            mqtt_topic,
+            mqtt_group,
+            mqtt_client_id,
+            mqtt_session_expiry_secs,
+            mqtt_receive_maximum,
+            mqtt_embedded_listen,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -235,6 +283,32 @@ impl Config {
         if let Some(retention) = retention {
             self.retention = retention;
         }
+        self.apply_mqtt(Layer {
+            mqtt_url,
+            mqtt_topic,
+            mqtt_group,
+            mqtt_client_id,
+            mqtt_session_expiry_secs,
+            mqtt_receive_maximum,
+            mqtt_embedded_listen,
+            ..Layer::default()
+        });
+    }
+
+    fn apply_mqtt(&mut self, layer: Layer) {
+        self.mqtt_url = layer.mqtt_url.or_else(|| self.mqtt_url.take());
+        self.mqtt_topic = layer.mqtt_topic.unwrap_or_else(|| self.mqtt_topic.clone());
+        self.mqtt_group = layer.mqtt_group.unwrap_or_else(|| self.mqtt_group.clone());
+        self.mqtt_client_id = layer
+            .mqtt_client_id
+            .unwrap_or_else(|| self.mqtt_client_id.clone());
+        self.mqtt_session_expiry_secs = layer
+            .mqtt_session_expiry_secs
+            .unwrap_or(self.mqtt_session_expiry_secs);
+        self.mqtt_receive_maximum = layer
+            .mqtt_receive_maximum
+            .unwrap_or(self.mqtt_receive_maximum);
+        self.mqtt_embedded_listen = layer.mqtt_embedded_listen.or(self.mqtt_embedded_listen);
     }
 
     /// The configuration as TOML with secrets (database password, VIN
@@ -246,7 +320,22 @@ impl Config {
             .database
             .as_deref()
             .map(|url| keelson_store::StoreLocation::Postgres(url.to_owned()).describe());
+        shown.mqtt_url = self.mqtt_url.as_deref().map(mask_url_password);
         toml::to_string_pretty(&shown).unwrap_or_default()
+    }
+}
+
+/// `scheme://user:****@host...` for a URL that carries a password.
+fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:****@{host}"),
+        None => url.to_owned(),
     }
 }
 
@@ -311,5 +400,26 @@ mod tests {
         assert_eq!(config.vin_hash_key.as_deref(), Some("s3cret-key"));
         let shown = config.to_masked_toml();
         assert!(!shown.contains("s3cret-key"), "{shown}");
+    }
+
+    #[test]
+    fn mqtt_settings_layer_like_the_others() {
+        let file: Layer = toml::from_str("mqtt_url = \"mqtt://broker:1883\"\nmqtt_group = \"g1\"")
+            .unwrap_or_default();
+        let from_env = Layer::from_env(env(&[
+            ("KEELSON_MQTT_URL", "mqtt://ops:s3cret@127.0.0.1:1883"),
+            ("KEELSON_MQTT_RECEIVE_MAXIMUM", "8"),
+        ]));
+        let config = Config::from_layers([file, from_env.unwrap_or_default()]);
+        assert_eq!(
+            config.mqtt_url.as_deref(),
+            Some("mqtt://ops:s3cret@127.0.0.1:1883")
+        );
+        assert_eq!(config.mqtt_group, "g1");
+        assert_eq!(config.mqtt_receive_maximum, 8);
+        assert_eq!(config.mqtt_topic, "vehicles/+/events");
+        let shown = config.to_masked_toml();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("mqtt://ops:****@127.0.0.1:1883"), "{shown}");
     }
 }

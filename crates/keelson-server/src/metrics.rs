@@ -43,6 +43,10 @@ pub struct Metrics {
     pub ingest_in_flight: Gauge,
     /// New alerts (not merges into an open one) by severity.
     pub alerts_raised: Family<AlertLabels, Counter>,
+    /// MQTT messages received and not yet stored and acknowledged.
+    pub mqtt_awaiting_storage: Gauge,
+    /// 1 while the MQTT subscription is in place, else 0.
+    pub mqtt_subscribed: Gauge,
 }
 
 impl Metrics {
@@ -78,6 +82,18 @@ impl Metrics {
             "Alerts opened by detection, by severity",
             alerts_raised.clone(),
         );
+        let mqtt_awaiting_storage = Gauge::default();
+        registry.register(
+            "mqtt_awaiting_storage",
+            "MQTT messages received, not yet stored and acknowledged",
+            mqtt_awaiting_storage.clone(),
+        );
+        let mqtt_subscribed = Gauge::default();
+        registry.register(
+            "mqtt_subscribed",
+            "1 while the MQTT subscription is in place",
+            mqtt_subscribed.clone(),
+        );
         Self {
             registry,
             http_requests,
@@ -85,6 +101,8 @@ impl Metrics {
             ingest_records,
             ingest_in_flight,
             alerts_raised,
+            mqtt_awaiting_storage,
+            mqtt_subscribed,
         }
     }
 

@@ -19,6 +19,25 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The MQTT source of `serve` (the other MQTT settings are in the
+/// configuration file and `KEELSON_MQTT_*`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct MqttOptions {
+    /// The broker to subscribe to, such as mqtt://127.0.0.1:1883 [env: KEELSON_MQTT_URL].
+    #[arg(long, value_name = "URL")]
+    pub mqtt_url: Option<String>,
+    /// The topic filter [env: KEELSON_MQTT_TOPIC; default vehicles/+/events].
+    #[arg(long, value_name = "FILTER")]
+    pub mqtt_topic: Option<String>,
+    /// This node's stable MQTT client ID [env: KEELSON_MQTT_CLIENT_ID; default keelson].
+    #[arg(long, value_name = "ID")]
+    pub mqtt_client_id: Option<String>,
+    /// Run the in-process broker here (build feature mqtt-embedded)
+    /// [env: KEELSON_MQTT_EMBEDDED_LISTEN].
+    #[arg(long, value_name = "ADDR")]
+    pub mqtt_embedded_listen: Option<String>,
+}
+
 /// Options every command accepts (each also readable from `KEELSON_*`).
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOptions {
@@ -46,6 +65,8 @@ pub enum Command {
         /// Address to listen on [env: KEELSON_LISTEN; default 127.0.0.1:8080].
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
+        #[command(flatten)]
+        mqtt: MqttOptions,
     },
     /// Accounts and tokens.
     #[command(subcommand)]

@@ -1,10 +1,11 @@
-//! Telemetry ingestion shared by every source (HTTP, files): decoded events
+//! Telemetry ingestion shared by every source (HTTP, files, MQTT): decoded events
 //! become store rows under an idempotency key, records that fail to decode
 //! are quarantined with origin, position, raw bytes and reason, and the
 //! per-source counters move. Nothing accepted is dropped and nothing
 //! rejected is lost.
 
 pub mod file;
+pub mod mqtt;
 pub mod ota;
 pub mod replay;
 pub mod signals;

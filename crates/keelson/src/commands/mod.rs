@@ -22,14 +22,14 @@ use anyhow::Context;
 use keelson_server::config::{Config, Layer};
 use keelson_store::{Store, StoreLocation};
 
-use crate::cli::{Cli, Command, ConfigCommand, GlobalOptions, RulesCommand};
+use crate::cli::{Cli, Command, ConfigCommand, GlobalOptions, MqttOptions, RulesCommand};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let listen = match &cli.command {
-        Command::Serve { listen } => listen.clone(),
-        _ => None,
+    let (listen, mqtt) = match &cli.command {
+        Command::Serve { listen, mqtt } => (listen.clone(), mqtt.clone()),
+        _ => (None, MqttOptions::default()),
     };
-    let config = effective_config(&cli.global, listen)?;
+    let config = effective_config(&cli.global, listen, mqtt)?;
     match cli.command {
         Command::Cvss { vectors } => Ok(cvss::run(&vectors)),
         Command::Csaf(command) => Ok(csaf::run(command)),
@@ -93,7 +93,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Defaults, then the config file, then `KEELSON_*`, then flags.
-fn effective_config(global: &GlobalOptions, listen: Option<String>) -> anyhow::Result<Config> {
+fn effective_config(
+    global: &GlobalOptions,
+    listen: Option<String>,
+    mqtt: MqttOptions,
+) -> anyhow::Result<Config> {
     let mut layers = Vec::new();
     let file = global
         .config
@@ -117,6 +121,14 @@ fn effective_config(global: &GlobalOptions, listen: Option<String>) -> anyhow::R
             .map(str::parse)
             .transpose()
             .map_err(|error: String| anyhow::anyhow!("--log-format: {error}"))?,
+        mqtt_url: mqtt.mqtt_url,
+        mqtt_topic: mqtt.mqtt_topic,
+        mqtt_client_id: mqtt.mqtt_client_id,
+        mqtt_embedded_listen: mqtt
+            .mqtt_embedded_listen
+            .map(|text| text.parse())
+            .transpose()
+            .context("--mqtt-embedded-listen")?,
         ..Layer::default()
     };
     layers.push(flags);

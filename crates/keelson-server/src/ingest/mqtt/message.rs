@@ -1,0 +1,191 @@
+//! One MQTT message into ingest rows: a single JSON event, or NDJSON with
+//! one event per line; the vehicle from the topic when an event names
+//! none; every line that does not decode quarantined with the topic, its
+//! line and the reason.
+
+use keelson_store::telemetry::NewQuarantined;
+
+use crate::ingest::{Batch, event_key, new_event};
+
+/// What a topic filter says about the topics it matches: which `/`
+/// segment holds the vehicle ID (the filter's first `+`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicLayout {
+    vehicle_segment: Option<usize>,
+}
+
+impl TopicLayout {
+    pub fn from_filter(filter: &str) -> Self {
+        let vehicle_segment = filter.split('/').position(|segment| segment == "+");
+        Self { vehicle_segment }
+    }
+
+    /// The vehicle a topic names, if the filter has a `+` and the segment
+    /// is not empty.
+    pub fn vehicle<'t>(&self, topic: &'t str) -> Option<&'t str> {
+        let segment = topic.split('/').nth(self.vehicle_segment?)?;
+        (!segment.is_empty()).then_some(segment)
+    }
+}
+
+/// Adds the records of one message to `batch`; returns how many it added.
+pub fn add_message(
+    batch: &mut Batch,
+    layout: &TopicLayout,
+    topic: &str,
+    payload: &[u8],
+    received_us: i64,
+) -> usize {
+    let vehicle = layout.vehicle(topic);
+    let before = batch.len();
+
+    // A whole-payload parse first, so one pretty-printed JSON object is one
+    // event; anything else is read as NDJSON, line by line.
+    if let Ok(event) = keelson_telemetry::decode::ndjson::parse_line(payload) {
+        add_event(batch, event, vehicle, received_us);
+        return batch.len() - before;
+    }
+
+    for (index, line) in payload.split(|byte| *byte == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match keelson_telemetry::decode::ndjson::parse_line(line) {
+            Ok(event) => add_event(batch, event, vehicle, received_us),
+            Err(reason) => {
+                let index_in_batch = batch.len();
+                batch.reject(
+                    index_in_batch,
+                    quarantined(topic, index, line, reason, vehicle),
+                );
+            }
+        }
+    }
+
+    // An empty payload is a record too: it is kept, not silently skipped.
+    if batch.len() == before {
+        let reason = "empty message: no event in the payload".to_owned();
+        batch.reject(before, quarantined(topic, 0, payload, reason, vehicle));
+    }
+    batch.len() - before
+}
+
+fn add_event(
+    batch: &mut Batch,
+    mut event: keelson_telemetry::Event,
+    vehicle: Option<&str>,
+    received_us: i64,
+) {
+    if event.vehicle_id.is_none() {
+        event.vehicle_id = vehicle.map(str::to_owned);
+    }
+    let key = event_key(&event);
+    let index = batch.len();
+    batch.accept(index, new_event(&event, key, received_us));
+}
+
+fn quarantined(
+    topic: &str,
+    index: usize,
+    raw: &[u8],
+    reason: String,
+    vehicle: Option<&str>,
+) -> NewQuarantined {
+    NewQuarantined {
+        source: "mqtt".to_owned(),
+        origin: topic.to_owned(),
+        position: format!("line {}", index + 1),
+        reason,
+        raw: raw.to_vec(),
+        format: Some("ndjson".to_owned()),
+        vehicle_id: vehicle.map(str::to_owned),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keelson_store::telemetry::NewEvent;
+
+    /// The rows a batch holds (its fields are private to `ingest`).
+    fn parts(batch: &Batch) -> (Vec<&NewEvent>, Vec<&NewQuarantined>) {
+        let events = batch.events.iter().map(|(_, event)| event).collect();
+        let rejected = batch.rejected.iter().map(|(_, record, _)| record).collect();
+        (events, rejected)
+    }
+
+    #[test]
+    fn the_vehicle_is_the_segment_under_the_first_plus() {
+        let layout = TopicLayout::from_filter("fleet/+/events/#");
+        assert_eq!(layout.vehicle("fleet/veh-9/events/ids"), Some("veh-9"));
+        assert_eq!(layout.vehicle("fleet//events"), None);
+        assert_eq!(
+            TopicLayout::from_filter("fleet/events").vehicle("fleet/events"),
+            None
+        );
+    }
+
+    #[test]
+    fn ndjson_lines_become_events_and_bad_lines_are_quarantined() {
+        let layout = TopicLayout::from_filter("vehicles/+/events");
+        let payload = concat!(
+            r#"{"source":"log","kind":"dlt.log","event_id":"a"}"#,
+            "\n{broken\n",
+            r#"{"source":"log","kind":"dlt.log","event_id":"b","vehicle_id":"other"}"#,
+            "\n"
+        );
+        let mut batch = Batch::default();
+
+        let added = add_message(
+            &mut batch,
+            &layout,
+            "vehicles/v1/events",
+            payload.as_bytes(),
+            1,
+        );
+
+        assert_eq!(added, 3);
+        let (events, rejected) = parts(&batch);
+        let vehicles: Vec<_> = events.iter().map(|e| e.vehicle_id.as_deref()).collect();
+        assert_eq!(vehicles, [Some("v1"), Some("other")]);
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].position, "line 2");
+        assert_eq!(rejected[0].origin, "vehicles/v1/events");
+        assert_eq!(rejected[0].raw, b"{broken");
+    }
+
+    #[test]
+    fn one_pretty_printed_object_is_one_event() {
+        let layout = TopicLayout::from_filter("vehicles/+/events");
+        let payload = "{\n  \"source\": \"log\",\n  \"kind\": \"dlt.log\"\n}\n";
+        let mut batch = Batch::default();
+
+        add_message(
+            &mut batch,
+            &layout,
+            "vehicles/v2/events",
+            payload.as_bytes(),
+            1,
+        );
+
+        let (events, rejected) = parts(&batch);
+        assert_eq!((events.len(), rejected.len()), (1, 0));
+    }
+
+    #[test]
+    fn an_empty_message_is_quarantined() {
+        let layout = TopicLayout::from_filter("vehicles/+/events");
+        let mut batch = Batch::default();
+
+        add_message(&mut batch, &layout, "vehicles/v3/events", b"  \n", 1);
+
+        let (events, rejected) = parts(&batch);
+        assert_eq!(events.len(), 0);
+        assert!(
+            rejected[0].reason.contains("empty"),
+            "{}",
+            rejected[0].reason
+        );
+    }
+}
