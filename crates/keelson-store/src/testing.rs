@@ -85,6 +85,41 @@ fn replace_database(url: &str, database: &str) -> String {
     }
 }
 
+/// Runs each named `async fn(&Store)` of the calling module as two tests,
+/// `sqlite::NAME` on a fresh SQLite folder and `postgres::NAME` on a fresh
+/// PostgreSQL database (skipped without `KEELSON_TEST_POSTGRES_URL`, failing
+/// with `KEELSON_REQUIRE_POSTGRES=1`). The caller needs tokio as a
+/// dev-dependency.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let (location, _dir) =
+                        $crate::testing::fresh_sqlite().expect("temp dir");
+                    let store = $crate::Store::open(&location).await.expect("open sqlite");
+                    super::$name(&store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(server) = $crate::testing::postgres_url() else { return };
+                    let location = $crate::testing::fresh_postgres(&server)
+                        .await
+                        .expect("fresh database");
+                    let store = $crate::Store::open(&location).await.expect("open postgres");
+                    super::$name(&store).await;
+                }
+            )*
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::replace_database;

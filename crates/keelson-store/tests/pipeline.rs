@@ -8,36 +8,9 @@ use keelson_store::alerts::Sighting;
 use keelson_store::replay::Replayed;
 use keelson_store::retention::RetentionRule;
 use keelson_store::telemetry::{NewEvent, NewQuarantined};
-use keelson_store::testing::{fresh_postgres, fresh_sqlite, postgres_url};
 use keelson_store::uploads::{NewUpload, UploadStatus, UploadTotals};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let (location, _dir) = super::fresh_sqlite().expect("temp dir");
-                    let store = super::Store::open(&location).await.expect("open sqlite");
-                    super::$name(&store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let Some(server) = super::postgres_url() else { return };
-                    let location = super::fresh_postgres(&server).await.expect("fresh database");
-                    let store = super::Store::open(&location).await.expect("open postgres");
-                    super::$name(&store).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+keelson_store::on_both_backends!(
     uploads_move_from_queued_to_done_with_totals,
     retention_deletes_only_old_events_of_the_named_source,
     retention_keeps_events_an_alert_cites,

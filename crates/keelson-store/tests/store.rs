@@ -9,38 +9,11 @@ use keelson_store::installations::{Ecu, Installed, NewInstallation};
 use keelson_store::rules::{Imported, NewRule, RuleScope, RuleStatus};
 use keelson_store::sboms::{Attached, NewSbom};
 use keelson_store::telemetry::{NewEvent, NewQuarantined, Stored};
-use keelson_store::testing::{fresh_postgres, fresh_sqlite, postgres_url};
 use keelson_store::users::NewUser;
 use keelson_store::{ErrorKind, Store};
 use sha2::Digest;
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let (location, _dir) = super::fresh_sqlite().expect("temp dir");
-                    let store = super::Store::open(&location).await.expect("open sqlite");
-                    super::$name(&store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let Some(server) = super::postgres_url() else { return };
-                    let location = super::fresh_postgres(&server).await.expect("fresh database");
-                    let store = super::Store::open(&location).await.expect("open postgres");
-                    super::$name(&store).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+keelson_store::on_both_backends!(
     users_are_created_found_and_unique,
     partner_without_organisation_is_refused,
     tokens_authenticate_until_revoked_or_expired,

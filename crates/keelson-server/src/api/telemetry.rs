@@ -184,6 +184,10 @@ pub struct EventQuery {
 }
 
 /// Stored events, newest first (internal roles).
+///
+/// FIXME: answers a bare array of the newest `limit` rows, not the
+/// `{items, total, next}` page every other list answers: paging millions of
+/// events needs a keyset cursor and a filtered count in the store.
 #[utoipa::path(get, path = "/api/v1/events", tag = "telemetry", params(EventQuery),
     responses((status = 200, body = Vec<StoredEvent>)))]
 async fn list_events(
@@ -210,6 +214,9 @@ pub struct QuarantineQuery {
 }
 
 /// Records that failed to decode, with origin, position and reason.
+///
+/// FIXME: a bare array of at most `limit` records, not the `{items, total,
+/// next}` page of the other lists (see `list_events`).
 #[utoipa::path(get, path = "/api/v1/quarantine", tag = "telemetry", params(QuarantineQuery),
     responses((status = 200, body = Vec<QuarantinedRecord>)))]
 async fn list_quarantine(
