@@ -320,22 +320,11 @@ impl Config {
             .database
             .as_deref()
             .map(|url| keelson_store::StoreLocation::Postgres(url.to_owned()).describe());
-        shown.mqtt_url = self.mqtt_url.as_deref().map(mask_url_password);
+        shown.mqtt_url = self
+            .mqtt_url
+            .as_deref()
+            .map(keelson_store::mask_url_password);
         toml::to_string_pretty(&shown).unwrap_or_default()
-    }
-}
-
-/// `scheme://user:****@host...` for a URL that carries a password.
-fn mask_url_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((credentials, host)) = rest.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:****@{host}"),
-        None => url.to_owned(),
     }
 }
 

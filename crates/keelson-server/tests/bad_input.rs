@@ -137,3 +137,29 @@ async fn conflicts_and_invalid_users_are_4xx() {
     let (status, _) = app.post("/api/v1/users", &admin, &short).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_token_lifetime_past_ten_years_is_a_422_not_a_crash() {
+    let app = TestApp::new().await;
+    let partner = app.token_for("pat", Role::Partner, Some("acme")).await;
+    for days in [3_651u64, 4_294_967_295] {
+        let body = json!({"name": "x", "expires_days": days});
+        let (status, error) = app.post("/api/v1/tokens", &partner, &body).await;
+        assert_eq!(
+            (status, error_code(&error)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            "{days}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_method_a_path_does_not_serve_is_a_405_with_the_error_body() {
+    let app = TestApp::new().await;
+    let admin = app.token_for("root", Role::Admin, None).await;
+    let (status, error) = app.put("/api/v1/models/m-1", &admin, &json!({})).await;
+    assert_eq!(
+        (status, error_code(&error)),
+        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+    );
+}

@@ -10,6 +10,7 @@ use std::io::Write;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use keelson_core::Role;
+use keelson_server::config::Config;
 use serde_json::{Value, json};
 use support::{TestApp, error_code};
 
@@ -184,6 +185,43 @@ async fn gzip_bodies_are_inflated_and_broken_gzip_is_a_clear_error() {
             .expect("message")
             .contains("gzip")
     );
+}
+
+fn gzip(text: &str) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(text.as_bytes()).expect("compress");
+    encoder.finish().expect("compress")
+}
+
+#[tokio::test]
+async fn every_member_of_a_concatenated_gzip_body_is_read() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let event = |id: &str| json!({"event_id": id, "source": "log", "kind": "k"}).to_string();
+    let mut body = gzip(&(event("mm-1") + "\n"));
+    body.extend(gzip(&(event("mm-2") + "\n")));
+
+    let (status, answer) = app.send(telemetry_request(&token, body, true)).await;
+
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["accepted"], 2, "{answer}");
+}
+
+#[tokio::test]
+async fn a_gzip_body_may_not_inflate_past_the_body_limit() {
+    let config = Config {
+        api_body_limit: 64 * 1024,
+        ..Config::default()
+    };
+    let app = TestApp::with_config(config).await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let zeros = gzip(&" ".repeat(65 * 1024));
+    assert!(zeros.len() < 1024, "the compressed body is small");
+
+    let (status, answer) = app.send(telemetry_request(&token, zeros, true)).await;
+
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{answer}");
+    assert_eq!(error_code(&answer), "payload_too_large");
 }
 
 #[tokio::test]

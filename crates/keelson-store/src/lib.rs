@@ -209,17 +209,45 @@ async fn prepare_connection(db: &DatabaseConnection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn mask_url_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+/// A URL safe to print: the password in its credentials and any
+/// `password` query parameter masked.
+pub fn mask_url_password(url: &str) -> String {
+    let (address, query) = match url.split_once('?') {
+        Some((address, query)) => (address, Some(query)),
+        None => (url, None),
+    };
+    let address = mask_credentials(address);
+    match query {
+        Some(query) => format!("{address}?{}", mask_password_parameter(query)),
+        None => address,
+    }
+}
+
+/// `scheme://user:secret@host` with the secret masked.
+fn mask_credentials(address: &str) -> String {
+    let Some((scheme, rest)) = address.split_once("://") else {
+        return address.to_owned();
     };
     let Some((credentials, host)) = rest.rsplit_once('@') else {
-        return url.to_owned();
+        return address.to_owned();
     };
     match credentials.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:****@{host}"),
-        None => url.to_owned(),
+        None => address.to_owned(),
     }
+}
+
+/// A query string with the value of every `password` parameter masked
+/// (libpq accepts the password there too).
+fn mask_password_parameter(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=****"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Microseconds since the Unix epoch, the store's one time representation.
@@ -256,6 +284,10 @@ mod tests {
             "postgres://keelson:****@db:5432/k"
         );
         assert_eq!(mask_url_password("postgres://db/k"), "postgres://db/k");
+        assert_eq!(
+            mask_url_password("postgres://u:pw@db/k?sslmode=require&Password=qs&x=1"),
+            "postgres://u:****@db/k?sslmode=require&Password=****&x=1"
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Filters and paging of the alert list.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AlertQuery {
     /// The stored rule's ID.

@@ -64,6 +64,7 @@ async fn create_ecu(
 
 /// Whether to list superseded installations too.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct BuildsQuery {
     /// `true` lists every installation, replaced ones included.

@@ -16,7 +16,7 @@ mod tokens;
 mod uploads;
 mod users;
 
-pub use tokens::expiry_after_days;
+pub use tokens::{MAX_TOKEN_DAYS, expiry_after_days};
 
 use axum::Router;
 use axum::routing::get;
@@ -25,7 +25,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
-use crate::error::{ApiError, no_such_route};
+use crate::error::{ApiError, method_not_allowed, no_such_route};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
             get(move || async move { axum::Json((*document).clone()) }),
         )
         .fallback(no_such_route)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
 }
 
@@ -78,6 +79,7 @@ pub struct Page<T> {
 
 /// Paging parameters of list routes.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Items per page (1 to 1000; default 100).

@@ -95,7 +95,7 @@ async fn login(
     };
 
     let secret = random_secret(32);
-    let ttl_us = i64::from(state.config.session_ttl_hours) * 3_600 * 1_000_000;
+    let ttl_us = i64::from(state.config.session_ttl_hours).saturating_mul(3_600 * 1_000_000);
     let expires = keelson_store::now_us().saturating_add(ttl_us);
     state
         .store

@@ -19,10 +19,6 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiQuery};
 use crate::ingest::{Batch, IngestTotals, LineOutcome, event_key, new_event};
 
-/// The most a gzip body may inflate to; a larger one is refused, not
-/// buffered (a compression bomb must not exhaust memory).
-const MAX_INFLATED: u64 = 256 * 1024 * 1024;
-
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(ingest_ndjson))
@@ -81,7 +77,7 @@ async fn ingest_body(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<IngestAnswer, ApiError> {
-    let text = inflate(headers, body)?;
+    let text = inflate(headers, body, state.config.api_body_limit)?;
     let received_us = keelson_store::now_us();
     let mut batch = Batch::default();
     for (index, line) in text.split(|byte| *byte == b'\n').enumerate() {
@@ -121,21 +117,26 @@ fn quarantined(caller: &Caller, index: usize, line: &[u8], reason: String) -> Ne
     }
 }
 
-/// The body as sent, or inflated when it says `Content-Encoding: gzip`.
-fn inflate(headers: &HeaderMap, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+/// The body as sent, or inflated when it says `Content-Encoding: gzip`. The
+/// body limit applies to the inflated bytes too, so a compression bomb is
+/// refused after at most `limit` bytes rather than buffered. Every gzip
+/// member is read (concatenated members are one valid stream).
+fn inflate(headers: &HeaderMap, body: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok());
-    match encoding.map(str::trim) {
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_ascii_lowercase());
+    match encoding.as_deref() {
         None | Some("identity") => Ok(body.to_vec()),
-        Some("gzip") => {
+        Some("gzip" | "x-gzip") => {
+            let limit = limit as u64;
             let mut inflated = Vec::new();
-            let mut decoder = flate2::read::GzDecoder::new(body).take(MAX_INFLATED + 1);
+            let mut decoder = flate2::read::MultiGzDecoder::new(body).take(limit + 1);
             decoder
                 .read_to_end(&mut inflated)
                 .map_err(|error| ApiError::bad_request(format!("invalid gzip body: {error}")))?;
-            if inflated.len() as u64 > MAX_INFLATED {
-                let message = format!("gzip body inflates past {MAX_INFLATED} bytes");
+            if inflated.len() as u64 > limit {
+                let message = format!("gzip body inflates past the body limit of {limit} bytes");
                 return Err(ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "payload_too_large",
@@ -177,6 +178,7 @@ async fn event_schema() -> impl IntoResponse {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
     pub vehicle_id: Option<String>,
@@ -206,6 +208,7 @@ async fn list_events(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QuarantineQuery {
     /// Include records already replayed.

@@ -58,7 +58,16 @@ async fn create_token(
     ApiJson(request): ApiJson<CreateToken>,
 ) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
     let secret = auth::new_token_secret();
-    let expires = request.expires_days.map(expiry_after_days);
+    let expires = match request.expires_days {
+        Some(days) => Some(expiry_after_days(days).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("expires_days must be at most {MAX_TOKEN_DAYS}"),
+            )
+        })?),
+        None => None,
+    };
     let record = state
         .store
         .create_token(
@@ -97,7 +106,14 @@ async fn revoke_token(
     ))
 }
 
-/// The store time `days` days from now.
-pub fn expiry_after_days(days: u32) -> i64 {
-    keelson_store::now_us().saturating_add(i64::from(days) * 86_400 * 1_000_000)
+/// The longest token lifetime, in days (ten years).
+pub const MAX_TOKEN_DAYS: u32 = 3_650;
+
+/// The store time `days` days from now, or `None` past [`MAX_TOKEN_DAYS`].
+pub fn expiry_after_days(days: u32) -> Option<i64> {
+    if days > MAX_TOKEN_DAYS {
+        return None;
+    }
+    let lifetime_us = i64::from(days).saturating_mul(86_400 * 1_000_000);
+    Some(keelson_store::now_us().saturating_add(lifetime_us))
 }

@@ -30,6 +30,7 @@ pub fn routes(upload_limit: usize) -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// The capture format (as `keelson ingest --format`); detected from the

@@ -49,10 +49,12 @@ pub struct FileOptions {
 /// running again stores nothing twice).
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Open {
         path: String,
-        source: std::io::Error,
+        // Not named `source`: the message carries it, and callers that print
+        // the error chain would say it twice.
+        cause: std::io::Error,
     },
     #[error("{path}: format not recognised; name it with --format")]
     UnknownFormat { path: String },
@@ -81,9 +83,15 @@ pub async fn ingest_file(
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<IngestTotals, FileError> {
     let name = path.display().to_string();
-    let digest = file_sha256(path).map_err(|source| FileError::Open {
+    // The file is read twice (digest, then records): a pipe or a device
+    // would yield different bytes each time, so only regular files qualify.
+    regular_file(path).map_err(|cause| FileError::Open {
         path: name.clone(),
-        source,
+        cause,
+    })?;
+    let digest = file_sha256(path).map_err(|cause| FileError::Open {
+        path: name.clone(),
+        cause,
     })?;
     let format = match options.format {
         Some(format) => format,
@@ -105,7 +113,7 @@ pub async fn ingest_file(
     let (mut totals, rejected) = store_records(store, detector, actor, &read, progress).await?;
 
     let records = quarantine_records(path, format, options, rejected)
-        .map_err(|source| FileError::Open { path: name, source })?;
+        .map_err(|cause| FileError::Open { path: name, cause })?;
     let mut batch = Batch::default();
     for (index, record) in records {
         let key = file_record_key(&digest, index as u64);
@@ -114,6 +122,16 @@ pub async fn ingest_file(
     let (quarantined, _) = batch.write(store, detector, actor).await?;
     totals.add(quarantined);
     Ok(totals)
+}
+
+fn regular_file(path: &Path) -> std::io::Result<()> {
+    if std::fs::metadata(path)?.is_file() {
+        return Ok(());
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "not a regular file (pipes, devices and folders cannot be ingested)",
+    ))
 }
 
 /// One file being read, and what its records are decoded with.
@@ -140,9 +158,9 @@ async fn store_records(
         signals,
     } = *read;
     let name = path.display().to_string();
-    let file = File::open(path).map_err(|source| FileError::Open {
+    let file = File::open(path).map_err(|cause| FileError::Open {
         path: name.clone(),
-        source,
+        cause,
     })?;
     let counter = CountingReader::new(file);
     let read = counter.count.clone();

@@ -50,7 +50,17 @@ pub async fn run(config: Config, command: AdminCommand) -> anyhow::Result<ExitCo
                 .await?
                 .with_context(|| format!("no user {name:?}"))?;
             let secret = auth::new_token_secret();
-            let expires = expires_days.map(keelson_server::api::expiry_after_days);
+            let expires = match expires_days {
+                Some(days) => Some(keelson_server::api::expiry_after_days(days).with_context(
+                    || {
+                        format!(
+                            "--expires-days must be at most {}",
+                            keelson_server::api::MAX_TOKEN_DAYS
+                        )
+                    },
+                )?),
+                None => None,
+            };
             store
                 .create_token(
                     CLI_ACTOR,

@@ -2,6 +2,7 @@
 //! into the store with a progress bar on stderr, totals on stdout; the
 //! quarantine as NDJSON and its replay; retention runs.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -119,7 +120,11 @@ pub async fn quarantine(config: Config, command: QuarantineCommand) -> anyhow::R
     match command {
         QuarantineCommand::List { all, limit } => {
             for record in store.list_quarantine(all, limit).await? {
-                println!("{}", serde_json::to_string(&record)?);
+                writeln!(
+                    std::io::stdout().lock(),
+                    "{}",
+                    serde_json::to_string(&record)?
+                )?;
             }
         }
         QuarantineCommand::Replay { format } => {
