@@ -59,7 +59,8 @@ impl<R: BufRead> LineReader<R> {
         Some(Ok(Line::Text(self.line, trim_line_end(&self.buf))))
     }
 
-    /// Appends bytes up to and including the next newline; returns (read anything, too long).
+    /// Appends bytes up to and including the next line end (`\n`, `\r\n` or a lone `\r`, as
+    /// old Mac tools write); returns (read anything, too long).
     fn fill_line(&mut self) -> std::io::Result<(bool, bool)> {
         let mut read_any = false;
         let mut too_long = false;
@@ -73,8 +74,9 @@ impl<R: BufRead> LineReader<R> {
                 return Ok((read_any, too_long));
             }
             read_any = true;
-            let newline = available.iter().position(|&b| b == b'\n');
-            let take = newline.map_or(available.len(), |at| at + 1);
+            let end = available.iter().position(|&b| b == b'\n' || b == b'\r');
+            let carriage_return = end.is_some_and(|at| available[at] == b'\r');
+            let take = end.map_or(available.len(), |at| at + 1);
             if self.buf.len() + take > MAX_LINE {
                 too_long = true;
                 self.buf.clear();
@@ -82,8 +84,27 @@ impl<R: BufRead> LineReader<R> {
                 self.buf.extend_from_slice(&available[..take]);
             }
             self.reader.consume(take);
-            if newline.is_some() {
+            if carriage_return {
+                self.skip_newline_after_carriage_return()?;
+            }
+            if end.is_some() {
                 return Ok((read_any, too_long));
+            }
+        }
+    }
+
+    /// Consumes the `\n` of a `\r\n` pair, which may start the next buffer.
+    fn skip_newline_after_carriage_return(&mut self) -> std::io::Result<()> {
+        loop {
+            match self.reader.fill_buf() {
+                Ok(bytes) => {
+                    if bytes.first() == Some(&b'\n') {
+                        self.reader.consume(1);
+                    }
+                    return Ok(());
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(error),
             }
         }
     }
@@ -233,6 +254,26 @@ mod tests {
         assert_eq!(lines.len(), 4);
         assert_eq!(lines[1], (2, b"b".to_vec()));
         assert_eq!(lines[3], (4, b"c".to_vec()));
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line_too() {
+        let lines = lines_of(b"a\rb\r\nc\nd\r");
+        let texts: Vec<&[u8]> = lines.iter().map(|(_, text)| text.as_slice()).collect();
+        assert_eq!(texts, [&b"a"[..], b"b", b"c", b"d"]);
+        assert_eq!(lines[3].0, 4);
+    }
+
+    #[test]
+    fn a_crlf_split_across_reads_is_one_line_end() {
+        // A one-byte buffer puts the `\n` of every `\r\n` in the next read.
+        let input: &[u8] = b"a\r\nb\r\n";
+        let mut reader = LineReader::new(std::io::BufReader::with_capacity(1, input));
+        let mut texts = Vec::new();
+        while let Some(Ok(Line::Text(_, text))) = reader.next_line() {
+            texts.push(text.to_vec());
+        }
+        assert_eq!(texts, [b"a".to_vec(), b"b".to_vec()]);
     }
 
     #[test]
