@@ -99,6 +99,9 @@ fn parse_line(line: &[u8], header: &mut Header) -> Result<Parsed, &'static str> 
     } else if kind.iter().all(u8::is_ascii_digit) {
         frame.channel = Channel::new(kind);
         parse_classic(&toks[2..], header, &mut frame)?
+    } else if toks.iter().any(|t| is_direction(t)) {
+        // Shaped like a frame (it has Rx or Tx) but the channel is not a number.
+        return Err("channel is not a number");
     } else {
         false
     };
@@ -156,7 +159,11 @@ fn parse_classic(
         return Ok(true);
     }
     let Some(dir) = toks.iter().position(|t| is_direction(t)) else {
-        // Statistic, J1939TP reassemblies and status lines carry no direction token.
+        // Statistic, J1939TP reassemblies and status lines carry no direction
+        // token; a line that starts with an identifier must have one.
+        if looks_like_id(first) {
+            return Err("frame line without Rx or Tx");
+        }
         return Ok(false);
     };
     if first.ends_with(b":") || *first == b"J1939TP" {
@@ -274,6 +281,12 @@ fn set_id(token: &[u8], header: &Header, frame: &mut CanFrame) -> Result<(), &'s
     Ok(())
 }
 
+/// A CAN identifier as ASC writes it: hex digits, `x` marking an extended one.
+fn looks_like_id(token: &[u8]) -> bool {
+    let digits = token.strip_suffix(b"x").unwrap_or(token);
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_hexdigit)
+}
+
 fn is_direction(token: &[u8]) -> bool {
     matches!(token, b"Rx" | b"Tx" | b"TxRq")
 }
@@ -375,6 +388,20 @@ mod tests {
             (frame.id, frame.dlc, frame.data().len()),
             (0x1C4D_80A7, 9, 12)
         );
+    }
+
+    #[test]
+    fn frame_shaped_lines_with_a_bad_channel_direction_or_no_event_are_reported() {
+        let input = "1.3 X 123 Rx d 2 01 02\n1.32 1 123 Zz d 2 01 02\n1.33 1 123\n\
+                     1.34 1 18FEF100x\n1.35 1 Statistic: D 0\n";
+        let mut decoder = AscDecoder::new(input.as_bytes());
+        let lines: Vec<_> = decoder
+            .by_ref()
+            .map(|r| r.err().and_then(|e| e.position()))
+            .collect();
+        let expected: Vec<_> = (1..=4).map(|n| Some(Position::Line(n))).collect();
+        assert_eq!(lines, expected);
+        assert_eq!(decoder.skipped(), 1);
     }
 
     #[test]

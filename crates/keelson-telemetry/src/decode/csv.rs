@@ -249,12 +249,14 @@ fn parse_road(fields: &[&[u8]]) -> Result<CanFrame, &'static str> {
         text::hex_u32(text::trim(id)).ok_or("bad hex identifier")?,
         &mut frame,
     )?;
-    if bytes.len() > 8 {
-        return Err("more than 8 data bytes");
+    // Every ROAD row carries all eight byte columns; a short row would
+    // otherwise read its last byte as the label.
+    if bytes.len() != 8 {
+        return Err("a ROAD row has 8 data byte columns");
     }
     push_byte_fields(bytes, &mut frame)?;
     frame.dlc = frame.data().len() as u8;
-    frame.label = Some(named_label(text::trim(label), b"benign")?);
+    frame.label = Some(road_label(text::trim(label))?);
     Ok(frame)
 }
 
@@ -278,6 +280,20 @@ fn parse_j1939(fields: &[&[u8]]) -> Result<CanFrame, &'static str> {
     frame.dlc = dlc;
     frame.label = Some(named_label(field(fields, 13)?, b"normal")?);
     Ok(frame)
+}
+
+/// ROAD's four labels; anything else is a damaged row, not a new attack class.
+fn road_label(label: &[u8]) -> Result<Label, &'static str> {
+    let known = [
+        b"benign".as_slice(),
+        b"fuzzing",
+        b"fabrication",
+        b"masquerade",
+    ];
+    if !known.iter().any(|name| label.eq_ignore_ascii_case(name)) {
+        return Err("unknown ROAD label (Benign, Fuzzing, Fabrication or Masquerade)");
+    }
+    named_label(label, b"benign")
 }
 
 fn named_label(label: &[u8], normal: &[u8]) -> Result<Label, &'static str> {
@@ -347,6 +363,17 @@ mod tests {
                     \"Engine Hours, Revolutions\",,0,normal,,,,,,,,";
         let frame = parse_line(row, CsvLayout::J1939);
         assert!(matches!(frame, Ok(f) if f.id == 0x18FE_E500 && f.label == Some(Label::Normal)));
+    }
+
+    #[test]
+    fn road_rows_with_a_missing_column_or_an_unknown_label_are_errors() {
+        let good = b"1.2,522,DF,7F,D0,00,79,68,00,1C,Benign";
+        assert!(parse_line(good, CsvLayout::Road).is_ok());
+        let unknown = b"1.2,522,DF,7F,D0,00,79,68,00,1C,Maybe";
+        assert!(parse_line(unknown, CsvLayout::Road).is_err());
+        // One byte column short: without the check `00` would be taken as the label.
+        let short = b"1.4,522,DF,7F,D0,00,79,68,00";
+        assert!(parse_line(short, CsvLayout::Road).is_err());
     }
 
     #[test]
