@@ -275,3 +275,36 @@ async fn the_event_schema_is_served_as_json_schema() {
     let sources = &schema["properties"]["source"]["enum"];
     assert_eq!(sources.as_array().map(Vec::len), Some(7), "{sources}");
 }
+
+#[tokio::test]
+async fn a_run_of_damaged_binary_records_keeps_each_records_own_bytes() {
+    let app = TestApp::new().await;
+    // Five DLT storage headers, each followed by a standard header whose
+    // length (4) is shorter than the header itself: 20 bytes a record.
+    let mut record = b"DLT\x01".to_vec();
+    record.extend(1u32.to_le_bytes());
+    record.extend(0u32.to_le_bytes());
+    record.extend(b"ECU1");
+    record.extend([0x21, 0]);
+    record.extend(4u16.to_be_bytes());
+    let dir = keelson_store::testing::TempDir::new().expect("temp dir");
+    let file = dir.path.join("damaged.dlt");
+    std::fs::write(&file, record.repeat(5)).expect("write");
+
+    let options = keelson_server::ingest::file::FileOptions::default();
+    let totals = keelson_server::ingest::file::ingest_file(
+        &app.store,
+        &app.state.detector,
+        "test",
+        &file,
+        &options,
+        &mut |_| {},
+    )
+    .await
+    .expect("ingest");
+
+    assert_eq!(totals.quarantined, 5);
+    let stored = app.store.list_quarantine(false, 10).await.expect("list");
+    let sizes: Vec<usize> = stored.iter().map(|record| record.raw.len()).collect();
+    assert_eq!(sizes, [record.len(); 5], "each row holds its own 20 bytes");
+}

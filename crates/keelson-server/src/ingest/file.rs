@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -269,17 +269,25 @@ fn raw_records(
 ) -> std::io::Result<BTreeMap<(bool, u64), Vec<u8>>> {
     let mut raw = BTreeMap::new();
     let mut lines: Vec<u64> = Vec::new();
-    let mut file = File::open(path)?;
+    let mut offsets: Vec<u64> = Vec::new();
     for record in rejected {
         match record.position {
             Position::Line(line) => lines.push(line),
-            Position::Offset(offset) => {
-                file.seek(SeekFrom::Start(offset))?;
-                let mut bytes = Vec::new();
-                (&mut file).take(MAX_RAW_BINARY).read_to_end(&mut bytes)?;
-                raw.insert((false, offset), bytes);
-            }
+            Position::Offset(offset) => offsets.push(offset),
         }
+    }
+    offsets.sort_unstable();
+    offsets.dedup();
+    let mut file = File::open(path)?;
+    for (at, &offset) in offsets.iter().enumerate() {
+        // A record's bytes end where the next malformed one starts, so runs of
+        // damaged messages do not each store the rest of the file.
+        let next = offsets.get(at + 1).map_or(u64::MAX, |&next| next);
+        let length = MAX_RAW_BINARY.min(next.saturating_sub(offset));
+        file.seek(SeekFrom::Start(offset))?;
+        let mut bytes = Vec::new();
+        (&mut file).take(length).read_to_end(&mut bytes)?;
+        raw.insert((false, offset), bytes);
     }
     lines.sort_unstable();
     lines.dedup();
@@ -289,26 +297,11 @@ fn raw_records(
     Ok(raw)
 }
 
-/// The given 1-based lines (sorted), without their line ending.
+/// The given 1-based lines (sorted), numbered as the decoders number them.
 fn read_lines(path: &Path, wanted: &[u64]) -> std::io::Result<Vec<(u64, Vec<u8>)>> {
-    let mut reader = BufReader::new(File::open(path)?);
-    let mut found = Vec::with_capacity(wanted.len());
-    let mut wanted = wanted.iter().peekable();
-    let mut buffer = Vec::new();
-    let mut number = 0u64;
-    while let Some(&&next) = wanted.peek() {
-        buffer.clear();
-        if reader.read_until(b'\n', &mut buffer)? == 0 {
-            break;
-        }
-        number += 1;
-        if number == next {
-            let line = buffer.strip_suffix(b"\n").unwrap_or(&buffer);
-            found.push((number, line.strip_suffix(b"\r").unwrap_or(line).to_vec()));
-            wanted.next();
-        }
-    }
-    Ok(found)
+    let reader = BufReader::new(File::open(path)?);
+    keelson_telemetry::decode::lines_numbered(reader, wanted)
+        .map_err(|error| std::io::Error::other(error.to_string()))
 }
 
 /// The file's SHA-256 as lowercase hex.

@@ -235,6 +235,30 @@ pub fn events<R: BufRead>(format: Format, reader: R) -> EventDecoder<R> {
     EventDecoder::Frames(frames)
 }
 
+/// The text of the given 1-based lines (sorted, without line ends), numbered
+/// the way every text decoder numbers them (`\n`, `\r\n` or a lone `\r` end a
+/// line), so a caller can fetch the raw bytes of the records a decoder
+/// reported. A line too long to keep comes back empty.
+pub fn lines_numbered<R: BufRead>(reader: R, wanted: &[u64]) -> Result<Vec<(u64, Vec<u8>)>, Error> {
+    let mut lines = text::LineReader::new(reader);
+    let mut found = Vec::with_capacity(wanted.len());
+    let mut wanted = wanted.iter().peekable();
+    while let Some(&&next) = wanted.peek() {
+        let Some(line) = lines.next_line() else {
+            break;
+        };
+        let (number, bytes) = match line? {
+            text::Line::Text(number, bytes) => (number, bytes.to_vec()),
+            text::Line::TooLong(number) => (number, Vec::new()),
+        };
+        if number == next {
+            found.push((number, bytes));
+            wanted.next();
+        }
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
