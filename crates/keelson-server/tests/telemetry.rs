@@ -130,17 +130,7 @@ async fn an_event_with_an_id_is_stored_once_whether_sent_or_read_from_a_file() {
     let dir = keelson_store::testing::TempDir::new().expect("temp dir");
     let file = dir.path.join("events.ndjson");
     std::fs::write(&file, batch()).expect("write");
-    let options = keelson_server::ingest::file::FileOptions::default();
-    let totals = keelson_server::ingest::file::ingest_file(
-        &app.store,
-        &app.state.detector,
-        "test",
-        &file,
-        &options,
-        &mut |_| {},
-    )
-    .await
-    .expect("ingest");
+    let totals = ingest_file(&app, &file).await;
 
     assert_eq!((totals.accepted, totals.duplicates), (0, 997));
     assert_eq!(app.store.count_events().await.expect("count"), 997);
@@ -185,6 +175,24 @@ async fn gzip_bodies_are_inflated_and_broken_gzip_is_a_clear_error() {
             .expect("message")
             .contains("gzip")
     );
+}
+
+/// Reads `file` into the app's store the way `keelson ingest` does.
+async fn ingest_file(
+    app: &TestApp,
+    file: &std::path::Path,
+) -> keelson_server::ingest::IngestTotals {
+    let options = keelson_server::ingest::file::FileOptions::default();
+    keelson_server::ingest::file::ingest_file(
+        &app.store,
+        &app.state.detector,
+        "test",
+        file,
+        &options,
+        &mut |_| {},
+    )
+    .await
+    .expect("ingest")
 }
 
 fn gzip(text: &str) -> Vec<u8> {
@@ -291,17 +299,7 @@ async fn a_run_of_damaged_binary_records_keeps_each_records_own_bytes() {
     let file = dir.path.join("damaged.dlt");
     std::fs::write(&file, record.repeat(5)).expect("write");
 
-    let options = keelson_server::ingest::file::FileOptions::default();
-    let totals = keelson_server::ingest::file::ingest_file(
-        &app.store,
-        &app.state.detector,
-        "test",
-        &file,
-        &options,
-        &mut |_| {},
-    )
-    .await
-    .expect("ingest");
+    let totals = ingest_file(&app, &file).await;
 
     assert_eq!(totals.quarantined, 5);
     let stored = app.store.list_quarantine(false, 10).await.expect("list");
