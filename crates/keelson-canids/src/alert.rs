@@ -95,6 +95,9 @@ pub enum Detail {
         learned_min_us: i64,
         /// Largest gap learned for the ID, µs.
         learned_max_us: i64,
+        /// Shortest span of two gaps accepted for the ID, µs (when it was checked).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_span_us: Option<i64>,
     },
     /// Time without a frame of one ID.
     Silence {

@@ -47,6 +47,8 @@ struct Slot {
     learned_max_us: i64,
     /// Gaps that keep the learned period (learned range widened by the band slack).
     period_band_us: (i64, i64),
+    /// Shortest span of two gaps accepted (learned × `span_factor`); 0 when unchecked.
+    min_span_us: i64,
     silence_us: i64,
     learned_p50_us: i64,
     sparse: bool,
@@ -324,6 +326,9 @@ impl Slot {
             let by_max = g.max_us as f64 * margins.silence_max_gap_factor;
             by_period.max(by_max) as i64
         });
+        let min_span_us = gaps.and_then(|g| g.min_two_gaps_us).map_or(0, |span| {
+            (span as f64 * margins.span_factor.max(0.0)) as i64
+        });
         let learned_min_us = gaps.map_or(0, |g| g.min_us);
         let learned_max_us = gaps.map_or(0, |g| g.max_us);
         let slack = margins.period_band_slack.max(0.0);
@@ -338,6 +343,7 @@ impl Slot {
                 (learned_min_us as f64 * (1.0 - slack)) as i64,
                 (learned_max_us as f64 * (1.0 + slack)) as i64,
             ),
+            min_span_us,
             silence_us,
             learned_p50_us: gaps.map_or(0, |g| g.p50_us),
             sparse: gaps.is_none(),
@@ -423,9 +429,43 @@ fn check_timing(
     report_silence(slot, now, gap, alerts);
     slot.silence_reported = false;
     slot.flooding = false;
-    slot.before = slot.seen.then_some(slot.last);
+    if attribute_inserted && middle_was_inserted(slot, now) {
+        alerts.push(about_earlier(
+            slot,
+            now,
+            Check::InsertedFrame,
+            inserted_detail(slot, now, gap),
+        ));
+    } else {
+        slot.before = slot.seen.then_some(slot.last);
+    }
     slot.seen = true;
     slot.last = Anchor::of(frame);
+}
+
+/// Whether the anchor sits between two genuine frames that came closer together than two
+/// gaps ever did in the baseline: each gap alone may look normal for a jittery ID, but
+/// together they fit in one period, so the frame between them is foreign. The anchor is
+/// then dropped and the frame before it stays the genuine predecessor. Time that went
+/// backwards (a new capture) is never a short span.
+fn middle_was_inserted(slot: &Slot, now: i64) -> bool {
+    let Some(before) = slot.before.filter(|_| slot.seen && slot.min_span_us > 0) else {
+        return false;
+    };
+    let in_order = before.at_us <= slot.last.at_us && slot.last.at_us <= now;
+    in_order && now.saturating_sub(before.at_us) < slot.min_span_us
+}
+
+fn inserted_detail(slot: &Slot, now: i64, gap: i64) -> Detail {
+    Detail::Inserted {
+        period_kept_us: slot
+            .before
+            .map_or(0, |before| now.saturating_sub(before.at_us)),
+        gap_after_us: gap,
+        learned_min_us: slot.learned_min_us,
+        learned_max_us: slot.learned_max_us,
+        min_span_us: (slot.min_span_us > 0).then_some(slot.min_span_us),
+    }
 }
 
 /// Two frames of one ID came closer than the profile allows: decides which of them is the
@@ -454,14 +494,7 @@ fn on_too_early(
     }
 
     if attribute_inserted && earlier_was_inserted(slot, frame) {
-        let detail = Detail::Inserted {
-            period_kept_us: slot
-                .before
-                .map_or(0, |before| now.saturating_sub(before.at_us)),
-            gap_after_us: gap,
-            learned_min_us: slot.learned_min_us,
-            learned_max_us: slot.learned_max_us,
-        };
+        let detail = inserted_detail(slot, now, gap);
         alerts.push(about_earlier(slot, now, Check::InsertedFrame, detail));
         slot.last = Anchor::of(frame);
         slot.before = None;

@@ -41,6 +41,9 @@ struct IdAccumulator {
     dlc_mask: u128,
     last: Option<(usize, i64)>,
     gaps: Vec<i64>,
+    /// The previous gap of the current capture, to measure spans of two gaps.
+    last_gap: Option<i64>,
+    min_two_gaps: Option<i64>,
     data_frames: u64,
     bytes: Vec<ByteAccumulator>,
 }
@@ -164,17 +167,29 @@ impl IdAccumulator {
         self.frames += 1;
         self.dlc_mask |= 1u128 << frame.dlc.min(127);
 
-        if let Some((last_capture, last_us)) = self.last
-            && last_capture == capture
-            && frame.timestamp_us >= last_us
-        {
-            self.gaps.push(frame.timestamp_us.saturating_sub(last_us));
+        let same_capture = self
+            .last
+            .filter(|&(last_capture, _)| last_capture == capture);
+        match same_capture {
+            Some((_, last_us)) if frame.timestamp_us >= last_us => {
+                self.add_gap(frame.timestamp_us.saturating_sub(last_us));
+            }
+            _ => self.last_gap = None,
         }
         self.last = Some((capture, frame.timestamp_us));
 
         if frame.kind == FrameKind::Data {
             self.add_payload(frame.data());
         }
+    }
+
+    fn add_gap(&mut self, gap: i64) {
+        if let Some(previous) = self.last_gap {
+            let span = previous.saturating_add(gap);
+            self.min_two_gaps = Some(self.min_two_gaps.map_or(span, |min| min.min(span)));
+        }
+        self.last_gap = Some(gap);
+        self.gaps.push(gap);
     }
 
     fn add_payload(&mut self, data: &[u8]) {
@@ -200,7 +215,10 @@ impl IdAccumulator {
             extended,
             frames: self.frames,
             dlcs,
-            gaps: gap_stats(&mut self.gaps),
+            gaps: gap_stats(&mut self.gaps).map(|stats| GapStats {
+                min_two_gaps_us: self.min_two_gaps,
+                ..stats
+            }),
             data_frames: self.data_frames,
             bytes: self.bytes.iter().map(ByteAccumulator::stats).collect(),
         }
@@ -238,6 +256,7 @@ fn gap_stats(gaps: &mut [i64]) -> Option<GapStats> {
         p50_us: rank(50),
         p99_us: rank(99),
         max_us: gaps[last],
+        min_two_gaps_us: None,
     })
 }
 
@@ -270,6 +289,24 @@ mod tests {
             Some((2, 500, 1_000))
         );
         assert_eq!(profile.learned_from[1].frames, 2);
+    }
+
+    #[test]
+    fn spans_of_two_gaps_stay_within_a_capture_and_forward_in_time() {
+        let mut learner = Learner::new("m");
+        learner.begin_capture("a");
+        for at in [0, 10_000, 14_000, 24_000] {
+            learner.learn(&frame(1, at, &[0]));
+        }
+        learner.learn(&frame(1, 1_000, &[0]));
+        learner.learn(&frame(1, 3_000, &[0]));
+        learner.begin_capture("b");
+        learner.learn(&frame(1, 100, &[0]));
+        learner.learn(&frame(1, 200, &[0]));
+        let profile = learner.finish();
+        let span = profile.id(1, false).and_then(|p| p.gaps?.min_two_gaps_us);
+        // 4 + 10 ms in capture a; the backwards step and the capture change break the chain.
+        assert_eq!(span, Some(14_000));
     }
 
     #[test]

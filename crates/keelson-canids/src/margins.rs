@@ -45,6 +45,11 @@ pub struct Margins {
     /// How far outside the learned gap range (as a fraction of its bounds) a gap still
     /// counts as keeping the period.
     pub period_band_slack: f64,
+    /// A frame was inserted when the frame before it and the frame after it are closer
+    /// together than this fraction of the shortest span of two consecutive gaps learned
+    /// for the ID (`inserted_frame`, even when neither gap alone is too early); 0 turns
+    /// this off.
+    pub span_factor: f64,
     /// Check decoded signals against their learned ranges (needs a profile learned with
     /// DBC files and a detector given the same files).
     pub check_signal_ranges: bool,
@@ -68,6 +73,7 @@ impl Default for Margins {
             check_value_sets: false,
             attribute_inserted: true,
             period_band_slack: 0.1,
+            span_factor: 0.8,
             check_signal_ranges: false,
             signal_slack: 0.1,
         }

@@ -73,6 +73,10 @@ pub struct GapStats {
     pub p99_us: i64,
     /// Largest gap.
     pub max_us: i64,
+    /// Shortest span of two consecutive gaps (three frames in a row); `None` in profiles
+    /// learned before it was kept, or with fewer than three frames in any capture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_two_gaps_us: Option<i64>,
 }
 
 /// Values seen at one payload byte position.

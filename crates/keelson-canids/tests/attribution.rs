@@ -140,3 +140,67 @@ fn a_baseline_without_timestamps_turns_timing_checks_off() {
     assert!(alerts.is_empty(), "{alerts:?}");
     assert!(detector.finish(0).is_empty());
 }
+
+/// ID 0x200 every 10 ms, every tenth frame 5 ms late: gaps of 5 ms are normal for it, but
+/// two gaps in a row never span less than 15 ms.
+fn jittery(step: i64) -> CanFrame {
+    let late = if step % 10 == 5 { 5_000 } else { 0 };
+    frame(0x200, step * 10_000 + late, &[0x10, 0, 0, 0, 0, 0, 0, 0])
+}
+
+#[test]
+fn a_frame_inside_the_jitter_of_both_neighbours_is_blamed_for_their_short_span() {
+    let mut learner = Learner::new("jittery-car");
+    learner.begin_capture("synthetic");
+    (0..300).for_each(|step| learner.learn(&jittery(step)));
+    let profile = learner.finish();
+    let gaps = profile.id(0x200, false).and_then(|entry| entry.gaps);
+    assert_eq!(
+        gaps.map(|g| (g.min_us, g.min_two_gaps_us)),
+        Some((5_000, Some(15_000)))
+    );
+
+    // 5.5 ms after genuine step 402 and 4.5 ms before step 403: each gap alone is above the
+    // 3.75 ms allowed minimum, together they span 10 ms, below 0.8 × 15 ms.
+    let mut frames: Vec<CanFrame> = (400..410).map(|s| labelled(jittery(s), false)).collect();
+    let inserted = frame(
+        0x200,
+        jittery(402).timestamp_us + 5_500,
+        &[0x10, 0xAA, 0, 0, 0, 0, 0, 0],
+    );
+    frames.insert(3, labelled(inserted, true));
+    let mut detector = Detector::new(&profile);
+    let alerts: Vec<_> = frames.iter().flat_map(|f| detector.observe(f)).collect();
+
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].check, Check::InsertedFrame);
+    assert_eq!(alerts[0].earlier_frame_us, Some(frames[3].timestamp_us));
+    let Detail::Inserted { min_span_us, .. } = alerts[0].detail else {
+        panic!("{:?}", alerts[0].detail);
+    };
+    assert_eq!(min_span_us, Some(12_000));
+    let report = evaluate(frames, &mut Detector::new(&profile));
+    assert_eq!((report.tp, report.fp, report.fn_), (1, 0, 0));
+}
+
+#[test]
+fn the_span_check_is_off_at_factor_zero_and_for_profiles_without_spans() {
+    let mut learner = Learner::new("jittery-car");
+    (0..300).for_each(|step| learner.learn(&jittery(step)));
+    let mut profile = learner.finish();
+    let mut frames: Vec<CanFrame> = (400..410).map(|s| labelled(jittery(s), false)).collect();
+    let inserted = frame(0x200, jittery(402).timestamp_us + 5_500, &[0x10; 8]);
+    frames.insert(3, labelled(inserted, true));
+
+    profile.margins.span_factor = 0.0;
+    let off = evaluate(frames.clone(), &mut Detector::new(&profile));
+    profile.margins.span_factor = 0.8;
+    for entry in &mut profile.ids {
+        if let Some(gaps) = &mut entry.gaps {
+            gaps.min_two_gaps_us = None;
+        }
+    }
+    let older_profile = evaluate(frames, &mut Detector::new(&profile));
+    assert_eq!((off.tp, off.fn_), (0, 1));
+    assert_eq!((older_profile.tp, older_profile.fn_), (0, 1));
+}
