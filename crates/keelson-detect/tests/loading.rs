@@ -60,26 +60,70 @@ fn invalid_rule_reports_its_document_line() {
 }
 
 #[test]
+fn an_invalid_value_is_reported_at_its_own_line() {
+    let text = "title: bad values
+logsource:
+    product: vehicle
+    category: uds
+detection:
+    sel:
+        kind: uds_response
+        nrc|gte: many
+    other:
+        - a: 1
+        - plain keyword
+    condition: sel or other
+";
+    let (set, reports) = load_rules(&[("values.yml", text)]);
+    assert_eq!(reports[0].status.as_str(), "error");
+    assert_eq!(reports[0].line, 8, "{:?}", reports[0]);
+    assert!(
+        reports[0]
+            .status
+            .reason()
+            .unwrap_or_default()
+            .contains("'many' is not a number"),
+        "{:?}",
+        reports[0]
+    );
+    let text = text.replace("nrc|gte: many", "nrc|gte: 35");
+    let (_, reports) = load_rules(&[("values.yml", text.as_str())]);
+    assert_eq!(reports[0].status.as_str(), "error");
+    assert_eq!(reports[0].line, 10, "{:?}", reports[0]);
+    let err = reports[0]
+        .error()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.starts_with("values.yml:10: invalid rule:"), "{err}");
+    assert!(set.rules().is_empty());
+}
+
+#[test]
 fn unsupported_constructs_are_reported_with_reasons() {
+    // Each body starts on line 5 of its file; the number is the line of the construct.
     let cases = [
         (
             "sel:\n        cmd|wide|base64offset|contains: x\n    condition: sel",
             "wide",
+            6,
         ),
         (
             "sel:\n        a: 1\n    timeframe: 5m\n    condition: sel",
             "timeframe",
+            7,
         ),
         (
             "sel:\n        a: 1\n    condition: sel | count() > 5",
             "aggregation",
+            7,
         ),
         (
             "sel:\n        m|re: '(?<=x)y'\n    condition: sel",
             "regular expression",
+            6,
         ),
     ];
-    for (body, reason) in cases {
+    for (body, reason, line) in cases {
         let text = format!("title: t\nlogsource:\n    product: vehicle\ndetection:\n    {body}\n");
         let (set, reports) = load_rules(&[("u.yml", text.as_str())]);
         assert_eq!(reports[0].status.as_str(), "unsupported", "{body}");
@@ -91,6 +135,7 @@ fn unsupported_constructs_are_reported_with_reasons() {
                 .contains(reason),
             "{body}"
         );
+        assert_eq!(reports[0].line, line, "{body}");
         assert!(set.rules().is_empty());
     }
     let vsum = "title: s

@@ -96,31 +96,36 @@ pub struct Detection {
 }
 
 impl Detection {
-    /// Compiles the `detection` node.
-    pub fn compile(node: &Node) -> Result<Self, CompileProblem> {
+    /// Compiles the `detection` node; a problem comes with the line of the node that
+    /// caused it.
+    pub fn compile(node: &Node) -> Result<Self, (CompileProblem, usize)> {
+        let at = |line: usize| move |problem: CompileProblem| (problem, line);
         let NodeData::Map(entries) = &node.data else {
-            return Err(CompileProblem::Invalid(
-                "detection must be a mapping".into(),
-            ));
+            let problem = CompileProblem::Invalid("detection must be a mapping".into());
+            return Err((problem, node.line));
         };
-        if entries.iter().any(|(k, _)| k == "timeframe") {
-            return Err(CompileProblem::Unsupported(
+        if let Some((_, timeframe)) = entries.iter().find(|(k, _)| k == "timeframe") {
+            let problem = CompileProblem::Unsupported(
                 "detection 'timeframe' (Sigma v1 aggregation) is not supported; \
                  use a correlation rule"
                     .into(),
-            ));
+            );
+            return Err((problem, timeframe.line));
         }
+
         let mut names = Vec::new();
         let mut searches = Vec::new();
         for (name, value) in entries.iter().filter(|(k, _)| k != "condition") {
             names.push(name.clone());
             searches.push(compile_search(value)?);
         }
-        let cond_node = node
-            .get("condition")
-            .ok_or_else(|| CompileProblem::Invalid("detection has no condition".into()))?;
-        let cond = parse_condition_node(cond_node)?;
-        let expr = resolve(&cond, &names)?;
+
+        let cond_node = node.get("condition").ok_or_else(|| {
+            let problem = CompileProblem::Invalid("detection has no condition".into());
+            (problem, node.line)
+        })?;
+        let cond = parse_condition_node(cond_node).map_err(at(cond_node.line))?;
+        let expr = resolve(&cond, &names).map_err(at(cond_node.line))?;
         Ok(Self { searches, expr })
     }
 
@@ -219,7 +224,7 @@ fn fields_of(expr: &Expr, searches: &[Search]) -> Vec<String> {
     }
 }
 
-fn compile_search(node: &Node) -> Result<Search, CompileProblem> {
+fn compile_search(node: &Node) -> Result<Search, (CompileProblem, usize)> {
     match &node.data {
         NodeData::Map(entries) => compile_map(entries).map(Search::All),
         NodeData::Seq(items) if items.iter().all(|i| matches!(i.data, NodeData::Map(_))) => {
@@ -232,19 +237,20 @@ fn compile_search(node: &Node) -> Result<Search, CompileProblem> {
             Ok(Search::AnyOf(groups))
         }
         NodeData::Seq(items) if items.iter().any(|i| matches!(i.data, NodeData::Map(_))) => {
-            Err(CompileProblem::Invalid(format!(
-                "line {}: search mixes maps and keywords",
-                node.line
-            )))
+            let problem = CompileProblem::Invalid("search mixes maps and keywords".into());
+            Err((problem, node.line))
         }
-        _ => FieldMatcher::compile("", node).map(|m| Search::All(vec![m])),
+        _ => FieldMatcher::compile("", node)
+            .map(|m| Search::All(vec![m]))
+            .map_err(|problem| (problem, node.line)),
     }
 }
 
-fn compile_map(entries: &[(String, Node)]) -> Result<Vec<FieldMatcher>, CompileProblem> {
+/// Each field entry's problem is reported at the line of its value.
+fn compile_map(entries: &[(String, Node)]) -> Result<Vec<FieldMatcher>, (CompileProblem, usize)> {
     entries
         .iter()
-        .map(|(k, v)| FieldMatcher::compile(k, v))
+        .map(|(k, v)| FieldMatcher::compile(k, v).map_err(|problem| (problem, v.line)))
         .collect()
 }
 

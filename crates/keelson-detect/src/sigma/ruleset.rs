@@ -149,25 +149,25 @@ fn load_one(
     reports: &mut Vec<RuleReport>,
 ) {
     let label = doc_label(doc, index);
-    let report = |status| RuleReport {
+    let report = |status, line| RuleReport {
         source: source.into(),
         rule: label.clone(),
         status,
-        line: doc.line,
+        line,
     };
     match load_document(doc) {
         Ok(Loaded::Detection(rule)) => {
             rules.push(*rule);
-            reports.push(report(RuleStatus::Ok));
+            reports.push(report(RuleStatus::Ok, doc.line));
         }
         Ok(Loaded::Correlation(rule)) => {
             pending.push(PendingCorrelation {
                 rule: *rule,
                 report: reports.len(),
             });
-            reports.push(report(RuleStatus::Ok));
+            reports.push(report(RuleStatus::Ok, doc.line));
         }
-        Err(status) => reports.push(report(status)),
+        Err((status, line)) => reports.push(report(status, line)),
     }
 }
 
@@ -183,17 +183,17 @@ enum Loaded {
     Correlation(Box<CorrelationRule>),
 }
 
-fn load_document(doc: &Node) -> Result<Loaded, RuleStatus> {
-    let error = |reason: String| RuleStatus::Error { reason };
-    if doc.get("action").is_some() {
-        return Err(RuleStatus::Unsupported {
-            reason: "Sigma v1 rule collections ('action') are not supported".into(),
-        });
+/// Compiles one document; a problem comes with the line of the section or node that
+/// caused it (the document's first line when no narrower one is known).
+fn load_document(doc: &Node) -> Result<Loaded, (RuleStatus, usize)> {
+    let error = |reason: String| (RuleStatus::Error { reason }, doc.line);
+    if let Some(action) = doc.get("action") {
+        let reason = "Sigma v1 rule collections ('action') are not supported".into();
+        return Err((RuleStatus::Unsupported { reason }, action.line));
     }
     if doc.get("filter").is_some() && doc.get("detection").is_none() {
-        return Err(RuleStatus::Unsupported {
-            reason: "Sigma filter documents are not supported".into(),
-        });
+        let reason = "Sigma filter documents are not supported".into();
+        return Err((RuleStatus::Unsupported { reason }, doc.line));
     }
     let meta = RuleMeta::from_node(doc).map_err(|e| error(e.to_string()))?;
     if let Some(section) = doc.get("correlation") {
@@ -202,7 +202,8 @@ fn load_document(doc: &Node) -> Result<Loaded, RuleStatus> {
             .map_err(|p| match p {
                 CorrelationProblem::Unsupported(reason) => RuleStatus::Unsupported { reason },
                 CorrelationProblem::Invalid(reason) => RuleStatus::Error { reason },
-            });
+            })
+            .map_err(|status| (status, section.line));
     }
     let detection = doc
         .get("detection")
@@ -214,19 +215,18 @@ fn compile_detection_rule(
     meta: RuleMeta,
     doc: &Node,
     detection: &Node,
-) -> Result<DetectionRule, RuleStatus> {
-    if doc.get("logsource").is_none() {
-        return Err(RuleStatus::Error {
-            reason: "rule has no logsource".into(),
-        });
-    }
-    let logsource = LogSource::from_node(doc.get("logsource"));
+) -> Result<DetectionRule, (RuleStatus, usize)> {
+    let Some(logsource_node) = doc.get("logsource") else {
+        let reason = "rule has no logsource".into();
+        return Err((RuleStatus::Error { reason }, doc.line));
+    };
+    let logsource = LogSource::from_node(Some(logsource_node));
     let scope = logsource
         .scope()
-        .map_err(|reason| RuleStatus::Unsupported { reason })?;
-    let detection = Detection::compile(detection).map_err(|p| match p {
-        CompileProblem::Unsupported(reason) => RuleStatus::Unsupported { reason },
-        CompileProblem::Invalid(reason) => RuleStatus::Error { reason },
+        .map_err(|reason| (RuleStatus::Unsupported { reason }, logsource_node.line))?;
+    let detection = Detection::compile(detection).map_err(|(p, line)| match p {
+        CompileProblem::Unsupported(reason) => (RuleStatus::Unsupported { reason }, line),
+        CompileProblem::Invalid(reason) => (RuleStatus::Error { reason }, line),
     })?;
     let mut required = detection.required_fields();
     required.sort();
