@@ -153,7 +153,8 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
 }
 
 /// The background jobs of a serving instance: uploads left unfinished by a
-/// previous run go back on the queue, and retention runs hourly.
+/// previous run go back on the queue, retention runs hourly, and rule
+/// changes made outside this instance are picked up.
 async fn start_jobs(state: &AppState) {
     let uploads = state.uploads.clone();
     let store = state.store.clone();
@@ -165,6 +166,7 @@ async fn start_jobs(state: &AppState) {
         }
     });
     retention::spawn(state.store.clone(), state.config.retention.clone());
+    detection::spawn_rule_watch(state.detector.clone(), state.store.clone());
 }
 
 async fn shutdown_signal() {

@@ -342,3 +342,51 @@ async fn rules_and_alerts_appear_in_the_openapi_document() {
         assert!(document["paths"][path].is_object(), "{path} missing");
     }
 }
+
+#[tokio::test]
+async fn a_rule_stored_outside_the_api_fires_once_the_watch_sees_it() {
+    use keelson_server::detection::rules::{RuleInput, prepare};
+
+    let app = TestApp::new().await;
+    let engineer = app.token_for("dee", Role::DetectionEngineer, None).await;
+    let detector = &app.state.detector;
+    // A detector that never compiled anything compiles at its first check, then rests.
+    let first_check = detector.reload_if_changed(&app.store).await.ok();
+    assert_eq!(first_check, Some(Some(Vec::new())));
+    let second_check = detector.reload_if_changed(&app.store).await.ok();
+    assert_eq!(second_check, Some(None));
+
+    // What `keelson rules import` does against the same store while the server runs.
+    let input = RuleInput {
+        sigma: shipped(UDS_RULE_FILE),
+        title: None,
+        status: Some(keelson_store::rules::RuleStatus::Active),
+        scope: Default::default(),
+        valid_until: None,
+        marking: keelson_core::tlp::default_marking(),
+    };
+    let new = prepare(input).expect("the shipped rule is valid");
+    app.store.import_rule("cli", &new).await.expect("stored");
+
+    let (_, first) = app
+        .ingest(&engineer, &burst("a", "veh-1", "gw-1.2.0", 0))
+        .await;
+    assert_eq!(first["accepted"].as_u64(), Some(5), "{first}");
+    assert!(
+        alerts(&app, &engineer, "").await.is_empty(),
+        "not reloaded yet"
+    );
+
+    let reloaded = detector.reload_if_changed(&app.store).await.ok().flatten();
+    assert_eq!(reloaded, Some(Vec::new()), "one change, no problems");
+    assert_eq!(
+        detector.reload_if_changed(&app.store).await.ok(),
+        Some(None)
+    );
+
+    app.ingest(&engineer, &burst("b", "veh-1", "gw-1.2.0", 100))
+        .await;
+    let found = alerts(&app, &engineer, "").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["rule_id"], UDS_RULE);
+}

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use keelson_store::alerts::{AlertRecord, Raised, Sighting};
+use keelson_store::rules::DetectionRule;
 use keelson_store::telemetry::NewEvent;
 use keelson_store::{Store, StoreError};
 use prometheus_client::metrics::counter::Counter;
@@ -25,6 +26,11 @@ use compiled::{Compiled, event_value};
 /// The actor alerts are recorded under in the audit log.
 pub const DETECTION_ACTOR: &str = "detection";
 
+/// How often a serving instance looks for rule changes it did not make itself
+/// (`keelson rules import` into the same store, another instance's API) and
+/// for a new day, which ends rules past their `valid_until`.
+pub const RULES_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The server's detection: the live compiled rule set and where alerts go.
 ///
 /// The set sits behind a mutex rather than an `ArcSwap`: each engine keeps
@@ -34,8 +40,9 @@ pub const DETECTION_ACTOR: &str = "detection";
 #[derive(Clone)]
 pub struct Detector {
     compiled: Arc<Mutex<Compiled>>,
-    /// Serialises reloads so an older snapshot never replaces a newer one.
-    reload_turn: Arc<tokio::sync::Mutex<()>>,
+    /// Serialises reloads so an older snapshot never replaces a newer one;
+    /// holds what the live set was compiled from.
+    reload_turn: Arc<tokio::sync::Mutex<Fingerprint>>,
     dedup_window_ms: i64,
     alerts_raised: Family<AlertLabels, Counter>,
 }
@@ -45,7 +52,7 @@ impl Detector {
     pub fn new(dedup_window_minutes: u32, alerts_raised: Family<AlertLabels, Counter>) -> Self {
         Self {
             compiled: Arc::new(Mutex::new(Compiled::default())),
-            reload_turn: Arc::new(tokio::sync::Mutex::new(())),
+            reload_turn: Arc::new(tokio::sync::Mutex::new(Fingerprint::default())),
             dedup_window_ms: i64::from(dedup_window_minutes) * 60_000,
             alerts_raised,
         }
@@ -55,12 +62,32 @@ impl Detector {
     /// problems of stored rules that no longer load (they do not fire).
     /// Correlation windows open at the swap start afresh.
     pub async fn reload(&self, store: &Store) -> Result<Vec<String>, StoreError> {
-        let _turn = self.reload_turn.lock().await;
+        let mut compiled_from = self.reload_turn.lock().await;
         let rules = store.list_rules().await?;
-        let fresh = Compiled::build(&rules, today(), self.dedup_window_ms);
+        Ok(self.swap_in(&rules, &mut compiled_from))
+    }
+
+    /// Reloads only when the stored rules or the date changed since the live
+    /// set was compiled; `None` when nothing changed. Cheap enough to poll.
+    pub async fn reload_if_changed(
+        &self,
+        store: &Store,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        let mut compiled_from = self.reload_turn.lock().await;
+        let rules = store.list_rules().await?;
+        if Fingerprint::of(&rules, today()) == *compiled_from {
+            return Ok(None);
+        }
+        Ok(Some(self.swap_in(&rules, &mut compiled_from)))
+    }
+
+    fn swap_in(&self, rules: &[DetectionRule], compiled_from: &mut Fingerprint) -> Vec<String> {
+        let today = today();
+        let fresh = Compiled::build(rules, today, self.dedup_window_ms);
         let problems = fresh.problems.clone();
         *self.lock() = fresh;
-        Ok(problems)
+        *compiled_from = Fingerprint::of(rules, today);
+        problems
     }
 
     /// Runs the events (newly stored, in arrival order) through the rules
@@ -148,6 +175,49 @@ impl Detector {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// What a compiled set was built from: each rule's identity and every field
+/// that changes what it does, and the day (`valid_until` is checked per day).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Fingerprint(String);
+
+impl Fingerprint {
+    fn of(rules: &[DetectionRule], today: time::Date) -> Fingerprint {
+        let mut text = today.to_string();
+        for rule in rules {
+            let line = format!(
+                "\n{}\t{}\t{:?}\t{:?}\t{:?}\t{:?}\t{}",
+                rule.id,
+                rule.sha256,
+                rule.status,
+                rule.scope,
+                rule.valid_until,
+                rule.marking,
+                rule.updated_at
+            );
+            text.push_str(&line);
+        }
+        Fingerprint(text)
+    }
+}
+
+/// Polls the store for rule changes made outside this instance's API.
+pub fn spawn_rule_watch(detector: Detector, store: Store) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(RULES_POLL_INTERVAL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match detector.reload_if_changed(&store).await {
+                Ok(Some(problems)) => {
+                    tracing::info!(problems = problems.len(), "stored rules changed; reloaded");
+                }
+                Ok(None) => {}
+                Err(error) => tracing::warn!(%error, "cannot check the stored rules"),
+            }
+        }
+    });
 }
 
 /// The model of each vehicle the events name, from the fleet inventory.
