@@ -306,3 +306,58 @@ async fn a_run_of_damaged_binary_records_keeps_each_records_own_bytes() {
     let sizes: Vec<usize> = stored.iter().map(|record| record.raw.len()).collect();
     assert_eq!(sizes, [record.len(); 5], "each row holds its own 20 bytes");
 }
+
+/// The `reason` of each quarantined result, by line.
+fn quarantine_reasons(answer: &Value) -> Vec<(u64, String)> {
+    let results = answer["results"].as_array().expect("results");
+    results
+        .iter()
+        .filter(|result| result["status"] == "quarantined")
+        .map(|result| {
+            let line = result["line"].as_u64().expect("line");
+            (line, result["reason"].as_str().expect("reason").to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn events_breaking_a_schema_limit_are_quarantined_with_line_and_reason() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let lines = [
+        json!({"event_id": "", "source": "log", "kind": "first"}).to_string(),
+        json!({"event_id": "", "source": "log", "kind": "second"}).to_string(),
+        json!({"source": "can", "kind": "can.frame",
+               "attributes": {"id": 0x800, "extended": false, "dlc": 0, "data": ""}})
+        .to_string(),
+        r#"{"source":"log","kind":"k","attributes":{"odometer":99999999999999999999}}"#.to_owned(),
+        json!({"vehicle_id": "v".repeat(257), "source": "log", "kind": "k"}).to_string(),
+        json!({"source": "log", "kind": "k", "attributes": {"blob": "x".repeat(40_000)}})
+            .to_string(),
+        json!({"event_id": "ok-1", "source": "log", "kind": "k"}).to_string(),
+    ];
+    let body = lines.join("\n").into_bytes();
+
+    let (status, answer) = app.send(telemetry_request(&token, body, false)).await;
+
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        (answer["accepted"].as_u64(), answer["quarantined"].as_u64()),
+        (Some(1), Some(6))
+    );
+    let reasons = quarantine_reasons(&answer);
+    let expected_fields = [
+        (1, "event_id"),
+        (2, "event_id"),
+        (3, "attributes.id"),
+        (4, "attributes.odometer"),
+        (5, "vehicle_id"),
+        (6, "attributes"),
+    ];
+    assert_eq!(reasons.len(), expected_fields.len(), "{reasons:?}");
+    for ((line, reason), (expected_line, field)) in reasons.iter().zip(expected_fields) {
+        assert_eq!(*line, expected_line);
+        assert!(reason.contains(field), "line {line}: {reason}");
+    }
+    assert_eq!(app.store.count_events().await.expect("count"), 1);
+}

@@ -156,6 +156,43 @@ mod tests {
     }
 
     #[test]
+    fn lines_breaking_an_event_limit_are_quarantined_with_their_line() {
+        let layout = TopicLayout::from_filter("vehicles/+/events");
+        let payload = concat!(
+            r#"{"source":"log","kind":"k","event_id":""}"#,
+            "\n",
+            r#"{"source":"log","kind":"k","attributes":{"n":-99999999999999999999}}"#,
+            "\n",
+            r#"{"source":"log","kind":"k","event_id":"fine"}"#,
+            "\n"
+        );
+        let mut batch = Batch::default();
+
+        add_message(
+            &mut batch,
+            &layout,
+            "vehicles/v4/events",
+            payload.as_bytes(),
+            1,
+        );
+
+        let (events, rejected) = parts(&batch);
+        assert_eq!(events.len(), 1);
+        let places: Vec<_> = rejected.iter().map(|r| r.position.as_str()).collect();
+        assert_eq!(places, ["line 1", "line 2"]);
+        assert!(
+            rejected[0].reason.contains("event_id"),
+            "{}",
+            rejected[0].reason
+        );
+        assert!(
+            rejected[1].reason.contains("attributes.n"),
+            "{}",
+            rejected[1].reason
+        );
+    }
+
+    #[test]
     fn one_pretty_printed_object_is_one_event() {
         let layout = TopicLayout::from_filter("vehicles/+/events");
         let payload = "{\n  \"source\": \"log\",\n  \"kind\": \"dlt.log\"\n}\n";
