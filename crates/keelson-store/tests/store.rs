@@ -8,7 +8,7 @@ use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
 use keelson_store::installations::{Ecu, Installed, NewInstallation};
 use keelson_store::rules::{Imported, NewRule, RuleScope, RuleStatus};
 use keelson_store::sboms::{Attached, NewSbom};
-use keelson_store::telemetry::{NewEvent, NewQuarantined, Stored};
+use keelson_store::telemetry::{EventFilter, NewEvent, NewQuarantined, Quarantined, Stored};
 use keelson_store::users::NewUser;
 use keelson_store::{ErrorKind, Store};
 use sha2::Digest;
@@ -250,7 +250,14 @@ async fn events_are_stored_once_across_batches(store: &Store) {
     assert_eq!(second, [Stored::Duplicate, Stored::Accepted]);
     assert_eq!(store.count_events().await.expect("count"), 3);
 
-    let listed = store.list_events(Some("v1"), 10).await.expect("list");
+    let only_v1 = EventFilter {
+        vehicle_id: Some("v1".to_owned()),
+    };
+    let listed = store
+        .list_events(&only_v1, None, 10)
+        .await
+        .expect("list")
+        .items;
     assert_eq!(listed.len(), 3);
     assert_eq!(listed[0].attributes["sensor_id"], 1);
     assert_eq!(
@@ -262,6 +269,7 @@ async fn events_are_stored_once_across_batches(store: &Store) {
 
 async fn quarantine_keeps_raw_bytes_until_replayed(store: &Store) {
     let record = NewQuarantined {
+        dedup_key: "file:k7".to_owned(),
         source: "file".to_owned(),
         origin: "capture.log".to_owned(),
         position: "line 7".to_owned(),
@@ -269,12 +277,21 @@ async fn quarantine_keeps_raw_bytes_until_replayed(store: &Store) {
         raw: vec![0xff, b'x', 0],
         format: Some("candump".to_owned()),
         vehicle_id: None,
+        record_key: None,
     };
-    let ids = store
+    let outcomes = store
         .quarantine("t", vec![record])
         .await
         .expect("quarantine");
-    let pending = store.list_quarantine(false, 10).await.expect("list");
+    let [Quarantined::Added { id }] = outcomes.as_slice() else {
+        panic!("{outcomes:?}")
+    };
+    let ids = [id.clone()];
+    let pending = store
+        .list_quarantine(false, None, 10)
+        .await
+        .expect("list")
+        .items;
     assert_eq!((pending.len(), pending[0].position.as_str()), (1, "line 7"));
     let (_, raw) = store
         .quarantined_raw(&ids[0])
@@ -284,17 +301,10 @@ async fn quarantine_keeps_raw_bytes_until_replayed(store: &Store) {
     assert_eq!(raw, vec![0xff, b'x', 0]);
 
     store.mark_replayed("t", &ids[0]).await.expect("replayed");
-    assert!(
-        store
-            .list_quarantine(false, 10)
-            .await
-            .expect("list")
-            .is_empty()
-    );
-    assert_eq!(
-        store.list_quarantine(true, 10).await.expect("list").len(),
-        1
-    );
+    let pending = store.list_quarantine(false, None, 10).await.expect("list");
+    assert_eq!(pending.total, 0);
+    let all = store.list_quarantine(true, None, 10).await.expect("list");
+    assert_eq!(all.total, 1);
 }
 
 async fn feed_files_are_kept_once_in_import_order(store: &Store) {
