@@ -19,6 +19,7 @@ keelson_store::on_both_backends!(
     tokens_authenticate_until_revoked_or_expired,
     every_change_extends_a_verifying_chain,
     fleet_records_keep_their_marking,
+    a_vehicle_keeps_a_vin_only_as_its_keyed_hash,
     reopening_applies_no_migration_twice,
     events_are_stored_once_across_batches,
     quarantine_keeps_raw_bytes_until_replayed,
@@ -164,6 +165,37 @@ fn marking(tlp: Tlp, orgs: &[&str]) -> Marking {
         shared_with_orgs: orgs.iter().map(|org| (*org).to_owned()).collect(),
         named_readers: vec!["ana".to_owned()],
     }
+}
+
+async fn a_vehicle_keeps_a_vin_only_as_its_keyed_hash(store: &Store) {
+    let vin = "1HGCM82633A004352";
+    let vehicle = |id: &str, vin_hash: &str| Vehicle {
+        id: id.to_owned(),
+        model_id: None,
+        vin_hash: Some(vin_hash.to_owned()),
+        region: None,
+        marking: marking(Tlp::Green, &[]),
+    };
+
+    let plain = store
+        .create_vehicle("system", &vehicle("v-plain", vin))
+        .await;
+    let hashed = keelson_store::fleet::vin_hash(b"key", vin);
+    let keyed = store
+        .create_vehicle("system", &vehicle("v-keyed", &hashed))
+        .await;
+
+    let error = plain.expect_err("a plain VIN");
+    assert_eq!(error.kind(), ErrorKind::Invalid);
+    assert!(error.to_string().contains("plain VIN"), "{error}");
+    assert!(store.vehicle("v-plain").await.expect("read").is_none());
+    keyed.expect("a keyed hash");
+    let stored = store
+        .vehicle("v-keyed")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(stored.vin_hash, Some(hashed));
 }
 
 async fn fleet_records_keep_their_marking(store: &Store) {
