@@ -93,8 +93,11 @@ impl FromStr for Tlp {
     }
 }
 
-/// Who may see one record: its label plus the named audience.
+/// Who may see one record: its label plus the named audience. Unknown
+/// fields are refused: a misspelt audience would otherwise be dropped and
+/// leave the record shared with no one, or RED with no reader.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Marking {
     pub tlp: Tlp,
     /// Partner organisations an AMBER or AMBER+STRICT record is shared with.
@@ -181,6 +184,16 @@ mod tests {
         assert_eq!("tlp:amber+strict".parse::<Tlp>(), Ok(Tlp::AmberStrict));
         assert_eq!("TLP:WHITE".parse::<Tlp>(), Ok(Tlp::Clear));
         assert!("AMBER STRICT".parse::<Tlp>().is_err());
+    }
+
+    #[test]
+    fn a_marking_with_an_unknown_field_does_not_parse() {
+        let typo = r#"{"tlp": "AMBER", "shared_with": ["acme"]}"#;
+        let error = serde_json::from_str::<Marking>(typo).err();
+        assert!(error.is_some_and(|e| e.to_string().contains("shared_with")));
+        let spelt = r#"{"tlp": "AMBER", "shared_with_orgs": ["acme"]}"#;
+        let marking = serde_json::from_str::<Marking>(spelt).ok();
+        assert_eq!(marking, Some(shared(Tlp::Amber, "acme")));
     }
 
     #[test]

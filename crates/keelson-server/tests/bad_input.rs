@@ -163,3 +163,59 @@ async fn a_method_a_path_does_not_serve_is_a_405_with_the_error_body() {
         (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
     );
 }
+
+#[tokio::test]
+async fn a_plain_vin_is_refused_where_its_keyed_hash_belongs() {
+    let app = TestApp::new().await;
+    let admin = app.token_for("root", Role::Admin, None).await;
+    let plain = json!({"id": "v-plain", "vin_hash": "1HGCM82633A004352"});
+
+    let (status, error) = app.post("/api/v1/vehicles", &admin, &plain).await;
+
+    assert_eq!(
+        (status, error_code(&error)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+    );
+    let message = error["error"]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("vin_hash") && message.contains("plain VIN"),
+        "{message}"
+    );
+    let (status, _) = app.get("/api/v1/vehicles/v-plain", Some(&admin)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was stored");
+
+    // The shape the store's keyed hash has: 64 lowercase hex digits.
+    let hashed = keelson_store::fleet::vin_hash(b"key", "1HGCM82633A004352");
+    let shouted = json!({"id": "v-upper", "vin_hash": hashed.to_ascii_uppercase()});
+    let (status, _) = app.post("/api/v1/vehicles", &admin, &shouted).await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "upper case would never match"
+    );
+    let keyed = json!({"id": "v-hashed", "vin_hash": hashed});
+    let (status, created) = app.post("/api/v1/vehicles", &admin, &keyed).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+}
+
+#[tokio::test]
+async fn an_unknown_field_inside_a_marking_is_refused() {
+    let app = TestApp::new().await;
+    let admin = app.token_for("root", Role::Admin, None).await;
+    // A misspelt audience would otherwise leave the record shared with no one.
+    let vehicle = json!({"id": "v-typo",
+                         "marking": {"tlp": "AMBER", "shared_with": ["supplier-a"]}});
+
+    let (status, error) = app.post("/api/v1/vehicles", &admin, &vehicle).await;
+
+    assert_eq!(
+        (status, error_code(&error)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid")
+    );
+    let message = error["error"]["message"].as_str().unwrap_or("");
+    assert!(message.contains("shared_with"), "{message}");
+    let build = json!({"id": "b-typo", "ecu": "tcu", "firmware_version": "1",
+                       "marking": {"tlp": "RED", "named_reader": ["ana"]}});
+    let (status, _) = app.post("/api/v1/builds", &admin, &build).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}

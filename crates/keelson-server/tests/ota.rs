@@ -79,5 +79,13 @@ async fn ota_events_move_the_slot_once_and_unknown_builds_leave_it_alone() {
     assert_eq!(builds(&history), ["tcu-a", "tcu-b"]);
     assert_eq!(history["items"][0]["removed_at"], "2026-02-01T00:00:00Z");
     let (_, events) = app.get("/api/v1/events", Some(&admin)).await;
-    assert_eq!(events.as_array().map(Vec::len), Some(3), "{events}");
+    assert_eq!(
+        events["items"].as_array().map(Vec::len),
+        Some(3),
+        "{events}"
+    );
+    assert_eq!(
+        (&events["total"], &events["next"]),
+        (&json!(3), &Value::Null)
+    );
 }

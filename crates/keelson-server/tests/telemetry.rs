@@ -87,7 +87,11 @@ async fn every_line_gets_a_result_and_bad_lines_are_quarantined() {
     assert_eq!(app.store.count_events().await.expect("count"), 997);
 
     let (_, quarantine) = app.get("/api/v1/quarantine", Some(&token)).await;
-    let mut positions: Vec<&str> = quarantine
+    assert_eq!(
+        (&quarantine["total"], &quarantine["next"]),
+        (&json!(3), &Value::Null)
+    );
+    let mut positions: Vec<&str> = quarantine["items"]
         .as_array()
         .expect("list")
         .iter()
@@ -95,7 +99,7 @@ async fn every_line_gets_a_result_and_bad_lines_are_quarantined() {
         .collect();
     positions.sort_unstable();
     assert_eq!(positions, ["line 1000", "line 17", "line 500"]);
-    let first = &quarantine[0];
+    let first = &quarantine["items"][0];
     assert!(
         first["reason"]
             .as_str()
@@ -302,7 +306,336 @@ async fn a_run_of_damaged_binary_records_keeps_each_records_own_bytes() {
     let totals = ingest_file(&app, &file).await;
 
     assert_eq!(totals.quarantined, 5);
-    let stored = app.store.list_quarantine(false, 10).await.expect("list");
-    let sizes: Vec<usize> = stored.iter().map(|record| record.raw.len()).collect();
-    assert_eq!(sizes, [record.len(); 5], "each row holds its own 20 bytes");
+    let stored = app
+        .store
+        .list_quarantine(false, None, 10)
+        .await
+        .expect("list")
+        .items;
+    let sizes: Vec<u64> = stored.iter().map(|record| record.raw_size).collect();
+    assert_eq!(
+        sizes,
+        [record.len() as u64; 5],
+        "each row holds its own 20 bytes"
+    );
+}
+
+/// The `reason` of each quarantined result, by line.
+fn quarantine_reasons(answer: &Value) -> Vec<(u64, String)> {
+    let results = answer["results"].as_array().expect("results");
+    results
+        .iter()
+        .filter(|result| result["status"] == "quarantined")
+        .map(|result| {
+            let line = result["line"].as_u64().expect("line");
+            (line, result["reason"].as_str().expect("reason").to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn events_breaking_a_schema_limit_are_quarantined_with_line_and_reason() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let lines = [
+        json!({"event_id": "", "source": "log", "kind": "first"}).to_string(),
+        json!({"event_id": "", "source": "log", "kind": "second"}).to_string(),
+        json!({"source": "can", "kind": "can.frame",
+               "attributes": {"id": 0x800, "extended": false, "dlc": 0, "data": ""}})
+        .to_string(),
+        r#"{"source":"log","kind":"k","attributes":{"odometer":99999999999999999999}}"#.to_owned(),
+        json!({"vehicle_id": "v".repeat(257), "source": "log", "kind": "k"}).to_string(),
+        json!({"source": "log", "kind": "k", "attributes": {"blob": "x".repeat(40_000)}})
+            .to_string(),
+        json!({"event_id": "ok-1", "source": "log", "kind": "k"}).to_string(),
+    ];
+    let body = lines.join("\n").into_bytes();
+
+    let (status, answer) = app.send(telemetry_request(&token, body, false)).await;
+
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(
+        (answer["accepted"].as_u64(), answer["quarantined"].as_u64()),
+        (Some(1), Some(6))
+    );
+    let reasons = quarantine_reasons(&answer);
+    let expected_fields = [
+        (1, "event_id"),
+        (2, "event_id"),
+        (3, "attributes.id"),
+        (4, "attributes.odometer"),
+        (5, "vehicle_id"),
+        (6, "attributes"),
+    ];
+    assert_eq!(reasons.len(), expected_fields.len(), "{reasons:?}");
+    for ((line, reason), (expected_line, field)) in reasons.iter().zip(expected_fields) {
+        assert_eq!(*line, expected_line);
+        assert!(reason.contains(field), "line {line}: {reason}");
+    }
+    assert_eq!(app.store.count_events().await.expect("count"), 1);
+}
+
+/// The quarantine as the API lists it (one page of up to 1000).
+async fn quarantine_page(app: &TestApp, token: &str) -> Value {
+    let (status, page) = app.get("/api/v1/quarantine?limit=1000", Some(token)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page
+}
+
+#[tokio::test]
+async fn quarantined_bytes_come_back_exactly_whether_or_not_they_are_utf8() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let mut body = b"{\"source\":\"log\",\"kind\":\"\xff\"}\n".to_vec();
+    body.extend("{\"source\":\"log\",\"kind\":\"é\"}\n".as_bytes());
+
+    let (_, answer) = app.send(telemetry_request(&token, body, false)).await;
+    assert_eq!(answer["quarantined"], 2, "{answer}");
+
+    let page = quarantine_page(&app, &token).await;
+    let by_line = |line: &str| {
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|record| record["position"] == line)
+            .cloned()
+            .expect("record")
+    };
+    // The base64 of each line as sent, worked out apart from Keelson.
+    let binary = by_line("line 1");
+    assert_eq!(binary["raw_base64"], "eyJzb3VyY2UiOiJsb2ciLCJraW5kIjoi/yJ9");
+    assert_eq!(
+        (&binary["raw"], &binary["raw_size"]),
+        (&Value::Null, &json!(27))
+    );
+    let text = by_line("line 2");
+    assert_eq!(
+        text["raw_base64"],
+        "eyJzb3VyY2UiOiJsb2ciLCJraW5kIjoiw6kifQ=="
+    );
+    assert_eq!(text["raw"], "{\"source\":\"log\",\"kind\":\"é\"}");
+}
+
+#[tokio::test]
+async fn a_retried_request_adds_no_quarantine_rows() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+
+    app.send(telemetry_request(&token, batch().into_bytes(), false))
+        .await;
+    let (_, again) = app
+        .send(telemetry_request(&token, batch().into_bytes(), false))
+        .await;
+
+    assert_eq!(
+        again["quarantined"], 3,
+        "each line is still answered quarantined"
+    );
+    assert_eq!(quarantine_page(&app, &token).await["total"], 3);
+}
+
+#[tokio::test]
+async fn equal_bad_lines_at_two_places_of_a_file_stay_two_records_once() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let good = |id: &str| json!({"event_id": id, "source": "log", "kind": "k"}).to_string();
+    let bad = "{\"source\": \"log\", \"kind\": oops";
+    let text = [good("f-1"), bad.to_owned(), good("f-2"), bad.to_owned()].join("\n");
+    let dir = keelson_store::testing::TempDir::new().expect("temp dir");
+    let file = dir.path.join("twice.ndjson");
+    std::fs::write(&file, text).expect("write");
+
+    let first = ingest_file(&app, &file).await;
+    let copy = dir.path.join("copy.ndjson");
+    std::fs::copy(&file, &copy).expect("copy");
+    let second = ingest_file(&app, &copy).await;
+
+    assert_eq!((first.accepted, first.quarantined), (2, 2));
+    assert_eq!((second.duplicates, second.quarantined), (2, 2));
+    let page = quarantine_page(&app, &token).await;
+    assert_eq!(page["total"], 2, "{page}");
+    let mut positions: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|record| record["position"].as_str().expect("position"))
+        .collect();
+    positions.sort_unstable();
+    assert_eq!(positions, ["line 2", "line 4"]);
+}
+
+#[tokio::test]
+async fn an_mqtt_message_delivered_again_adds_no_quarantine_rows() {
+    use keelson_server::ingest::Batch;
+    use keelson_server::ingest::mqtt::message::{TopicLayout, add_message};
+
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let layout = TopicLayout::from_filter("vehicles/+/events");
+    let payload = b"{broken\n{\"source\":\"log\",\"kind\":\"k\"}\n{broken\n";
+    for delivery in ["first", "redelivery"] {
+        let mut batch = Batch::default();
+        add_message(&mut batch, &layout, "vehicles/v1/events", payload, 1);
+        let (totals, _) = batch
+            .write(&app.store, &app.state.detector, "mqtt")
+            .await
+            .expect(delivery);
+        assert_eq!(totals.quarantined, 2, "{delivery}");
+    }
+    add_message_to_other_vehicle(&app, &layout, payload).await;
+
+    let page = quarantine_page(&app, &token).await;
+    let mut places: Vec<(String, String)> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| {
+            (
+                r["origin"].as_str().expect("origin").to_owned(),
+                r["position"].as_str().expect("position").to_owned(),
+            )
+        })
+        .collect();
+    places.sort();
+    assert_eq!(
+        places,
+        [
+            ("vehicles/v1/events".to_owned(), "line 1".to_owned()),
+            ("vehicles/v1/events".to_owned(), "line 3".to_owned()),
+            ("vehicles/v2/events".to_owned(), "line 1".to_owned()),
+            ("vehicles/v2/events".to_owned(), "line 3".to_owned()),
+        ]
+    );
+}
+
+/// The same payload from another vehicle: records of their own.
+async fn add_message_to_other_vehicle(
+    app: &TestApp,
+    layout: &keelson_server::ingest::mqtt::message::TopicLayout,
+    payload: &[u8],
+) {
+    let mut batch = keelson_server::ingest::Batch::default();
+    keelson_server::ingest::mqtt::message::add_message(
+        &mut batch,
+        layout,
+        "vehicles/v2/events",
+        payload,
+        1,
+    );
+    batch
+        .write(&app.store, &app.state.detector, "mqtt")
+        .await
+        .expect("other vehicle");
+}
+
+/// Every page of `path`, following `next`; the items of each page and the
+/// totals seen.
+async fn pages(app: &TestApp, token: &str, path: &str) -> (Vec<Vec<Value>>, Vec<Value>) {
+    let mut items = Vec::new();
+    let mut totals = Vec::new();
+    let mut url = path.to_owned();
+    loop {
+        let (status, page) = app.get(&url, Some(token)).await;
+        assert_eq!(status, StatusCode::OK, "{url}: {page}");
+        items.push(page["items"].as_array().expect("items").clone());
+        totals.push(page["total"].clone());
+        match page["next"].as_str() {
+            Some(next) => url = format!("{path}&cursor={next}"),
+            None => break,
+        }
+    }
+    (items, totals)
+}
+
+#[tokio::test]
+async fn events_and_quarantine_answer_pages_with_total_and_cursor() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let (_, answer) = app
+        .send(telemetry_request(&token, batch().into_bytes(), false))
+        .await;
+    assert_eq!(answer["accepted"], 997);
+
+    let (event_pages, totals) = pages(&app, &token, "/api/v1/events?limit=400").await;
+    let sizes: Vec<usize> = event_pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [400, 400, 197]);
+    assert!(totals.iter().all(|total| total == 997), "{totals:?}");
+    let mut ids: Vec<&str> = event_pages
+        .iter()
+        .flatten()
+        .map(|event| event["event_id"].as_str().expect("id"))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 997, "every event on exactly one page");
+
+    let (one_vehicle, totals) =
+        pages(&app, &token, "/api/v1/events?vehicle_id=veh-3&limit=60").await;
+    let vehicle_events: usize = one_vehicle.iter().map(Vec::len).sum();
+    // Lines 1..=1000 with line % 10 == 3, none of them malformed.
+    assert_eq!((vehicle_events, &totals[0]), (100, &json!(100)));
+
+    let (quarantine, totals) = pages(&app, &token, "/api/v1/quarantine?limit=2").await;
+    let sizes: Vec<usize> = quarantine.iter().map(Vec::len).collect();
+    assert_eq!((sizes, &totals[0]), (vec![2, 1], &json!(3)));
+}
+
+#[tokio::test]
+async fn a_bad_cursor_or_limit_on_the_telemetry_lists_is_a_400() {
+    let app = TestApp::new().await;
+    let token = app.token_for("ana", Role::VsocAnalyst, None).await;
+    for path in [
+        "/api/v1/events?cursor=nonsense",
+        "/api/v1/events?limit=0",
+        "/api/v1/quarantine?limit=1001",
+        "/api/v1/quarantine?cursor=%5B1%2C2%5D",
+    ] {
+        let (status, body) = app.get(path, Some(&token)).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (StatusCode::BAD_REQUEST, "bad_request"),
+            "{path}"
+        );
+    }
+}
+
+/// A schema object, following one `$ref` into the components.
+fn resolved<'d>(document: &'d Value, schema: &'d Value) -> &'d Value {
+    match schema["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference.trim_start_matches("#/components/schemas/");
+            &document["components"]["schemas"][name]
+        }
+        None => schema,
+    }
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_telemetry_lists_as_pages() {
+    let app = TestApp::new().await;
+    let (_, document) = app.get("/api/openapi.json", None).await;
+    for path in ["/api/v1/events", "/api/v1/quarantine"] {
+        let operation = &document["paths"][path]["get"];
+        let schema = &operation["responses"]["200"]["content"]["application/json"]["schema"];
+        let page = resolved(&document, schema);
+        for field in ["items", "total", "next"] {
+            assert!(
+                page["properties"][field].is_object(),
+                "{path}: no {field} in {page}"
+            );
+        }
+        let parameters: Vec<&str> = operation["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter_map(|parameter| parameter["name"].as_str())
+            .collect();
+        assert!(
+            parameters.contains(&"cursor") && parameters.contains(&"limit"),
+            "{path}: {parameters:?}"
+        );
+    }
+    let record = &document["components"]["schemas"]["QuarantinedRecord"]["properties"];
+    assert!(record["raw_base64"].is_object(), "{record}");
 }

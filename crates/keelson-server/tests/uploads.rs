@@ -189,11 +189,16 @@ fn cantools_decoding(capture: &Path, dbc: &Path) -> HashMap<(u64, String), BTree
 
 async fn signals_match_cantools(app: &TestApp, capture: &Path, dbc: &Path) {
     let expected = cantools_decoding(capture, dbc);
-    let events = app
+    let civic = keelson_store::telemetry::EventFilter {
+        vehicle_id: Some("veh-civic".to_owned()),
+    };
+    let page = app
         .store
-        .list_events(Some("veh-civic"), 100_000)
+        .list_events(&civic, None, 100_000)
         .await
         .expect("events");
+    assert_eq!(page.next, None, "every event is compared");
+    let events = page.items;
     let mut compared = 0;
     let mut messages = std::collections::HashSet::new();
     for event in &events {
@@ -269,12 +274,16 @@ async fn malformed_upload_lines_are_quarantined_and_replay_is_for_admins() {
     );
     let quarantined = app
         .store
-        .list_quarantine(false, 10)
+        .list_quarantine(false, None, 10)
         .await
-        .expect("quarantine");
+        .expect("quarantine")
+        .items;
     assert_eq!(quarantined.len(), 1);
     assert_eq!(quarantined[0].source, "upload");
-    assert_eq!(quarantined[0].raw, "(2.000000) can0 12G#zz");
+    assert_eq!(
+        quarantined[0].raw.as_deref(),
+        Some("(2.000000) can0 12G#zz")
+    );
     assert_eq!(quarantined[0].vehicle_id.as_deref(), Some("veh-civic"));
 
     let (status, _) = app

@@ -35,8 +35,10 @@ pub struct Vehicle {
     pub id: String,
     #[serde(default)]
     pub model_id: Option<String>,
-    /// Keyed hash of the VIN; the VIN itself is never stored.
-    #[serde(default)]
+    /// Keyed hash of the VIN ([`vin_hash`]: 64 lowercase hex digits); the
+    /// VIN itself is never stored, and a plain VIN here is refused.
+    #[serde(default, deserialize_with = "keyed_vin_hash")]
+    #[schema(pattern = "^[0-9a-f]{64}$")]
     pub vin_hash: Option<String>,
     #[serde(default)]
     pub region: Option<String>,
@@ -88,6 +90,40 @@ pub fn vin_hash(key: &[u8], vin: &str) -> String {
     hex::encode(outer.finalize())
 }
 
+/// Checks that `text` has the shape [`vin_hash`] gives (64 lowercase hex
+/// digits), so a VIN sent where its hash belongs is refused rather than
+/// stored in the clear.
+pub fn check_vin_hash(text: &str) -> Result<(), String> {
+    let hashed = text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if hashed {
+        return Ok(());
+    }
+    let looks_like_vin = text.len() == 17 && text.bytes().all(|b| b.is_ascii_alphanumeric());
+    let what = if looks_like_vin {
+        "this looks like a plain VIN, which Keelson never stores"
+    } else {
+        "this is not one"
+    };
+    Err(format!(
+        "must be the keyed hash of a VIN (64 lowercase hex digits, as `keelson fleet import` \
+         makes it with vin_hash_key); {what}"
+    ))
+}
+
+fn keyed_vin_hash<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    let hash = Option::<String>::deserialize(deserializer)?;
+    if let Some(hash) = &hash {
+        check_vin_hash(hash)
+            .map_err(|reason| serde::de::Error::custom(format!("vin_hash {reason}")))?;
+    }
+    Ok(hash)
+}
+
 impl Store {
     pub async fn create_vehicle_model(
         &self,
@@ -129,6 +165,9 @@ impl Store {
 
     pub async fn create_vehicle(&self, actor: &str, record: &Vehicle) -> Result<(), StoreError> {
         require_id(&record.id)?;
+        if let Some(hash) = &record.vin_hash {
+            check_vin_hash(hash).map_err(|reason| StoreError::invalid("vin_hash", reason))?;
+        }
         let marking = MarkingColumns::from_marking(&record.marking);
         let row = vehicle::Model {
             id: record.id.clone(),
@@ -245,6 +284,16 @@ fn build_from_row(row: software_build::Model) -> Result<SoftwareBuild, StoreErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_keyed_hash_shape_passes_the_vin_hash_check() {
+        let vin = "1HGCM82633A004352";
+        assert_eq!(check_vin_hash(&vin_hash(b"k1", vin)), Ok(()));
+        let plain = check_vin_hash(vin).err().unwrap_or_default();
+        assert!(plain.contains("plain VIN"), "{plain}");
+        assert!(check_vin_hash(&vin_hash(b"k1", vin).to_ascii_uppercase()).is_err());
+        assert!(check_vin_hash(&"a".repeat(63)).is_err());
+    }
 
     #[test]
     fn vin_hash_is_keyed_and_case_blind() {

@@ -24,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(EcuInstallations),
             Box::new(Detection),
             Box::new(TelemetryPipeline),
+            Box::new(QuarantineOnce),
         ]
     }
 }
@@ -467,10 +468,185 @@ impl MigrationTrait for TelemetryPipeline {
     }
 }
 
+/// Each quarantined record kept once under its own key, and the orderings the
+/// event and quarantine lists page by.
+struct QuarantineOnce;
+
+impl MigrationName for QuarantineOnce {
+    fn name(&self) -> &str {
+        "m0010_quarantine_once"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for QuarantineOnce {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let dedup_key = Table::alter()
+            .table("quarantine")
+            .add_column(string_null("dedup_key"))
+            .to_owned();
+        manager.alter_table(dedup_key).await?;
+
+        // A file record's key names the file's digest and the record's place
+        // in it, which is what identifies the record: the oldest row of each
+        // such key takes it, and copies left by earlier re-ingests keep none
+        // (several NULLs never clash in a unique index, on either database).
+        let oldest_of_each = Query::select()
+            .expr(Expr::col("id").min())
+            .from("quarantine")
+            .and_where(Expr::col("record_key").is_not_null())
+            .group_by_col("record_key")
+            .to_owned();
+        let backfill = Query::update()
+            .table("quarantine")
+            .value("dedup_key", Expr::col("record_key"))
+            .and_where(Expr::col("id").in_subquery(oldest_of_each))
+            .to_owned();
+        manager.exec_stmt(backfill).await?;
+
+        let once = Index::create()
+            .name("quarantine_once")
+            .table("quarantine")
+            .col("dedup_key")
+            .unique()
+            .to_owned();
+        manager.create_index(once).await?;
+
+        let quarantine_by_age = Index::create()
+            .name("quarantine_by_age")
+            .table("quarantine")
+            .col("received_at_us")
+            .col("id")
+            .to_owned();
+        manager.create_index(quarantine_by_age).await?;
+
+        let events_by_age = Index::create()
+            .name("events_by_age")
+            .table("events")
+            .col("received_time_us")
+            .col("dedup_key")
+            .to_owned();
+        manager.create_index(events_by_age).await
+    }
+}
+
 /// Adds the TLP marking columns every shareable record carries.
 fn marked(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
     table
         .col(string("tlp"))
         .col(text("shared_with_orgs"))
         .col(text("named_readers"))
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+    use sea_orm_migration::prelude::*;
+
+    use super::Migrator;
+    use crate::StoreLocation;
+    use crate::testing::{fresh_postgres, fresh_sqlite, postgres_url};
+
+    /// Quarantine rows as an ingest before `m0010` left them: the same file
+    /// record quarantined twice (ingested twice), another file record, and
+    /// a request line, which has no record key.
+    const EARLIER_ROWS: [(&str, Option<&str>); 4] = [
+        ("0001", Some("file:a")),
+        ("0002", Some("file:a")),
+        ("0003", Some("file:b")),
+        ("0004", None),
+    ];
+
+    async fn connect(location: &StoreLocation) -> DatabaseConnection {
+        let url = match location {
+            StoreLocation::DataDir(dir) => {
+                format!("sqlite://{}?mode=rwc", crate::sqlite_file(dir).display())
+            }
+            StoreLocation::Postgres(url) => url.clone(),
+        };
+        Database::connect(url).await.expect("connect")
+    }
+
+    async fn insert_earlier_rows(db: &DatabaseConnection) {
+        for (id, record_key) in EARLIER_ROWS {
+            let row = Query::insert()
+                .into_table("quarantine")
+                .columns([
+                    "id",
+                    "source",
+                    "origin",
+                    "position",
+                    "reason",
+                    "raw",
+                    "received_at_us",
+                    "record_key",
+                ])
+                .values_panic([
+                    id.into(),
+                    "file".into(),
+                    "capture.log".into(),
+                    "line 1".into(),
+                    "bad".into(),
+                    b"x".to_vec().into(),
+                    0i64.into(),
+                    record_key.map(str::to_owned).into(),
+                ])
+                .to_owned();
+            db.execute(&row).await.expect("insert");
+        }
+    }
+
+    async fn dedup_keys(db: &DatabaseConnection) -> Vec<(String, Option<String>)> {
+        let select = Query::select()
+            .columns(["id", "dedup_key"])
+            .from("quarantine")
+            .order_by("id", Order::Asc)
+            .to_owned();
+        let rows = db.query_all(&select).await.expect("select");
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("", "id").expect("id");
+                let key: Option<String> = row.try_get("", "dedup_key").expect("key");
+                (id, key)
+            })
+            .collect()
+    }
+
+    /// The oldest copy of each file record takes its record key as its
+    /// dedup key; later copies and keyless rows keep none, so the unique
+    /// index can be built over a database that already holds duplicates.
+    async fn m0010_keys_the_oldest_copy_of_each_file_record(location: StoreLocation) {
+        let db = connect(&location).await;
+        Migrator::up(&db, Some(9)).await.expect("up to m0009");
+        insert_earlier_rows(&db).await;
+
+        Migrator::up(&db, None).await.expect("m0010");
+
+        let keys = dedup_keys(&db).await;
+        let expected = [
+            ("0001", Some("file:a")),
+            ("0002", None),
+            ("0003", Some("file:b")),
+            ("0004", None),
+        ];
+        let expected: Vec<(String, Option<String>)> = expected
+            .iter()
+            .map(|(id, key)| ((*id).to_owned(), key.map(str::to_owned)))
+            .collect();
+        assert_eq!(keys, expected);
+        db.close().await.expect("close");
+    }
+
+    #[tokio::test]
+    async fn m0010_backfills_keys_on_sqlite() {
+        let (location, _dir) = fresh_sqlite().expect("temp dir");
+        m0010_keys_the_oldest_copy_of_each_file_record(location).await;
+    }
+
+    #[tokio::test]
+    async fn m0010_backfills_keys_on_postgres() {
+        let Some(server) = postgres_url() else { return };
+        let location = fresh_postgres(&server).await.expect("fresh database");
+        m0010_keys_the_oldest_copy_of_each_file_record(location).await;
+    }
 }

@@ -1,15 +1,20 @@
 //! Telemetry at rest: normalized events stored once under an idempotency
-//! key, and the quarantine of records that failed to decode.
+//! key, and the quarantine of records that failed to decode, each record
+//! kept once under its own key with its exact bytes.
 //!
 //! A batch is written in one transaction with one audit entry for the whole
 //! batch (an entry per event would bury the audit log); the entry's after
 //! digest covers the batch's keys, so the log still proves what arrived.
+//! Both lists page by keyset (see [`Cursor`]), so a page costs the same
+//! however deep into millions of rows it lies.
 
 use std::collections::HashSet;
 
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait,
 };
 use serde::Serialize;
 
@@ -17,7 +22,8 @@ use crate::audit::{self, AuditEvent};
 use crate::entity::{event, quarantined};
 use crate::{Store, StoreError, format_us, new_id, now_us};
 
-/// SQLite allows 32766 bound parameters per statement; ten columns per row.
+/// SQLite allows 32766 bound parameters per statement; at most twelve
+/// columns per row.
 const ROWS_PER_INSERT: usize = 2_000;
 
 /// An event ready to store.
@@ -64,6 +70,10 @@ pub struct StoredEvent {
 /// A record that failed to decode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewQuarantined {
+    /// What makes the record itself: its channel, the digest of the unit it
+    /// came in (file, request body, MQTT message) and its place in that
+    /// unit. A record arriving again under a key already kept adds no row.
+    pub dedup_key: String,
     /// The channel it came by: `http`, `mqtt`, `file`, `upload`.
     pub source: String,
     /// The file name, topic or request it came in.
@@ -75,9 +85,24 @@ pub struct NewQuarantined {
     /// The decoder to replay it with.
     pub format: Option<String>,
     pub vehicle_id: Option<String>,
+    /// The key the record would have been stored under (file records), so
+    /// a replay stores it under the same key as a re-ingest of the file.
+    pub record_key: Option<String>,
 }
 
-/// A quarantined record as the API shows it (raw bytes as lossy text).
+/// What became of one record put aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Quarantined {
+    /// A new quarantine row with this ID.
+    Added { id: String },
+    /// The same record (same key) is in the quarantine already.
+    AlreadyKept,
+}
+
+/// A quarantined record as the API shows it. The bytes are exactly those
+/// received: `raw_base64` always carries them, and `raw` repeats them as
+/// text when they are valid UTF-8 (null otherwise), so nothing is lost to a
+/// lossy conversion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct QuarantinedRecord {
     pub id: String,
@@ -85,11 +110,63 @@ pub struct QuarantinedRecord {
     pub origin: String,
     pub position: String,
     pub reason: String,
-    pub raw: String,
+    /// The raw bytes as UTF-8 text, or null when they are not valid UTF-8.
+    pub raw: Option<String>,
+    /// The raw bytes, base64 (RFC 4648, standard alphabet, padded).
+    pub raw_base64: String,
+    /// How many raw bytes there are.
+    pub raw_size: u64,
     pub format: Option<String>,
     pub vehicle_id: Option<String>,
     pub received_at: String,
     pub replayed_at: Option<String>,
+}
+
+/// Which events to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub vehicle_id: Option<String>,
+}
+
+/// One page of a keyset-paged list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// How many rows match the filter, on every page.
+    pub total: u64,
+    /// The cursor of the next page; `None` on the last.
+    pub next: Option<String>,
+}
+
+/// Where a page starts: the sort key (time, then the row's key) of the
+/// last row of the page before, as opaque URL-safe text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    at_us: i64,
+    key: String,
+}
+
+impl Cursor {
+    fn new(at_us: i64, key: &str) -> Self {
+        Cursor {
+            at_us,
+            key: key.to_owned(),
+        }
+    }
+
+    /// The text a page gives as `next`.
+    pub fn encode(&self) -> String {
+        let pair = serde_json::json!([self.at_us, self.key]).to_string();
+        URL_SAFE_NO_PAD.encode(pair)
+    }
+
+    /// Reads back a `next` value; anything else is `Invalid`.
+    pub fn decode(text: &str) -> Result<Cursor, StoreError> {
+        let bad = || StoreError::invalid("cursor", "not a cursor this list gave");
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+        let (at_us, key): (i64, String) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        Ok(Cursor { at_us, key })
+    }
 }
 
 impl Store {
@@ -116,81 +193,113 @@ impl Store {
         Ok(outcomes)
     }
 
-    /// Events, newest first, optionally of one vehicle.
+    /// Events, newest first (received time, then key), optionally of one
+    /// vehicle; `cursor` is the `next` of the page before.
     pub async fn list_events(
         &self,
-        vehicle_id: Option<&str>,
+        filter: &EventFilter,
+        cursor: Option<&Cursor>,
         limit: u64,
-    ) -> Result<Vec<StoredEvent>, StoreError> {
-        let mut query = event::Entity::find().order_by_desc(event::Column::ReceivedTimeUs);
-        if let Some(vehicle_id) = vehicle_id {
-            query = query.filter(event::Column::VehicleId.eq(vehicle_id));
+    ) -> Result<Page<StoredEvent>, StoreError> {
+        let mut matching = Condition::all();
+        if let Some(vehicle_id) = &filter.vehicle_id {
+            matching = matching.add(event::Column::VehicleId.eq(vehicle_id.as_str()));
         }
-        let rows = query.limit(limit).all(self.connection()).await?;
-        Ok(rows.into_iter().map(stored_event).collect())
+        let total = event::Entity::find()
+            .filter(matching.clone())
+            .count(self.connection())
+            .await?;
+
+        let mut query = event::Entity::find().filter(matching);
+        if let Some(cursor) = cursor {
+            query = query.filter(before(
+                event::Column::ReceivedTimeUs,
+                event::Column::DedupKey,
+                cursor,
+            ));
+        }
+        let query = query
+            .order_by_desc(event::Column::ReceivedTimeUs)
+            .order_by_desc(event::Column::DedupKey);
+        let (rows, more) = one_page(query, limit, self.connection()).await?;
+        let next = more
+            .then(|| rows.last())
+            .flatten()
+            .map(|row| Cursor::new(row.received_time_us, &row.dedup_key).encode());
+        let items = rows.into_iter().map(stored_event).collect();
+        Ok(Page { items, total, next })
     }
 
     pub async fn count_events(&self) -> Result<u64, StoreError> {
         Ok(event::Entity::find().count(self.connection()).await?)
     }
 
-    /// Puts records that failed to decode aside, with one audit entry.
+    /// Puts records that failed to decode aside, each once under its
+    /// `dedup_key`, with one audit entry naming the rows added.
     pub async fn quarantine(
         &self,
         actor: &str,
         records: Vec<NewQuarantined>,
-    ) -> Result<Vec<String>, StoreError> {
-        let keyed = records.into_iter().map(|record| (record, None)).collect();
-        self.quarantine_keyed(actor, keyed).await
-    }
-
-    /// Like [`Store::quarantine`], each record with the idempotency key it
-    /// would have been stored under (file records), which a replay reuses.
-    pub async fn quarantine_keyed(
-        &self,
-        actor: &str,
-        records: Vec<(NewQuarantined, Option<String>)>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<Quarantined>, StoreError> {
         if records.is_empty() {
             return Ok(Vec::new());
         }
         let _turn = self.audit_lock.lock().await;
         let txn = self.connection().begin().await?;
-        let mut ids = Vec::with_capacity(records.len());
-        let received_at_us = now_us();
-        let rows: Vec<quarantined::ActiveModel> = records
-            .into_iter()
-            .map(|(record, key)| {
-                let id = new_id();
-                ids.push(id.clone());
-                quarantine_row(id, record, key, received_at_us).into_active_model()
+        let outcomes = write_quarantine(&txn, records).await?;
+        let ids: Vec<&str> = outcomes
+            .iter()
+            .filter_map(|outcome| match outcome {
+                Quarantined::Added { id } => Some(id.as_str()),
+                Quarantined::AlreadyKept => None,
             })
             .collect();
-        for chunk in chunked(rows, ROWS_PER_INSERT) {
-            quarantined::Entity::insert_many(chunk)
-                .exec_without_returning(&txn)
-                .await?;
+        if !ids.is_empty() {
+            let entry = AuditEvent::new(actor, "telemetry.quarantine", "quarantine", "batch")
+                .after(serde_json::json!(ids))
+                .detail(format!("{} quarantined", ids.len()));
+            audit::append(&txn, entry).await?;
         }
-        let entry = AuditEvent::new(actor, "telemetry.quarantine", "quarantine", "batch")
-            .after(serde_json::json!(ids))
-            .detail(format!("{} quarantined", ids.len()));
-        audit::append(&txn, entry).await?;
         txn.commit().await?;
-        Ok(ids)
+        Ok(outcomes)
     }
 
-    /// Quarantined records not yet replayed, oldest first.
+    /// Quarantined records, oldest first (received time, then ID), those
+    /// already replayed only with `include_replayed`; `cursor` is the
+    /// `next` of the page before.
     pub async fn list_quarantine(
         &self,
         include_replayed: bool,
+        cursor: Option<&Cursor>,
         limit: u64,
-    ) -> Result<Vec<QuarantinedRecord>, StoreError> {
-        let mut query = quarantined::Entity::find().order_by_asc(quarantined::Column::ReceivedAtUs);
+    ) -> Result<Page<QuarantinedRecord>, StoreError> {
+        let mut matching = Condition::all();
         if !include_replayed {
-            query = query.filter(quarantined::Column::ReplayedAtUs.is_null());
+            matching = matching.add(quarantined::Column::ReplayedAtUs.is_null());
         }
-        let rows = query.limit(limit).all(self.connection()).await?;
-        Ok(rows.into_iter().map(quarantined_record).collect())
+        let total = quarantined::Entity::find()
+            .filter(matching.clone())
+            .count(self.connection())
+            .await?;
+
+        let mut query = quarantined::Entity::find().filter(matching);
+        if let Some(cursor) = cursor {
+            query = query.filter(after(
+                quarantined::Column::ReceivedAtUs,
+                quarantined::Column::Id,
+                cursor,
+            ));
+        }
+        let query = query
+            .order_by_asc(quarantined::Column::ReceivedAtUs)
+            .order_by_asc(quarantined::Column::Id);
+        let (rows, more) = one_page(query, limit, self.connection()).await?;
+        let next = more
+            .then(|| rows.last())
+            .flatten()
+            .map(|row| Cursor::new(row.received_at_us, &row.id).encode());
+        let items = rows.into_iter().map(quarantined_record).collect();
+        Ok(Page { items, total, next })
     }
 
     /// The raw bytes and decoder of one quarantined record.
@@ -248,6 +357,85 @@ pub(crate) async fn write_events(
     let keys = fresh.iter().map(|event| event.dedup_key.clone()).collect();
     insert_new(txn, fresh).await?;
     Ok((outcomes, keys))
+}
+
+/// Rows sorting after the cursor in descending (time, key) order.
+fn before<C: ColumnTrait>(time: C, key: C, cursor: &Cursor) -> Condition {
+    Condition::any().add(time.lt(cursor.at_us)).add(
+        Condition::all()
+            .add(time.eq(cursor.at_us))
+            .add(key.lt(cursor.key.as_str())),
+    )
+}
+
+/// Rows sorting after the cursor in ascending (time, key) order.
+fn after<C: ColumnTrait>(time: C, key: C, cursor: &Cursor) -> Condition {
+    Condition::any().add(time.gt(cursor.at_us)).add(
+        Condition::all()
+            .add(time.eq(cursor.at_us))
+            .add(key.gt(cursor.key.as_str())),
+    )
+}
+
+/// Up to `limit` rows of an ordered query, and whether more follow.
+async fn one_page<E: EntityTrait>(
+    query: Select<E>,
+    limit: u64,
+    connection: &impl sea_orm::ConnectionTrait,
+) -> Result<(Vec<E::Model>, bool), StoreError> {
+    let mut rows = query.limit(limit.saturating_add(1)).all(connection).await?;
+    let more = rows.len() as u64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok((rows, more))
+}
+
+/// Inserts each record whose key is not kept yet (nor earlier in the same
+/// batch); returns what became of each, in order.
+async fn write_quarantine(
+    txn: &sea_orm::DatabaseTransaction,
+    records: Vec<NewQuarantined>,
+) -> Result<Vec<Quarantined>, StoreError> {
+    let mut seen = kept_quarantine_keys(txn, &records).await?;
+    let received_at_us = now_us();
+    let mut outcomes = Vec::with_capacity(records.len());
+    let mut rows = Vec::new();
+    for record in records {
+        if !seen.insert(record.dedup_key.clone()) {
+            outcomes.push(Quarantined::AlreadyKept);
+            continue;
+        }
+        let id = new_id();
+        outcomes.push(Quarantined::Added { id: id.clone() });
+        rows.push(quarantine_row(id, record, received_at_us).into_active_model());
+    }
+    // A concurrent writer's copy of the same record is skipped by the
+    // conflict clause rather than failing the batch.
+    for chunk in chunked(rows, ROWS_PER_INSERT) {
+        quarantined::Entity::insert_many(chunk)
+            .on_conflict_do_nothing_on([quarantined::Column::DedupKey])
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(outcomes)
+}
+
+async fn kept_quarantine_keys(
+    txn: &sea_orm::DatabaseTransaction,
+    records: &[NewQuarantined],
+) -> Result<HashSet<String>, StoreError> {
+    let mut found = HashSet::new();
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        let keys: Vec<&str> = chunk.iter().map(|r| r.dedup_key.as_str()).collect();
+        let rows: Vec<Option<String>> = quarantined::Entity::find()
+            .select_only()
+            .column(quarantined::Column::DedupKey)
+            .filter(quarantined::Column::DedupKey.is_in(keys))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        found.extend(rows.into_iter().flatten());
+    }
+    Ok(found)
 }
 
 async fn existing_keys(
@@ -330,24 +518,32 @@ pub(crate) fn stored_event(row: event::Model) -> StoredEvent {
     }
 }
 
-fn quarantine_row(
-    id: String,
-    record: NewQuarantined,
-    record_key: Option<String>,
-    received_at_us: i64,
-) -> quarantined::Model {
+fn quarantine_row(id: String, record: NewQuarantined, received_at_us: i64) -> quarantined::Model {
     quarantined::Model {
         id,
-        source: record.source,
-        origin: record.origin,
-        position: record.position,
-        reason: record.reason,
+        source: storable_text(record.source),
+        origin: storable_text(record.origin),
+        position: storable_text(record.position),
+        reason: storable_text(record.reason),
         raw: record.raw,
-        format: record.format,
-        vehicle_id: record.vehicle_id,
+        format: record.format.map(storable_text),
+        vehicle_id: record.vehicle_id.map(storable_text),
         received_at_us,
         replayed_at_us: None,
-        record_key,
+        record_key: record.record_key,
+        dedup_key: Some(record.dedup_key),
+    }
+}
+
+/// PostgreSQL text cannot hold NUL, and a reason quoting hostile input may
+/// carry one: it is written as the escape `\0`, so the row is stored on
+/// either database rather than failing the batch (the raw bytes, a blob,
+/// keep the NUL).
+fn storable_text(text: String) -> String {
+    if text.contains('\0') {
+        text.replace('\0', "\\0")
+    } else {
+        text
     }
 }
 
@@ -358,7 +554,9 @@ pub(crate) fn quarantined_record(row: quarantined::Model) -> QuarantinedRecord {
         origin: row.origin,
         position: row.position,
         reason: row.reason,
-        raw: String::from_utf8_lossy(&row.raw).into_owned(),
+        raw_base64: STANDARD.encode(&row.raw),
+        raw_size: row.raw.len() as u64,
+        raw: String::from_utf8(row.raw).ok(),
         format: row.format,
         vehicle_id: row.vehicle_id,
         received_at: format_us(row.received_at_us),

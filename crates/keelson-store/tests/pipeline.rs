@@ -7,7 +7,7 @@ use keelson_store::Store;
 use keelson_store::alerts::Sighting;
 use keelson_store::replay::Replayed;
 use keelson_store::retention::RetentionRule;
-use keelson_store::telemetry::{NewEvent, NewQuarantined};
+use keelson_store::telemetry::{EventFilter, NewEvent, NewQuarantined, Quarantined};
 use keelson_store::uploads::{NewUpload, UploadStatus, UploadTotals};
 
 keelson_store::on_both_backends!(
@@ -107,9 +107,10 @@ async fn retention_deletes_only_old_events_of_the_named_source(store: &Store) {
     assert_eq!(counts[0].deleted, 1);
     assert_eq!(counts[0].kept_cited, 0);
     let mut left: Vec<String> = store
-        .list_events(None, 10)
+        .list_events(&EventFilter::default(), None, 10)
         .await
         .expect("list")
+        .items
         .into_iter()
         .map(|event| format!("{}@{}", event.source, event.received_time))
         .collect();
@@ -177,7 +178,8 @@ async fn retention_keeps_events_an_alert_cites(store: &Store) {
 }
 
 async fn replay_stores_decoded_records_under_their_key_and_keeps_failures(store: &Store) {
-    let record = |position: &str| NewQuarantined {
+    let record = |position: &str, key: &str| NewQuarantined {
+        dedup_key: key.to_owned(),
         source: "file".to_owned(),
         origin: "capture.log".to_owned(),
         position: position.to_owned(),
@@ -185,17 +187,22 @@ async fn replay_stores_decoded_records_under_their_key_and_keeps_failures(store:
         raw: b"raw".to_vec(),
         format: Some("ndjson".to_owned()),
         vehicle_id: Some("veh-1".to_owned()),
+        record_key: Some(key.to_owned()),
     };
-    let ids = store
-        .quarantine_keyed(
+    let outcomes = store
+        .quarantine(
             "test",
-            vec![
-                (record("line 1"), Some("file:k1".to_owned())),
-                (record("line 2"), Some("file:k2".to_owned())),
-            ],
+            vec![record("line 1", "file:k1"), record("line 2", "file:k2")],
         )
         .await
         .expect("quarantine");
+    let ids: Vec<String> = outcomes
+        .into_iter()
+        .filter_map(|outcome| match outcome {
+            Quarantined::Added { id } => Some(id),
+            Quarantined::AlreadyKept => None,
+        })
+        .collect();
 
     let pending = store.pending_quarantine(None, 10).await.expect("pending");
     assert_eq!(pending.len(), 2);
@@ -218,7 +225,11 @@ async fn replay_stores_decoded_records_under_their_key_and_keeps_failures(store:
         (counts.replayed, counts.accepted, counts.still_quarantined),
         (1, 1, 1)
     );
-    let left = store.list_quarantine(false, 10).await.expect("left");
+    let left = store
+        .list_quarantine(false, None, 10)
+        .await
+        .expect("left")
+        .items;
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].reason, "still broken");
     assert_eq!(store.count_events().await.expect("count"), 1);
@@ -227,7 +238,11 @@ async fn replay_stores_decoded_records_under_their_key_and_keeps_failures(store:
         .await
         .expect("after");
     assert!(again.is_empty());
-    let replayed = store.list_quarantine(true, 10).await.expect("all");
+    let replayed = store
+        .list_quarantine(true, None, 10)
+        .await
+        .expect("all")
+        .items;
     assert!(
         replayed
             .iter()

@@ -8,7 +8,7 @@ use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
 use keelson_store::installations::{Ecu, Installed, NewInstallation};
 use keelson_store::rules::{Imported, NewRule, RuleScope, RuleStatus};
 use keelson_store::sboms::{Attached, NewSbom};
-use keelson_store::telemetry::{NewEvent, NewQuarantined, Stored};
+use keelson_store::telemetry::{EventFilter, NewEvent, NewQuarantined, Quarantined, Stored};
 use keelson_store::users::NewUser;
 use keelson_store::{ErrorKind, Store};
 use sha2::Digest;
@@ -19,6 +19,7 @@ keelson_store::on_both_backends!(
     tokens_authenticate_until_revoked_or_expired,
     every_change_extends_a_verifying_chain,
     fleet_records_keep_their_marking,
+    a_vehicle_keeps_a_vin_only_as_its_keyed_hash,
     reopening_applies_no_migration_twice,
     events_are_stored_once_across_batches,
     quarantine_keeps_raw_bytes_until_replayed,
@@ -166,6 +167,37 @@ fn marking(tlp: Tlp, orgs: &[&str]) -> Marking {
     }
 }
 
+async fn a_vehicle_keeps_a_vin_only_as_its_keyed_hash(store: &Store) {
+    let vin = "1HGCM82633A004352";
+    let vehicle = |id: &str, vin_hash: &str| Vehicle {
+        id: id.to_owned(),
+        model_id: None,
+        vin_hash: Some(vin_hash.to_owned()),
+        region: None,
+        marking: marking(Tlp::Green, &[]),
+    };
+
+    let plain = store
+        .create_vehicle("system", &vehicle("v-plain", vin))
+        .await;
+    let hashed = keelson_store::fleet::vin_hash(b"key", vin);
+    let keyed = store
+        .create_vehicle("system", &vehicle("v-keyed", &hashed))
+        .await;
+
+    let error = plain.expect_err("a plain VIN");
+    assert_eq!(error.kind(), ErrorKind::Invalid);
+    assert!(error.to_string().contains("plain VIN"), "{error}");
+    assert!(store.vehicle("v-plain").await.expect("read").is_none());
+    keyed.expect("a keyed hash");
+    let stored = store
+        .vehicle("v-keyed")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(stored.vin_hash, Some(hashed));
+}
+
 async fn fleet_records_keep_their_marking(store: &Store) {
     let model = VehicleModel {
         id: "m1".to_owned(),
@@ -250,7 +282,14 @@ async fn events_are_stored_once_across_batches(store: &Store) {
     assert_eq!(second, [Stored::Duplicate, Stored::Accepted]);
     assert_eq!(store.count_events().await.expect("count"), 3);
 
-    let listed = store.list_events(Some("v1"), 10).await.expect("list");
+    let only_v1 = EventFilter {
+        vehicle_id: Some("v1".to_owned()),
+    };
+    let listed = store
+        .list_events(&only_v1, None, 10)
+        .await
+        .expect("list")
+        .items;
     assert_eq!(listed.len(), 3);
     assert_eq!(listed[0].attributes["sensor_id"], 1);
     assert_eq!(
@@ -262,6 +301,7 @@ async fn events_are_stored_once_across_batches(store: &Store) {
 
 async fn quarantine_keeps_raw_bytes_until_replayed(store: &Store) {
     let record = NewQuarantined {
+        dedup_key: "file:k7".to_owned(),
         source: "file".to_owned(),
         origin: "capture.log".to_owned(),
         position: "line 7".to_owned(),
@@ -269,12 +309,21 @@ async fn quarantine_keeps_raw_bytes_until_replayed(store: &Store) {
         raw: vec![0xff, b'x', 0],
         format: Some("candump".to_owned()),
         vehicle_id: None,
+        record_key: None,
     };
-    let ids = store
+    let outcomes = store
         .quarantine("t", vec![record])
         .await
         .expect("quarantine");
-    let pending = store.list_quarantine(false, 10).await.expect("list");
+    let [Quarantined::Added { id }] = outcomes.as_slice() else {
+        panic!("{outcomes:?}")
+    };
+    let ids = [id.clone()];
+    let pending = store
+        .list_quarantine(false, None, 10)
+        .await
+        .expect("list")
+        .items;
     assert_eq!((pending.len(), pending[0].position.as_str()), (1, "line 7"));
     let (_, raw) = store
         .quarantined_raw(&ids[0])
@@ -284,17 +333,10 @@ async fn quarantine_keeps_raw_bytes_until_replayed(store: &Store) {
     assert_eq!(raw, vec![0xff, b'x', 0]);
 
     store.mark_replayed("t", &ids[0]).await.expect("replayed");
-    assert!(
-        store
-            .list_quarantine(false, 10)
-            .await
-            .expect("list")
-            .is_empty()
-    );
-    assert_eq!(
-        store.list_quarantine(true, 10).await.expect("list").len(),
-        1
-    );
+    let pending = store.list_quarantine(false, None, 10).await.expect("list");
+    assert_eq!(pending.total, 0);
+    let all = store.list_quarantine(true, None, 10).await.expect("list");
+    assert_eq!(all.total, 1);
 }
 
 async fn feed_files_are_kept_once_in_import_order(store: &Store) {

@@ -16,7 +16,23 @@ use crate::frame::{CanFrame, FrameKind, Label, TimeBase};
 pub const EVENT_SCHEMA: &str = include_str!("event.schema.json");
 
 /// The version named in [`EVENT_SCHEMA`]'s `$id`.
-pub const EVENT_SCHEMA_VERSION: &str = "1.0.0";
+pub const EVENT_SCHEMA_VERSION: &str = "1.1.0";
+
+/// Longest `event_id`, `vehicle_id`, `ecu` or `build_id`, in characters (as JSON Schema's
+/// `maxLength` counts them).
+pub const MAX_ID_CHARS: usize = 256;
+
+/// Longest `kind`, in bytes (the grammar allows ASCII only).
+pub const MAX_KIND_BYTES: usize = 128;
+
+/// Most bytes the `attributes` object may take as compact JSON text.
+pub const MAX_ATTRIBUTES_BYTES: usize = 32 * 1024;
+
+/// Largest 11-bit (standard) CAN identifier.
+pub const MAX_STANDARD_CAN_ID: u64 = 0x7FF;
+
+/// Largest 29-bit (extended) CAN identifier.
+pub const MAX_EXTENDED_CAN_ID: u64 = 0x1FFF_FFFF;
 
 /// Kind of a CAN frame event.
 pub const KIND_CAN_FRAME: &str = "can.frame";
@@ -116,9 +132,15 @@ impl Event {
         event
     }
 
-    /// Checks the rules that serde cannot: the kind's grammar and per-kind attributes.
+    /// Checks the rules that serde cannot: the identifiers' lengths and characters, the
+    /// kind's grammar, the attributes' size and the per-kind attributes.
     pub fn validate(&self) -> Result<(), Error> {
+        check_identifier("event_id", self.event_id.as_deref())?;
+        check_identifier("vehicle_id", self.vehicle_id.as_deref())?;
+        check_identifier("ecu", self.ecu.as_deref())?;
+        check_identifier("build_id", self.build_id.as_deref())?;
         check_kind(&self.kind)?;
+        check_attributes_size(&self.attributes)?;
         match self.kind.as_str() {
             KIND_QSEV => QualifiedSecurityEvent::from_attributes(&self.attributes).map(|_| ()),
             KIND_CAN_FRAME => check_can_attributes(&self.attributes),
@@ -160,27 +182,85 @@ fn event_error(field: &'static str, reason: impl Into<String>) -> Error {
     }
 }
 
-/// `^[a-z0-9_]+(\.[a-z0-9_]+)*$`, at most 128 bytes, as the schema says.
+/// An identifier, when given, is 1 to [`MAX_ID_CHARS`] characters without control
+/// characters: an empty one would make every later empty one its duplicate, and a control
+/// character (NUL above all) is no part of a name and cannot be stored by every database.
+fn check_identifier(field: &'static str, value: Option<&str>) -> Result<(), Error> {
+    let Some(value) = value else {
+        return Ok(());
+    };
+    if value.is_empty() {
+        return Err(event_error(
+            field,
+            "must not be empty; leave it out or send null",
+        ));
+    }
+    let chars = value.chars().count();
+    if chars > MAX_ID_CHARS {
+        let reason = format!("is {chars} characters long; at most {MAX_ID_CHARS} are allowed");
+        return Err(event_error(field, reason));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(event_error(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// `^[a-z0-9_]+(\.[a-z0-9_]+)*$`, at most [`MAX_KIND_BYTES`] bytes, as the schema says.
 fn check_kind(kind: &str) -> Result<(), Error> {
     let segment_ok = |s: &str| {
         !s.is_empty()
             && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
     };
-    if kind.len() > 128 || !kind.split('.').all(segment_ok) {
+    if kind.len() > MAX_KIND_BYTES {
+        let reason = format!(
+            "is {} bytes long; at most {MAX_KIND_BYTES} are allowed",
+            kind.len()
+        );
+        return Err(event_error("kind", reason));
+    }
+    if !kind.split('.').all(segment_ok) {
         return Err(event_error("kind", "must be dotted lowercase words"));
     }
     Ok(())
 }
 
+/// The attributes as compact JSON fit in [`MAX_ATTRIBUTES_BYTES`].
+fn check_attributes_size(attributes: &Map<String, Value>) -> Result<(), Error> {
+    let mut size = ByteCount::default();
+    // Writing into a counter cannot fail, and a map of JSON values always serialises.
+    let _ = serde_json::to_writer(&mut size, attributes);
+    if size.0 > MAX_ATTRIBUTES_BYTES {
+        let reason = format!(
+            "take {} bytes as compact JSON; at most {MAX_ATTRIBUTES_BYTES} are allowed",
+            size.0
+        );
+        return Err(event_error("attributes", reason));
+    }
+    Ok(())
+}
+
+/// An `io::Write` that only counts what is written to it.
+#[derive(Default)]
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(bytes.len());
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn check_can_attributes(attributes: &Map<String, Value>) -> Result<(), Error> {
-    let id = attributes.get("id").and_then(Value::as_u64);
-    if id.is_none_or(|id| id > 0x1FFF_FFFF) {
-        return Err(event_error("attributes.id", "must be a CAN identifier"));
-    }
-    if !attributes.get("extended").is_some_and(Value::is_boolean) {
+    let Some(extended) = attributes.get("extended").and_then(Value::as_bool) else {
         return Err(event_error("attributes.extended", "must be a boolean"));
-    }
+    };
+    check_can_id(attributes.get("id"), extended)?;
     if attributes
         .get("dlc")
         .and_then(Value::as_u64)
@@ -196,6 +276,26 @@ fn check_can_attributes(attributes: &Map<String, Value>) -> Result<(), Error> {
         ));
     }
     Ok(())
+}
+
+/// An identifier fits its frame format: 11 bits for a standard frame, 29 for an extended one.
+fn check_can_id(id: Option<&Value>, extended: bool) -> Result<(), Error> {
+    let (limit, format) = if extended {
+        (MAX_EXTENDED_CAN_ID, "an extended (29-bit)")
+    } else {
+        (MAX_STANDARD_CAN_ID, "a standard (11-bit)")
+    };
+    match id.and_then(Value::as_u64) {
+        Some(id) if id <= limit => Ok(()),
+        Some(id) => Err(event_error(
+            "attributes.id",
+            format!("{id:#X} does not fit {format} frame, whose largest identifier is {limit:#X}"),
+        )),
+        None => Err(event_error(
+            "attributes.id",
+            "must be a CAN identifier (a non-negative integer)",
+        )),
+    }
 }
 
 fn is_lower_hex(text: &str) -> bool {

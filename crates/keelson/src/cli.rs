@@ -300,11 +300,14 @@ pub enum VulndbCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum QuarantineCommand {
-    /// List quarantined records (not yet replayed) as NDJSON.
+    /// List quarantined records (not yet replayed), oldest first, as NDJSON:
+    /// each with its exact bytes in raw_base64, and in raw as text when
+    /// they are UTF-8 (null otherwise).
     List {
         /// Include records already replayed.
         #[arg(long)]
         all: bool,
+        /// The most records to print (the oldest first).
         #[arg(long, default_value_t = 100)]
         limit: u64,
     },

@@ -85,6 +85,12 @@ fn the_same_file_twice_is_stored_once() {
 
     assert_eq!(again["accepted"], 0);
     assert_eq!(again["duplicates"], 997);
+    assert_eq!(
+        again["quarantined"], 3,
+        "the refused records are refused again"
+    );
+    let listed = stdout_lines(&keelson(&dir.path, &["quarantine", "list"]));
+    assert_eq!(listed.len(), 3, "but each is kept once");
 }
 
 #[test]

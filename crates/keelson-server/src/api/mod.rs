@@ -88,13 +88,39 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
+/// A page's size from the `limit` parameter: 1 to 1000, default 100.
+pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be between 1 and 1000"));
+    }
+    Ok(limit)
+}
+
+/// The keyset cursor a store-paged list gave as `next`.
+pub fn keyset_cursor(
+    cursor: Option<&str>,
+) -> Result<Option<keelson_store::telemetry::Cursor>, ApiError> {
+    cursor
+        .map(keelson_store::telemetry::Cursor::decode)
+        .transpose()
+        .map_err(|_| ApiError::bad_request("bad cursor"))
+}
+
+impl<T> From<keelson_store::telemetry::Page<T>> for Page<T> {
+    fn from(page: keelson_store::telemetry::Page<T>) -> Self {
+        Page {
+            items: page.items,
+            total: page.total,
+            next: page.next,
+        }
+    }
+}
+
 impl PageQuery {
     /// Cuts one page out of `items` (already filtered for the reader).
     pub fn page<T>(&self, items: Vec<T>) -> Result<Page<T>, ApiError> {
-        let limit = self.limit.unwrap_or(100);
-        if !(1..=1000).contains(&limit) {
-            return Err(ApiError::bad_request("limit must be between 1 and 1000"));
-        }
+        let limit = page_limit(self.limit)?;
         let offset = match &self.cursor {
             Some(cursor) => cursor
                 .parse::<usize>()

@@ -9,15 +9,18 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use keelson_store::telemetry::{NewQuarantined, QuarantinedRecord, StoredEvent};
+use keelson_store::telemetry::{EventFilter, NewQuarantined, QuarantinedRecord, StoredEvent};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::{Page, keyset_cursor, page_limit};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiQuery};
-use crate::ingest::{Batch, IngestTotals, LineOutcome, event_key, new_event};
+use crate::ingest::{
+    Batch, IngestTotals, LineOutcome, event_key, new_event, unit_record_key, unit_sha256,
+};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -79,6 +82,7 @@ async fn ingest_body(
 ) -> Result<IngestAnswer, ApiError> {
     let text = inflate(headers, body, state.config.api_body_limit)?;
     let received_us = keelson_store::now_us();
+    let body_sha256 = unit_sha256(&text);
     let mut batch = Batch::default();
     for (index, line) in text.split(|byte| *byte == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -87,7 +91,10 @@ async fn ingest_body(
         }
         match keelson_telemetry::decode::ndjson::parse_line(line) {
             Ok(event) => batch.accept(index, new_event(&event, event_key(&event), received_us)),
-            Err(reason) => batch.reject(index, quarantined(caller, index, line, reason)),
+            Err(reason) => {
+                let record = quarantined(caller, &body_sha256, index, line, reason);
+                batch.reject(index, record);
+            }
         }
     }
     let (totals, mut outcomes) = batch
@@ -105,8 +112,17 @@ async fn ingest_body(
     Ok(IngestAnswer { totals, results })
 }
 
-fn quarantined(caller: &Caller, index: usize, line: &[u8], reason: String) -> NewQuarantined {
+/// A malformed line, kept under its caller, the body's digest and its
+/// place: the same body sent again (a client's retry) adds no row.
+fn quarantined(
+    caller: &Caller,
+    body_sha256: &str,
+    index: usize,
+    line: &[u8],
+    reason: String,
+) -> NewQuarantined {
     NewQuarantined {
+        dedup_key: unit_record_key("http", &caller.user.name, body_sha256, index),
         source: "http".to_owned(),
         origin: format!("POST /api/v1/telemetry by {}", caller.user.name),
         position: format!("line {}", index + 1),
@@ -114,6 +130,7 @@ fn quarantined(caller: &Caller, index: usize, line: &[u8], reason: String) -> Ne
         raw: line.to_vec(),
         format: Some("ndjson".to_owned()),
         vehicle_id: None,
+        record_key: None,
     }
 }
 
@@ -177,61 +194,75 @@ async fn event_schema() -> impl IntoResponse {
     )
 }
 
+/// Filters and paging of the event list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
+    /// Only the events of this vehicle.
     pub vehicle_id: Option<String>,
-    pub limit: Option<u64>,
+    /// Items per page (1 to 1000; default 100).
+    pub limit: Option<u32>,
+    /// The `next` value of the previous page.
+    pub cursor: Option<String>,
 }
 
-/// Stored events, newest first (internal roles).
-///
-/// FIXME: answers a bare array of the newest `limit` rows, not the
-/// `{items, total, next}` page every other list answers: paging millions of
-/// events needs a keyset cursor and a filtered count in the store.
+/// Stored events, newest first (internal roles). Paged by keyset, so a
+/// deep page costs what the first one does; `total` counts every event
+/// the filter matches.
 #[utoipa::path(get, path = "/api/v1/events", tag = "telemetry", params(EventQuery),
-    responses((status = 200, body = Vec<StoredEvent>)))]
+    responses((status = 200, body = Page<StoredEvent>), (status = 400), (status = 403)))]
 async fn list_events(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<EventQuery>,
-) -> Result<Json<Vec<StoredEvent>>, ApiError> {
+) -> Result<Json<Page<StoredEvent>>, ApiError> {
     caller.require_internal()?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    Ok(Json(
-        state
-            .store
-            .list_events(query.vehicle_id.as_deref(), limit)
-            .await?,
-    ))
+    let limit = page_limit(query.limit)?;
+    let cursor = keyset_cursor(query.cursor.as_deref())?;
+    let filter = EventFilter {
+        vehicle_id: query.vehicle_id,
+    };
+    let page = state
+        .store
+        .list_events(&filter, cursor.as_ref(), u64::from(limit))
+        .await?;
+    Ok(Json(page.into()))
 }
 
+/// Filters and paging of the quarantine list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QuarantineQuery {
     /// Include records already replayed.
     pub all: Option<bool>,
-    pub limit: Option<u64>,
+    /// Items per page (1 to 1000; default 100).
+    pub limit: Option<u32>,
+    /// The `next` value of the previous page.
+    pub cursor: Option<String>,
 }
 
-/// Records that failed to decode, with origin, position and reason.
-///
-/// FIXME: a bare array of at most `limit` records, not the `{items, total,
-/// next}` page of the other lists (see `list_events`).
+/// Records that failed to decode, oldest first, with origin, position,
+/// reason and their exact bytes (`raw_base64`, and `raw` as text when
+/// they are UTF-8), paged by keyset.
 #[utoipa::path(get, path = "/api/v1/quarantine", tag = "telemetry", params(QuarantineQuery),
-    responses((status = 200, body = Vec<QuarantinedRecord>)))]
+    responses((status = 200, body = Page<QuarantinedRecord>), (status = 400), (status = 403)))]
 async fn list_quarantine(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<QuarantineQuery>,
-) -> Result<Json<Vec<QuarantinedRecord>>, ApiError> {
+) -> Result<Json<Page<QuarantinedRecord>>, ApiError> {
     caller.require_internal()?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let records = state
+    let limit = page_limit(query.limit)?;
+    let cursor = keyset_cursor(query.cursor.as_deref())?;
+    let page = state
         .store
-        .list_quarantine(query.all.unwrap_or(false), limit)
+        .list_quarantine(
+            query.all.unwrap_or(false),
+            cursor.as_ref(),
+            u64::from(limit),
+        )
         .await?;
-    Ok(Json(records))
+    Ok(Json(page.into()))
 }

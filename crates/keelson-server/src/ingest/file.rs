@@ -112,12 +112,11 @@ pub async fn ingest_file(
     };
     let (mut totals, rejected) = store_records(store, detector, actor, &read, progress).await?;
 
-    let records = quarantine_records(path, format, options, rejected)
+    let records = quarantine_records(path, format, options, &digest, rejected)
         .map_err(|cause| FileError::Open { path: name, cause })?;
     let mut batch = Batch::default();
     for (index, record) in records {
-        let key = file_record_key(&digest, index as u64);
-        batch.reject_keyed(index, record, key);
+        batch.reject(index, record);
     }
     let (quarantined, _) = batch.write(store, detector, actor).await?;
     totals.add(quarantined);
@@ -220,11 +219,15 @@ fn reason_of(error: &keelson_telemetry::Error) -> String {
     }
 }
 
-/// Turns rejected positions into quarantine rows with their raw bytes.
+/// Turns rejected positions into quarantine rows with their raw bytes. A
+/// record is kept under the key it would have been stored under (the
+/// file's digest and its place), so ingesting the file again, under any
+/// name or as an upload, finds its row instead of adding one.
 fn quarantine_records(
     path: &Path,
     format: Format,
     options: &FileOptions,
+    digest: &str,
     rejected: Vec<Rejected>,
 ) -> std::io::Result<Vec<(usize, NewQuarantined)>> {
     if rejected.is_empty() {
@@ -234,7 +237,9 @@ fn quarantine_records(
     let records = rejected
         .into_iter()
         .map(|record| {
+            let key = file_record_key(digest, record.index as u64);
             let quarantined = NewQuarantined {
+                dedup_key: key.clone(),
                 source: options.source.clone().unwrap_or_else(|| "file".to_owned()),
                 origin: options
                     .origin
@@ -247,6 +252,7 @@ fn quarantine_records(
                     .unwrap_or_default(),
                 format: Some(format.name().to_owned()),
                 vehicle_id: options.vehicle_id.clone(),
+                record_key: Some(key),
             };
             (record.index, quarantined)
         })

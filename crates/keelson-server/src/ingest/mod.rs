@@ -1,6 +1,7 @@
 //! Telemetry ingestion shared by every source (HTTP, files, MQTT): decoded events
 //! become store rows under an idempotency key, records that fail to decode
-//! are quarantined with origin, position, raw bytes and reason, and the
+//! are quarantined once each (under a key naming the unit they came in and
+//! their place there) with origin, position, raw bytes and reason, and the
 //! per-source counters move. Nothing accepted is dropped and nothing
 //! rejected is lost.
 
@@ -78,6 +79,22 @@ pub fn file_event_key(event: &Event, file_sha256: &str, ordinal: u64) -> String 
     }
 }
 
+/// The key a quarantined line of a request body or an MQTT message is kept
+/// once under: the channel, who or what it came from (the caller, the
+/// topic), the SHA-256 of the whole body or payload and the line's index.
+/// A retried request or a redelivered message meets its own rows again;
+/// the same bytes on another line, or in another body, stay a record of
+/// their own.
+pub fn unit_record_key(channel: &str, from: &str, unit_sha256: &str, index: usize) -> String {
+    let digest = Sha256::digest(format!("{channel}\n{from}\n{unit_sha256}\n{index}").as_bytes());
+    format!("{channel}:{}", hex::encode(digest))
+}
+
+/// SHA-256 of a request body or message payload, as lowercase hex.
+pub fn unit_sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// An event as a store row.
 pub fn new_event(event: &Event, dedup_key: String, received_us: i64) -> NewEvent {
     NewEvent {
@@ -110,7 +127,7 @@ fn time_us(at: time::OffsetDateTime) -> i64 {
 #[derive(Debug, Default)]
 pub struct Batch {
     events: Vec<(usize, NewEvent)>,
-    rejected: Vec<(usize, NewQuarantined, Option<String>)>,
+    rejected: Vec<(usize, NewQuarantined)>,
 }
 
 impl Batch {
@@ -118,14 +135,10 @@ impl Batch {
         self.events.push((index, event));
     }
 
+    /// Quarantines a record; one already kept under its `dedup_key` is
+    /// reported as quarantined again but not stored twice.
     pub fn reject(&mut self, index: usize, record: NewQuarantined) {
-        self.rejected.push((index, record, None));
-    }
-
-    /// Rejects a record that would have been stored under `key` (a file
-    /// record), so a replay stores it under the same key.
-    pub fn reject_keyed(&mut self, index: usize, record: NewQuarantined, key: String) {
-        self.rejected.push((index, record, Some(key)));
+        self.rejected.push((index, record));
     }
 
     pub fn len(&self) -> usize {
@@ -160,14 +173,10 @@ impl Batch {
             outcomes.push((index, line));
         }
 
-        let mut indexes = Vec::with_capacity(self.rejected.len());
-        let mut records = Vec::with_capacity(self.rejected.len());
-        for (index, record, key) in self.rejected {
-            indexes.push(index);
-            records.push((record, key));
-        }
-        let reasons: Vec<String> = records.iter().map(|(r, _)| r.reason.clone()).collect();
-        store.quarantine_keyed(actor, records).await?;
+        let (indexes, records): (Vec<usize>, Vec<NewQuarantined>) =
+            self.rejected.into_iter().unzip();
+        let reasons: Vec<String> = records.iter().map(|r| r.reason.clone()).collect();
+        store.quarantine(actor, records).await?;
         totals.quarantined += indexes.len() as u64;
         for (index, reason) in indexes.into_iter().zip(reasons) {
             outcomes.push((index, LineOutcome::Quarantined { reason }));
@@ -201,6 +210,16 @@ mod tests {
         assert_eq!(file_record_key("aa", 1), file_record_key("aa", 1));
         assert_ne!(file_record_key("aa", 1), file_record_key("aa", 2));
         assert_ne!(file_record_key("aa", 1), file_record_key("ab", 1));
+    }
+
+    #[test]
+    fn unit_keys_differ_by_line_unit_sender_and_channel() {
+        let key = unit_record_key("mqtt", "vehicles/v1/events", "aa", 0);
+        assert_eq!(key, unit_record_key("mqtt", "vehicles/v1/events", "aa", 0));
+        assert_ne!(key, unit_record_key("mqtt", "vehicles/v1/events", "aa", 1));
+        assert_ne!(key, unit_record_key("mqtt", "vehicles/v1/events", "ab", 0));
+        assert_ne!(key, unit_record_key("mqtt", "vehicles/v2/events", "aa", 0));
+        assert_ne!(key, unit_record_key("http", "vehicles/v1/events", "aa", 0));
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub struct Model {
     /// The idempotency key the record would have had (file records), so a
     /// replay stores it under the same key as a re-ingest of the file.
     pub record_key: Option<String>,
+    /// What makes the record itself (its channel, the digest of the unit it
+    /// came in and its place there), unique: a record that arrives again
+    /// finds its row. Empty only on copies from before the key existed.
+    pub dedup_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -119,7 +119,8 @@ pub async fn quarantine(config: Config, command: QuarantineCommand) -> anyhow::R
     let store = open_store(&config).await?;
     match command {
         QuarantineCommand::List { all, limit } => {
-            for record in store.list_quarantine(all, limit).await? {
+            let page = store.list_quarantine(all, None, limit).await?;
+            for record in page.items {
                 writeln!(
                     std::io::stdout().lock(),
                     "{}",

@@ -1,11 +1,14 @@
 //! One MQTT message into ingest rows: a single JSON event, or NDJSON with
 //! one event per line; the vehicle from the topic when an event names
 //! none; every line that does not decode quarantined with the topic, its
-//! line and the reason.
+//! line and the reason, keyed by topic, payload digest and line so that a
+//! redelivered message adds no second row.
+
+use std::cell::OnceCell;
 
 use keelson_store::telemetry::NewQuarantined;
 
-use crate::ingest::{Batch, event_key, new_event};
+use crate::ingest::{Batch, event_key, new_event, unit_record_key, unit_sha256};
 
 /// What a topic filter says about the topics it matches: which `/`
 /// segment holds the vehicle ID (the filter's first `+`).
@@ -46,6 +49,12 @@ pub fn add_message(
         return batch.len() - before;
     }
 
+    let message = Message {
+        topic,
+        payload,
+        payload_sha256: OnceCell::new(),
+        vehicle,
+    };
     for (index, line) in payload.split(|byte| *byte == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -55,10 +64,7 @@ pub fn add_message(
             Ok(event) => add_event(batch, event, vehicle, received_us),
             Err(reason) => {
                 let index_in_batch = batch.len();
-                batch.reject(
-                    index_in_batch,
-                    quarantined(topic, index, line, reason, vehicle),
-                );
+                batch.reject(index_in_batch, message.quarantined(index, line, reason));
             }
         }
     }
@@ -66,9 +72,37 @@ pub fn add_message(
     // An empty payload is a record too: it is kept, not silently skipped.
     if batch.len() == before {
         let reason = "empty message: no event in the payload".to_owned();
-        batch.reject(before, quarantined(topic, 0, payload, reason, vehicle));
+        batch.reject(before, message.quarantined(0, payload, reason));
     }
     batch.len() - before
+}
+
+/// The message a quarantined line came in; its digest is worked out only
+/// once a line needs it.
+struct Message<'m> {
+    topic: &'m str,
+    payload: &'m [u8],
+    payload_sha256: OnceCell<String>,
+    vehicle: Option<&'m str>,
+}
+
+impl Message<'_> {
+    fn quarantined(&self, index: usize, raw: &[u8], reason: String) -> NewQuarantined {
+        let digest = self
+            .payload_sha256
+            .get_or_init(|| unit_sha256(self.payload));
+        NewQuarantined {
+            dedup_key: unit_record_key("mqtt", self.topic, digest, index),
+            source: "mqtt".to_owned(),
+            origin: self.topic.to_owned(),
+            position: format!("line {}", index + 1),
+            reason,
+            raw: raw.to_vec(),
+            format: Some("ndjson".to_owned()),
+            vehicle_id: self.vehicle.map(str::to_owned),
+            record_key: None,
+        }
+    }
 }
 
 fn add_event(
@@ -85,24 +119,6 @@ fn add_event(
     batch.accept(index, new_event(&event, key, received_us));
 }
 
-fn quarantined(
-    topic: &str,
-    index: usize,
-    raw: &[u8],
-    reason: String,
-    vehicle: Option<&str>,
-) -> NewQuarantined {
-    NewQuarantined {
-        source: "mqtt".to_owned(),
-        origin: topic.to_owned(),
-        position: format!("line {}", index + 1),
-        reason,
-        raw: raw.to_vec(),
-        format: Some("ndjson".to_owned()),
-        vehicle_id: vehicle.map(str::to_owned),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,7 +127,7 @@ mod tests {
     /// The rows a batch holds (its fields are private to `ingest`).
     fn parts(batch: &Batch) -> (Vec<&NewEvent>, Vec<&NewQuarantined>) {
         let events = batch.events.iter().map(|(_, event)| event).collect();
-        let rejected = batch.rejected.iter().map(|(_, record, _)| record).collect();
+        let rejected = batch.rejected.iter().map(|(_, record)| record).collect();
         (events, rejected)
     }
 
@@ -153,6 +169,43 @@ mod tests {
         assert_eq!(rejected[0].position, "line 2");
         assert_eq!(rejected[0].origin, "vehicles/v1/events");
         assert_eq!(rejected[0].raw, b"{broken");
+    }
+
+    #[test]
+    fn lines_breaking_an_event_limit_are_quarantined_with_their_line() {
+        let layout = TopicLayout::from_filter("vehicles/+/events");
+        let payload = concat!(
+            r#"{"source":"log","kind":"k","event_id":""}"#,
+            "\n",
+            r#"{"source":"log","kind":"k","attributes":{"n":-99999999999999999999}}"#,
+            "\n",
+            r#"{"source":"log","kind":"k","event_id":"fine"}"#,
+            "\n"
+        );
+        let mut batch = Batch::default();
+
+        add_message(
+            &mut batch,
+            &layout,
+            "vehicles/v4/events",
+            payload.as_bytes(),
+            1,
+        );
+
+        let (events, rejected) = parts(&batch);
+        assert_eq!(events.len(), 1);
+        let places: Vec<_> = rejected.iter().map(|r| r.position.as_str()).collect();
+        assert_eq!(places, ["line 1", "line 2"]);
+        assert!(
+            rejected[0].reason.contains("event_id"),
+            "{}",
+            rejected[0].reason
+        );
+        assert!(
+            rejected[1].reason.contains("attributes.n"),
+            "{}",
+            rejected[1].reason
+        );
     }
 
     #[test]
