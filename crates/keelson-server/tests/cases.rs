@@ -381,3 +381,43 @@ async fn case_and_disclosure_routes_appear_in_the_openapi_document() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_audit_log_withholds_the_details_of_a_case_the_admin_may_not_read() {
+    let app = TestApp::new().await;
+    let bob = app.token_for("bob", Role::PsirtEngineer, None).await;
+    let admin = app.token_for("root", Role::Admin, None).await;
+    let mut red = case_body("CVE-2024-7777", json!([]));
+    red["marking"] = json!({"tlp": "RED", "named_readers": ["bob"]});
+    let red = open_case(&app, &bob, &red).await;
+    let green = open_case(&app, &bob, &case_body("CVE-2024-7778", json!([]))).await;
+    for id in [&red, &green] {
+        let body = json!({"to": "triage", "reason": "exploit published for the head unit"});
+        assert_eq!(transition(&app, &bob, id, body).await.0, StatusCode::OK);
+    }
+
+    let details = |id: &str| {
+        let path = format!("/api/v1/audit?object_type=case&object_id={id}");
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let (status, entries) = app.get(&path, Some(&admin)).await;
+            assert_eq!(status, StatusCode::OK, "{entries}");
+            entries
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|entry| entry["detail"].clone())
+                .collect::<Vec<Value>>()
+        }
+    };
+    let hidden = details(&red).await;
+    assert_eq!(hidden.len(), 2, "the entries stay listed");
+    assert!(hidden.iter().all(Value::is_null), "{hidden:?}");
+    let shown = details(&green).await;
+    assert!(shown.iter().all(Value::is_string), "{shown:?}");
+    let (status, _) = app
+        .get(&format!("/api/v1/cases/{red}/history"), Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
