@@ -4,16 +4,14 @@
 //! without its case. The reporter's contact enters the audit log only as
 //! part of a digest.
 
-use keelson_core::{CaseState, IntakeKind, Marking, Severity, SlaPolicy};
+use keelson_core::{IntakeKind, Marking, Severity, SlaPolicy};
 use sea_orm::{EntityTrait, IntoActiveModel, TransactionTrait};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::audit::{self, AuditEvent};
-use crate::cases::{Case, case_event, check_title, load_case, to_value};
-use crate::entity::{case, disclosure};
-use crate::marking::MarkingColumns;
-use crate::{Store, StoreError, format_us, new_id, now_us};
+use crate::cases::{Case, Intake, NewCase, check_title, create, to_value};
+use crate::entity::disclosure;
+use crate::{Store, StoreError, format_us, now_us};
 
 /// Who the audit log names for what the public intake writes.
 pub const DISCLOSURE_ACTOR: &str = "disclosure-intake";
@@ -57,10 +55,9 @@ impl Store {
         check_title("title", &new.title)?;
         let now = now_us();
         let tracking_id = uuid::Uuid::new_v4().to_string();
-        let case_row = case_row(new, &tracking_id, now, sla);
         let report = disclosure::Model {
-            id: tracking_id,
-            case_id: case_row.id.clone(),
+            id: tracking_id.clone(),
+            case_id: String::new(),
             title: new.title.clone(),
             description: new.description.clone(),
             reporter_contact: new.reporter_contact.clone(),
@@ -71,17 +68,22 @@ impl Store {
 
         let _turn = self.audit_lock.lock().await;
         let txn = self.connection().begin().await?;
-        case::Entity::insert(case_row.clone().into_active_model())
-            .exec_without_returning(&txn)
-            .await?;
+        let opened = create(
+            &txn,
+            DISCLOSURE_ACTOR,
+            &case_of(new, &tracking_id),
+            now,
+            sla,
+        )
+        .await?;
+        let report = disclosure::Model {
+            case_id: opened.id.clone(),
+            ..report
+        };
         disclosure::Entity::insert(report.clone().into_active_model())
             .exec_without_returning(&txn)
             .await?;
-        let opened = load_case(&txn, &case_row.id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("the new case did not read back".to_owned()))?;
         let report = disclosure_from_row(report);
-
         let received = AuditEvent::new(
             DISCLOSURE_ACTOR,
             "disclosure.receive",
@@ -90,10 +92,6 @@ impl Store {
         )
         .after(to_value(&report));
         audit::append(&txn, received).await?;
-        let detail = json!({"state": opened.state, "intake": opened.intake, "builds": []});
-        let created = case_event(DISCLOSURE_ACTOR, "case.create", &opened.id, detail)
-            .after(to_value(&opened));
-        audit::append(&txn, created).await?;
         txn.commit().await?;
         Ok((report, opened))
     }
@@ -106,27 +104,20 @@ impl Store {
     }
 }
 
-fn case_row(new: &NewDisclosure, tracking_id: &str, now: i64, sla: &SlaPolicy) -> case::Model {
-    let marking = MarkingColumns::from_marking(&new.marking);
-    case::Model {
-        id: new_id(),
-        title: new.title.trim().to_owned(),
-        intake_kind: IntakeKind::Disclosure.as_str().to_owned(),
-        intake_source: Some(tracking_id.to_owned()),
-        state: CaseState::Received.as_str().to_owned(),
-        severity: new.severity.as_str().to_owned(),
+/// The case a report opens: received, unowned, marked as configured.
+fn case_of(new: &NewDisclosure, tracking_id: &str) -> NewCase {
+    NewCase {
+        title: new.title.clone(),
+        intake: Intake {
+            kind: IntakeKind::Disclosure,
+            source: Some(tracking_id.to_owned()),
+        },
+        vulnerability_ids: Vec::new(),
+        severity: new.severity,
         owner: None,
         team: None,
-        duplicate_of: None,
-        received_at_us: now,
-        due_at_us: sla.due_at_us(now, new.severity),
-        finished_at_us: None,
-        opened_by: DISCLOSURE_ACTOR.to_owned(),
-        updated_at_us: now,
-        version: 1,
-        tlp: marking.tlp,
-        shared_with_orgs: marking.shared_with_orgs,
-        named_readers: marking.named_readers,
+        marking: new.marking.clone(),
+        builds: Vec::new(),
     }
 }
 

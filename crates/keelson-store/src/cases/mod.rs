@@ -153,7 +153,7 @@ impl Store {
 
         let tracking = open_cases_tracking(&txn, &new.vulnerability_ids, None).await?;
         let opened = match tracking.as_slice() {
-            [] => Opened::Created(create(&txn, actor, new, sla).await?),
+            [] => Opened::Created(create(&txn, actor, new, now_us(), sla).await?),
             [existing] if reader.may_read(&existing.marking) => {
                 Opened::Merged(merge_intake(&txn, actor, existing, new).await?)
             }
@@ -272,13 +272,15 @@ fn several_trackers(count: usize) -> String {
     )
 }
 
-async fn create(
+/// Inserts a case received at `now` in state `received`, with its
+/// vulnerability IDs and builds, and its `case.create` entry.
+pub(crate) async fn create(
     txn: &DatabaseTransaction,
     actor: &str,
     new: &NewCase,
+    now: i64,
     sla: &SlaPolicy,
 ) -> Result<Case, StoreError> {
-    let now = now_us();
     let marking = MarkingColumns::from_marking(&new.marking);
     let row = case::Model {
         id: new_id(),
