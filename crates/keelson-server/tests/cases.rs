@@ -421,3 +421,45 @@ async fn the_audit_log_withholds_the_details_of_a_case_the_admin_may_not_read() 
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn bad_case_input_is_a_422_naming_the_field() {
+    let app = TestApp::new().await;
+    let bob = app.token_for("bob", Role::PsirtEngineer, None).await;
+    let mut bad_id = case_body("heartbleed", json!([]));
+    bad_id["severity"] = json!("high");
+    let mut bad_team = case_body("CVE-2024-0001", json!([]));
+    bad_team["team"] = json!("marketing");
+    let mut no_owner = case_body("CVE-2024-0001", json!([]));
+    no_owner["owner"] = json!("nobody");
+    let no_build = case_body(
+        "CVE-2024-0001",
+        json!([{"build_id": "no-such-build", "status": "affected"}]),
+    );
+    let mut blank = case_body("CVE-2024-0001", json!([]));
+    blank["title"] = json!("  ");
+    let mut no_intake = case_body("CVE-2024-0001", json!([]));
+    no_intake
+        .as_object_mut()
+        .map(|fields| fields.remove("intake"));
+    let attempts = [
+        (bad_id, "heartbleed"),
+        (bad_team, "marketing"),
+        (no_owner, "owner"),
+        (no_build, "no-such-build"),
+        (blank, "title"),
+        (no_intake, "intake"),
+    ];
+    for (body, named) in attempts {
+        let (status, error) = app.post("/api/v1/cases", &bob, &body).await;
+        assert_eq!(
+            (status, error_code(&error)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            "{body}"
+        );
+        let message = error["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(named), "{named}: {message}");
+    }
+    let (_, list) = app.get("/api/v1/cases", Some(&bob)).await;
+    assert_eq!(list["total"], 0, "nothing was opened");
+}

@@ -96,7 +96,7 @@ async fn submit(
         .store
         .receive_disclosure(&new, &state.config.case_sla_days)
         .await?;
-    tracing::info!(tracking_id = %report.id, case_id = %case.id, "disclosure received");
+    tracing::debug!(tracking_id = %report.id, case_id = %case.id, "disclosure received");
     let receipt = Receipt {
         tracking_id: report.id,
         received_at: report.received_at,
