@@ -110,7 +110,7 @@ const DAY_US: i128 = 86_400_000_000;
 async fn a_case_opens_received_and_due_by_its_severity(store: &Store) {
     add_build(store, "tcu-4.2.0").await;
     let new = intake(
-        &["cve-2024-3094", "GHSA-jfh8-c2jp-5v3q"],
+        &["cve-2024-3094", "GHSA-jfh8-c2jp-5v3q", "CVE-2024-3094"],
         &[("tcu-4.2.0", BuildStatus::UnderInvestigation)],
     );
     let case = open_new(store, &new).await;

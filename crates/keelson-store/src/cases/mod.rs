@@ -305,12 +305,15 @@ pub(crate) async fn create(
     case::Entity::insert(row.clone().into_active_model())
         .exec_without_returning(txn)
         .await?;
-    insert_vulnerabilities(txn, &row.id, &new.vulnerability_ids).await?;
+    let mut ids = new.vulnerability_ids.clone();
+    ids.sort();
+    ids.dedup();
+    insert_vulnerabilities(txn, &row.id, &ids).await?;
     for build in &new.builds {
         insert_build(txn, actor, &row.id, build, now).await?;
     }
 
-    let opened = case_from_row(row, new.vulnerability_ids.clone())?;
+    let opened = case_from_row(row, ids)?;
     let detail = json!({"state": opened.state, "intake": opened.intake, "builds": new.builds});
     let event = case_event(actor, "case.create", &opened.id, detail).after(to_value(&opened));
     audit::append(txn, event).await?;
