@@ -4,12 +4,21 @@
 //! - [`tlp`]: the Traffic Light Protocol 2.0 label and the one clearance check
 //!   that every read and export path goes through;
 //! - [`role`]: account roles and the principal (who is asking);
-//! - [`severity`]: the severity scale shared by alerts, findings and cases.
+//! - [`severity`]: the severity scale shared by alerts, findings and cases;
+//! - [`case`]: the PSIRT case workflow, intake kinds, teams, build statuses;
+//! - [`vulnerability`]: checked vulnerability identifiers (CVE, GHSA, ...);
+//! - [`sla`]: response deadlines per severity.
 
+pub mod case;
 pub mod role;
 pub mod severity;
+pub mod sla;
 pub mod tlp;
+pub mod vulnerability;
 
+pub use case::{BuildStatus, CaseState, IntakeKind, Team};
 pub use role::{Principal, Role};
 pub use severity::Severity;
+pub use sla::SlaPolicy;
 pub use tlp::{Marked, Marking, Tlp};
+pub use vulnerability::VulnerabilityId;

@@ -8,7 +8,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use keelson_core::{SlaPolicy, Tlp};
 use serde::{Deserialize, Serialize};
+
+use crate::security_txt::SecurityTxt;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +92,18 @@ pub struct Config {
     /// Where to run the in-process MQTT broker (needs the `mqtt-embedded`
     /// build feature); the MQTT source connects to it when `mqtt_url` is unset.
     pub mqtt_embedded_listen: Option<SocketAddr>,
+    /// Days from receipt to a case's due date, per severity (`[case_sla_days]`).
+    pub case_sla_days: SlaPolicy,
+    /// The largest public disclosure report, in bytes.
+    pub disclosure_body_limit: usize,
+    /// Reports one client address may send per hour once its burst is used.
+    pub disclosure_rate_per_hour: u32,
+    /// Reports one client address may send at once.
+    pub disclosure_burst: u32,
+    /// The TLP label of the case a public report opens.
+    pub disclosure_tlp: Tlp,
+    /// What `/.well-known/security.txt` says (`[security_txt]`); none: 404.
+    pub security_txt: Option<SecurityTxt>,
 }
 
 impl Default for Config {
@@ -116,6 +131,12 @@ impl Default for Config {
             mqtt_session_expiry_secs: 86_400,
             mqtt_receive_maximum: 64,
             mqtt_embedded_listen: None,
+            case_sla_days: SlaPolicy::default(),
+            disclosure_body_limit: 64 * 1024,
+            disclosure_rate_per_hour: 10,
+            disclosure_burst: 3,
+            disclosure_tlp: Tlp::Amber,
+            security_txt: None,
         }
     }
 }
@@ -147,6 +168,14 @@ pub struct Layer {
     pub mqtt_session_expiry_secs: Option<u32>,
     pub mqtt_receive_maximum: Option<u16>,
     pub mqtt_embedded_listen: Option<SocketAddr>,
+    /// Replaces the defaults of the severities it names (file only).
+    pub case_sla_days: Option<SlaPolicy>,
+    pub disclosure_body_limit: Option<usize>,
+    pub disclosure_rate_per_hour: Option<u32>,
+    pub disclosure_burst: Option<u32>,
+    pub disclosure_tlp: Option<Tlp>,
+    /// The whole `[security_txt]` table (file only).
+    pub security_txt: Option<SecurityTxt>,
 }
 
 /// A configuration value that cannot be used.
@@ -214,6 +243,10 @@ impl Layer {
             "MQTT_SESSION_EXPIRY_SECS" => self.mqtt_session_expiry_secs = Some(parse(value)?),
             "MQTT_RECEIVE_MAXIMUM" => self.mqtt_receive_maximum = Some(parse(value)?),
             "MQTT_EMBEDDED_LISTEN" => self.mqtt_embedded_listen = Some(parse(value)?),
+            "DISCLOSURE_BODY_LIMIT" => self.disclosure_body_limit = Some(parse(value)?),
+            "DISCLOSURE_RATE_PER_HOUR" => self.disclosure_rate_per_hour = Some(parse(value)?),
+            "DISCLOSURE_BURST" => self.disclosure_burst = Some(parse(value)?),
+            "DISCLOSURE_TLP" => self.disclosure_tlp = Some(parse(value)?),
             // Other KEELSON_* variables belong to tests and tools, not here.
             _ => {}
         }
@@ -264,6 +297,12 @@ impl Config {
             mqtt_session_expiry_secs,
             mqtt_receive_maximum,
             mqtt_embedded_listen,
+            case_sla_days,
+            disclosure_body_limit,
+            disclosure_rate_per_hour,
+            disclosure_burst,
+            disclosure_tlp,
+            security_txt,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -283,6 +322,15 @@ impl Config {
         if let Some(retention) = retention {
             self.retention = retention;
         }
+        self.apply_cases(Layer {
+            case_sla_days,
+            disclosure_body_limit,
+            disclosure_rate_per_hour,
+            disclosure_burst,
+            disclosure_tlp,
+            security_txt,
+            ..Layer::default()
+        });
         self.apply_mqtt(Layer {
             mqtt_url,
             mqtt_topic,
@@ -293,6 +341,19 @@ impl Config {
             mqtt_embedded_listen,
             ..Layer::default()
         });
+    }
+
+    fn apply_cases(&mut self, layer: Layer) {
+        self.case_sla_days = layer.case_sla_days.unwrap_or(self.case_sla_days);
+        self.disclosure_body_limit = layer
+            .disclosure_body_limit
+            .unwrap_or(self.disclosure_body_limit);
+        self.disclosure_rate_per_hour = layer
+            .disclosure_rate_per_hour
+            .unwrap_or(self.disclosure_rate_per_hour);
+        self.disclosure_burst = layer.disclosure_burst.unwrap_or(self.disclosure_burst);
+        self.disclosure_tlp = layer.disclosure_tlp.unwrap_or(self.disclosure_tlp);
+        self.security_txt = layer.security_txt.or_else(|| self.security_txt.take());
     }
 
     fn apply_mqtt(&mut self, layer: Layer) {
@@ -389,6 +450,30 @@ mod tests {
         assert_eq!(config.vin_hash_key.as_deref(), Some("s3cret-key"));
         let shown = config.to_masked_toml();
         assert!(!shown.contains("s3cret-key"), "{shown}");
+    }
+
+    #[test]
+    fn case_and_disclosure_settings_come_from_file_and_environment() {
+        let file: Result<Layer, _> = toml::from_str(
+            "[case_sla_days]\ncritical = 3\n\n[security_txt]\n\
+             contact = \"mailto:psirt@example.com\"\nexpires = \"2027-01-01T00:00:00Z\"\n",
+        );
+        let from_env = Layer::from_env(env(&[
+            ("KEELSON_DISCLOSURE_TLP", "tlp:amber+strict"),
+            ("KEELSON_DISCLOSURE_BURST", "5"),
+        ]));
+        let config = Config::from_layers([file.unwrap_or_default(), from_env.unwrap_or_default()]);
+        assert_eq!(config.case_sla_days.critical, Some(3));
+        assert_eq!(
+            config.case_sla_days.low,
+            Some(90),
+            "the other defaults stay"
+        );
+        assert_eq!(config.disclosure_tlp, Tlp::AmberStrict);
+        assert_eq!(config.disclosure_burst, 5);
+        assert_eq!(config.disclosure_rate_per_hour, 10);
+        assert!(config.security_txt.is_some());
+        assert!(config.to_masked_toml().contains("[security_txt]"));
     }
 
     #[test]

@@ -68,6 +68,11 @@ impl ApiError {
         )
     }
 
+    /// A request that names what is wrong with it: 422 `invalid`.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+    }
+
     /// A failure of Keelson itself: logged here with its detail, answered
     /// without it.
     pub fn internal(detail: impl std::fmt::Display) -> Self {
@@ -94,6 +99,13 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
+        if let StoreError::Transition(refusal) = &error {
+            return ApiError::new(
+                StatusCode::CONFLICT,
+                "invalid_transition",
+                refusal.to_string(),
+            );
+        }
         match error.kind() {
             ErrorKind::NotFound => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", error.to_string())

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod clearance;
 pub mod config;
 pub mod detection;
+pub mod disclosure;
 pub mod error;
 pub mod evidence;
 pub mod findings;
@@ -18,6 +19,7 @@ pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod retention;
+pub mod security_txt;
 
 use std::sync::Arc;
 
@@ -31,6 +33,7 @@ use keelson_store::{Store, StoreError};
 use tokio::sync::Semaphore;
 
 use crate::config::Config;
+use crate::disclosure::IntakeLimiter;
 use crate::evidence::EvidenceFiles;
 use crate::ingest::uploads::{UploadQueue, UploadWorker};
 use crate::metrics::{Metrics, RequestLabels};
@@ -51,6 +54,8 @@ pub struct AppState {
     pub evidence: EvidenceFiles,
     /// The bounded queue of uploads waiting for decoding.
     pub uploads: UploadQueue,
+    /// Public disclosure reports per client address.
+    pub disclosure_limiter: Arc<IntakeLimiter>,
 }
 
 impl AppState {
@@ -70,6 +75,10 @@ impl AppState {
             dbc_dir: config.dbc_dir.clone(),
         };
         let uploads = UploadQueue::start(worker, config.upload_queue);
+        let disclosure_limiter = Arc::new(IntakeLimiter::new(
+            config.disclosure_rate_per_hour,
+            config.disclosure_burst,
+        ));
         Self {
             store,
             config: Arc::new(config),
@@ -78,6 +87,7 @@ impl AppState {
             detector,
             evidence,
             uploads,
+            disclosure_limiter,
         }
     }
 
@@ -144,12 +154,29 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
         })?;
     let address = listener.local_addr()?;
     tracing::info!(%address, store = ?state.store.backend(), "listening");
+    warn_if_security_txt_expired(&state.config);
     start_jobs(&state).await;
-    axum::serve(listener, app(state))
+    // The peer address keys the disclosure intake's rate limit.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// RFC 9116 says a file past its `Expires` should not be trusted; the
+/// operator must renew it.
+fn warn_if_security_txt_expired(config: &Config) {
+    let now = time::OffsetDateTime::now_utc();
+    if let Some(expires) = config
+        .security_txt
+        .as_ref()
+        .filter(|text| text.is_expired(now))
+        .map(|text| text.expires.clone())
+    {
+        tracing::warn!(%expires, "security.txt has expired; renew security_txt.expires");
+    }
 }
 
 /// The background jobs of a serving instance: uploads left unfinished by a

@@ -125,7 +125,7 @@ pub(crate) async fn append(
 
 /// On PostgreSQL, other processes append too: a transaction-scoped advisory
 /// lock makes them take turns. SQLite serialises writers by itself.
-async fn lock_chain_head(txn: &DatabaseTransaction) -> Result<(), StoreError> {
+pub(crate) async fn lock_chain_head(txn: &DatabaseTransaction) -> Result<(), StoreError> {
     if txn.get_database_backend() == DbBackend::Postgres {
         let lock = Statement::from_string(
             DbBackend::Postgres,

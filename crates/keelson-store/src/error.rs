@@ -32,13 +32,25 @@ pub enum StoreError {
     Database(#[from] sea_orm::DbErr),
     #[error("stored record is corrupt: {0}")]
     Corrupt(String),
+    /// A case move the workflow does not have.
+    #[error(transparent)]
+    Transition(#[from] keelson_core::case::TransitionRefused),
+    /// The record changed between this request's read and its write.
+    #[error("{what} changed while this request was handled; read it again")]
+    Stale { what: String },
+    /// A change the current records do not allow, with the reason.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl StoreError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             StoreError::NotFound { .. } => ErrorKind::NotFound,
-            StoreError::Conflict { .. } => ErrorKind::Conflict,
+            StoreError::Conflict { .. }
+            | StoreError::Transition(_)
+            | StoreError::Stale { .. }
+            | StoreError::Refused(_) => ErrorKind::Conflict,
             StoreError::Invalid { .. } => ErrorKind::Invalid,
             StoreError::DataDir { .. } | StoreError::Database(_) | StoreError::Corrupt(_) => {
                 ErrorKind::Unavailable

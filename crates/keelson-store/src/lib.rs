@@ -4,7 +4,7 @@
 //! SQLite in the data folder (the embedded default) or PostgreSQL from a
 //! `postgres://` URL, applies the migrations on open, and offers domain
 //! operations (accounts, tokens, sessions, the audit chain, the fleet, detection
-//! rules and alerts) rather
+//! rules and alerts, PSIRT cases and disclosures) rather
 //! than SQL. Queries are written once with sea-orm's builder, which renders
 //! them for either database; only the audit chain's lock is backend-specific.
 //!
@@ -13,6 +13,8 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod cases;
+pub mod disclosures;
 mod entity;
 mod error;
 pub mod feeds;

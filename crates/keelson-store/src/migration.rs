@@ -25,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(Detection),
             Box::new(TelemetryPipeline),
             Box::new(QuarantineOnce),
+            Box::new(Cases),
         ]
     }
 }
@@ -528,6 +529,134 @@ impl MigrationTrait for QuarantineOnce {
             .to_owned();
         manager.create_index(events_by_age).await
     }
+}
+
+/// PSIRT cases with their vulnerability IDs, per-build statuses, comments
+/// and tasks, and the reports of the public disclosure intake.
+struct Cases;
+
+impl MigrationName for Cases {
+    fn name(&self) -> &str {
+        "m0011_cases"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Cases {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let cases = marked(Table::create().table("cases").if_not_exists())
+            .col(string("id").primary_key())
+            .col(text("title"))
+            .col(string("intake_kind"))
+            .col(string_null("intake_source"))
+            .col(string("state"))
+            .col(string("severity"))
+            .col(string_null("owner"))
+            .col(string_null("team"))
+            .col(string_null("duplicate_of"))
+            .col(big_integer("received_at_us"))
+            .col(big_integer_null("due_at_us"))
+            .col(big_integer_null("finished_at_us"))
+            .col(string("opened_by"))
+            .col(big_integer("updated_at_us"))
+            .col(big_integer("version"))
+            .to_owned();
+        manager.create_table(cases).await?;
+        manager
+            .create_index(index("cases_by_state", "cases", &["state"]))
+            .await?;
+
+        let vulnerabilities = Table::create()
+            .table("case_vulnerabilities")
+            .if_not_exists()
+            .col(string("case_id"))
+            .col(string("vulnerability_id"))
+            .primary_key(Index::create().col("case_id").col("vulnerability_id"))
+            .to_owned();
+        manager.create_table(vulnerabilities).await?;
+        let by_vulnerability = index(
+            "case_vulnerabilities_by_id",
+            "case_vulnerabilities",
+            &["vulnerability_id"],
+        );
+        manager.create_index(by_vulnerability).await?;
+
+        let builds = Table::create()
+            .table("case_builds")
+            .if_not_exists()
+            .col(string("case_id"))
+            .col(string("build_id"))
+            .col(string("status"))
+            .col(string("updated_by"))
+            .col(big_integer("updated_at_us"))
+            .primary_key(Index::create().col("case_id").col("build_id"))
+            .to_owned();
+        manager.create_table(builds).await?;
+        let by_build = index("case_builds_by_build", "case_builds", &["build_id"]);
+        manager.create_index(by_build).await?;
+
+        self.create_work_tables(manager).await?;
+        self.create_disclosures(manager).await
+    }
+}
+
+impl Cases {
+    async fn create_work_tables(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+        let comments = Table::create()
+            .table("case_comments")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("case_id"))
+            .col(string("author"))
+            .col(text("body"))
+            .col(big_integer("created_at_us"))
+            .to_owned();
+        manager.create_table(comments).await?;
+        let by_case = index("case_comments_by_case", "case_comments", &["case_id"]);
+        manager.create_index(by_case).await?;
+
+        let tasks = Table::create()
+            .table("case_tasks")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("case_id"))
+            .col(text("title"))
+            .col(string_null("assignee"))
+            .col(boolean("done"))
+            .col(string("created_by"))
+            .col(big_integer("created_at_us"))
+            .col(big_integer("updated_at_us"))
+            .to_owned();
+        manager.create_table(tasks).await?;
+        let by_case = index("case_tasks_by_case", "case_tasks", &["case_id"]);
+        manager.create_index(by_case).await
+    }
+
+    async fn create_disclosures(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+        let disclosures = Table::create()
+            .table("disclosures")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("case_id"))
+            .col(text("title"))
+            .col(text("description"))
+            .col(text_null("reporter_contact"))
+            .col(text("affected_product"))
+            .col(string_null("cvss_vector"))
+            .col(big_integer("received_at_us"))
+            .to_owned();
+        manager.create_table(disclosures).await
+    }
+}
+
+/// A plain index over `columns` of `table`.
+fn index(name: &str, table: &str, columns: &[&str]) -> IndexCreateStatement {
+    let mut statement = Index::create();
+    statement.name(name).table(table.to_owned());
+    for column in columns {
+        statement.col((*column).to_owned());
+    }
+    statement.to_owned()
 }
 
 /// Adds the TLP marking columns every shareable record carries.

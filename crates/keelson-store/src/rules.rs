@@ -5,7 +5,9 @@
 //! before it calls these methods).
 
 use keelson_core::{Marked, Marking};
-use sea_orm::{ActiveValue::Set, EntityTrait, IntoActiveModel, QueryOrder, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel, QueryOrder, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -166,7 +168,9 @@ impl Store {
         next.status = row.status.clone();
         next.created_by = row.created_by.clone();
         next.created_at_us = row.created_at_us;
-        detection_rule::Entity::update(next.clone().into_active_model())
+        // A model converted whole marks every column unchanged, which an
+        // update would skip: mark them all as set.
+        detection_rule::Entity::update(next.clone().into_active_model().reset_all())
             .exec(&txn)
             .await?;
         let rule = rule_from_row(next)?;

@@ -548,6 +548,8 @@ async fn rules_keep_status_scope_and_marking_with_audit(store: &Store) {
         "an update keeps the status"
     );
     assert_eq!(updated.sigma, "title: c");
+    let stored = store.rule("r-1").await.expect("read").expect("found");
+    assert_eq!(stored.sigma, "title: c", "the update reached the database");
     assert_eq!(
         (updated.created_by.as_str(), updated.updated_by.as_str()),
         ("dee", "eve")

@@ -163,6 +163,9 @@ pub enum Command {
     /// Per-source retention of stored events.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// PSIRT cases.
+    #[command(subcommand)]
+    Cases(CasesCommand),
     /// Score CVSS vectors: one JSON line per vector.
     Cvss {
         /// Vectors (v2 without prefix; v3.x and v4.0 with `CVSS:x.y/`).
@@ -318,6 +321,42 @@ pub enum QuarantineCommand {
         /// Decode every record with this format instead of the one it names.
         #[arg(long, value_name = "FORMAT")]
         format: Option<String>,
+    },
+}
+
+/// Whose clearance a read uses.
+#[derive(Debug, Clone, Args)]
+pub struct ReaderOptions {
+    /// Read as this user (their role, organisation and TLP clearance);
+    /// default: the local operator, an internal reader that sees every
+    /// case but TLP:RED ones it is not named on.
+    #[arg(long = "as", value_name = "USER")]
+    pub reader: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CasesCommand {
+    /// Cases as NDJSON, most recently received first.
+    List {
+        /// received, triage, analysis, remediation, disclosure, closed,
+        /// not_affected, duplicate or rejected.
+        #[arg(long)]
+        state: Option<String>,
+        /// none, low, medium, high or critical.
+        #[arg(long)]
+        severity: Option<String>,
+        /// The owner's user name.
+        #[arg(long)]
+        owner: Option<String>,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
+    /// One case with its builds, tasks and comments as JSON; exit 2 when
+    /// there is no such case the reader may see.
+    Show {
+        id: String,
+        #[command(flatten)]
+        reader: ReaderOptions,
     },
 }
 

@@ -1,8 +1,14 @@
 //! The audit log over the API: entries and a chain verification (admin).
+//! An entry on a case the admin may not read (TLP:RED without their name)
+//! is listed with its `detail` withheld, since a case's details (reasons,
+//! field values) live there; the entry's place in the chain stays visible.
+
+use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::State;
 use keelson_core::Role;
+use keelson_store::cases::CASE_OBJECT;
 use keelson_store::{AuditEntry, ChainReport};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -48,12 +54,39 @@ async fn list_entries(
         }
     };
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = state
+        .store
+        .audit_entries(object, limit, query.before)
+        .await?;
     Ok(Json(
-        state
-            .store
-            .audit_entries(object, limit, query.before)
-            .await?,
+        withhold_unreadable_case_details(&state, &caller, entries).await?,
     ))
+}
+
+async fn withhold_unreadable_case_details(
+    state: &AppState,
+    caller: &Caller,
+    mut entries: Vec<AuditEntry>,
+) -> Result<Vec<AuditEntry>, ApiError> {
+    let mut readable: HashMap<String, bool> = HashMap::new();
+    for entry in &mut entries {
+        if entry.object_type != CASE_OBJECT || entry.detail.is_none() {
+            continue;
+        }
+        let may_read = match readable.get(&entry.object_id) {
+            Some(known) => *known,
+            None => {
+                let case = state.store.case(&entry.object_id).await?;
+                let may_read = case.is_some_and(|case| caller.principal.may_read(&case.marking));
+                readable.insert(entry.object_id.clone(), may_read);
+                may_read
+            }
+        };
+        if !may_read {
+            entry.detail = None;
+        }
+    }
+    Ok(entries)
 }
 
 /// Recomputes the hash chain and names the first broken entry.

@@ -1,9 +1,13 @@
 //! The HTTP API: routes under `/api/v1/`, the OpenAPI document generated
-//! from the handlers' annotations, health and metrics endpoints, and the
-//! browser login.
+//! from the handlers' annotations, health and metrics endpoints, the
+//! browser login, and the two public PSIRT routes (the disclosure intake
+//! and `/.well-known/security.txt`).
 
 mod alerts;
 mod audit;
+mod case_work;
+mod cases;
+mod disclosures;
 mod findings;
 mod fleet;
 mod health;
@@ -52,6 +56,9 @@ pub fn router(state: AppState) -> Router {
         .merge(alerts::routes())
         .merge(uploads::routes(state.config.upload_limit))
         .merge(quarantine::routes())
+        .merge(cases::routes())
+        .merge(case_work::routes())
+        .merge(disclosures::routes(state.config.disclosure_body_limit))
         .split_for_parts();
     let document = std::sync::Arc::new(document);
 
@@ -59,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(health::routes())
         .merge(session::routes())
+        .merge(disclosures::security_txt_route())
         .route(
             "/api/openapi.json",
             get(move || async move { axum::Json((*document).clone()) }),

@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 mod baseline;
+mod cases;
 mod csaf;
 mod cvss;
 mod detect;
@@ -89,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Vulndb(command) => runtime()?.block_on(vulndb::run(config, command)),
         Command::Quarantine(command) => runtime()?.block_on(ingest::quarantine(config, command)),
         Command::Retention(command) => runtime()?.block_on(ingest::retention(config, command)),
+        Command::Cases(command) => runtime()?.block_on(cases::run(config, command)),
     }
 }
 

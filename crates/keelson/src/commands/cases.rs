@@ -1,0 +1,103 @@
+//! `keelson cases list` and `keelson cases show`: cases read from the
+//! store through the same clearance rule as the API, as JSON on stdout.
+//! A reader that stops early (`| head`) ends the command quietly.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use keelson_core::Principal;
+use keelson_server::config::Config;
+use keelson_store::Store;
+use keelson_store::cases::CaseFilter;
+use keelson_store::cases::work::CaseBuild;
+use serde_json::json;
+
+use super::open_store;
+use crate::cli::{CasesCommand, ReaderOptions};
+
+pub async fn run(config: Config, command: CasesCommand) -> anyhow::Result<ExitCode> {
+    let store = open_store(&config).await?;
+    let result = match command {
+        CasesCommand::List {
+            state,
+            severity,
+            owner,
+            reader,
+        } => {
+            let filter = CaseFilter {
+                state: state.as_deref().map(str::parse).transpose()?,
+                severity: severity.as_deref().map(str::parse).transpose()?,
+                owner,
+                ..CaseFilter::default()
+            };
+            list(&store, &filter, &reader).await
+        }
+        CasesCommand::Show { id, reader } => show(&store, &id, &reader).await,
+    };
+    store.close().await?;
+    result
+}
+
+/// The principal whose clearance applies.
+async fn reader(store: &Store, options: &ReaderOptions) -> anyhow::Result<Principal> {
+    let Some(name) = &options.reader else {
+        return Ok(Principal::system());
+    };
+    let user = store
+        .user_by_name(name)
+        .await?
+        .with_context(|| format!("--as {name:?}: no such user"))?;
+    Ok(user.principal())
+}
+
+async fn list(
+    store: &Store,
+    filter: &CaseFilter,
+    options: &ReaderOptions,
+) -> anyhow::Result<ExitCode> {
+    let reader = reader(store, options).await?;
+    let cases = store.list_cases(filter).await?;
+    let mut stdout = std::io::stdout().lock();
+    for case in cases.iter().filter(|case| reader.may_read(&case.marking)) {
+        writeln!(stdout, "{}", serde_json::to_string(case)?)?;
+    }
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn show(store: &Store, id: &str, options: &ReaderOptions) -> anyhow::Result<ExitCode> {
+    let reader = reader(store, options).await?;
+    let Some(case) = store
+        .case(id)
+        .await?
+        .filter(|case| reader.may_read(&case.marking))
+    else {
+        bail!("case {id} not found");
+    };
+    let builds = readable_builds(store, &reader, store.case_builds(id).await?).await?;
+    let mut detail = serde_json::to_value(&case)?;
+    detail["builds"] = json!(builds);
+    detail["tasks"] = json!(store.case_tasks(id).await?);
+    detail["comments"] = json!(store.case_comments(id).await?);
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{detail}")?;
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The builds whose inventory record the reader may see, as the API shows them.
+async fn readable_builds(
+    store: &Store,
+    reader: &Principal,
+    builds: Vec<CaseBuild>,
+) -> anyhow::Result<Vec<CaseBuild>> {
+    let mut readable = Vec::with_capacity(builds.len());
+    for build in builds {
+        let record = store.build(&build.build_id).await?;
+        if record.is_some_and(|record| reader.may_read(&record.marking)) {
+            readable.push(build);
+        }
+    }
+    Ok(readable)
+}

@@ -1,0 +1,172 @@
+//! `keelson cases list` and `keelson cases show` as a user runs them: the
+//! built binary over a data folder the test filled through the store,
+//! JSON on stdout, the clearance of `--as`, exit codes, and a reader that
+//! closes the pipe early.
+
+mod support;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use keelson_core::{IntakeKind, Marking, Principal, Role, Severity, SlaPolicy, Tlp};
+use keelson_store::cases::{Intake, NewCase, Opened};
+use keelson_store::testing::TempDir;
+use keelson_store::users::NewUser;
+use keelson_store::{Store, StoreLocation};
+use support::{keelson, stderr, stdout_json, stdout_lines};
+
+fn new_case(cve: &str, severity: Severity, tlp: Tlp) -> NewCase {
+    NewCase {
+        title: format!("Case for {cve}"),
+        intake: Intake {
+            kind: IntakeKind::Manual,
+            source: None,
+        },
+        vulnerability_ids: vec![cve.parse().expect("id")],
+        severity,
+        owner: None,
+        team: None,
+        marking: Marking::new(tlp),
+        builds: Vec::new(),
+    }
+}
+
+/// Opens the cases in the folder's store and returns their IDs in order.
+fn seed(dir: &Path, cases: &[NewCase]) -> Vec<String> {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = Store::open(&StoreLocation::DataDir(dir.to_owned()))
+            .await
+            .expect("store");
+        let partner = NewUser {
+            name: "pat".to_owned(),
+            role: Role::Partner,
+            organisation: Some("acme".to_owned()),
+            password_hash: "$argon2id$not-a-real-hash".to_owned(),
+        };
+        store.create_user("test", partner).await.expect("user");
+        let mut ids = Vec::new();
+        for new in cases {
+            let opened = store
+                .open_case("test", &Principal::system(), new, &SlaPolicy::default())
+                .await
+                .expect("open");
+            let (Opened::Created(case) | Opened::Merged(case)) = opened;
+            ids.push(case.id);
+        }
+        store.close().await.expect("close");
+        ids
+    })
+}
+
+#[test]
+fn cases_list_prints_one_json_line_per_case_the_reader_may_see() {
+    let dir = TempDir::new().expect("dir");
+    let ids = seed(
+        &dir.path,
+        &[
+            new_case("CVE-2024-0001", Severity::High, Tlp::Green),
+            new_case("CVE-2024-0002", Severity::Low, Tlp::Amber),
+        ],
+    );
+
+    let output = keelson(&dir.path, &["cases", "list"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let listed: Vec<String> = stdout_lines(&output)
+        .iter()
+        .filter_map(|case| case["id"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(listed, [ids[1].clone(), ids[0].clone()], "newest first");
+
+    let output = keelson(&dir.path, &["cases", "list", "--severity", "high"]);
+    let lines = stdout_lines(&output);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["id"], ids[0].as_str());
+
+    // A partner of acme sees the GREEN case, not the unshared AMBER one.
+    let output = keelson(&dir.path, &["cases", "list", "--as", "pat"]);
+    let lines = stdout_lines(&output);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["marking"]["tlp"], "GREEN");
+
+    let output = keelson(&dir.path, &["cases", "list", "--state", "done"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("unknown case state"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn cases_show_prints_the_case_or_exits_2() {
+    let dir = TempDir::new().expect("dir");
+    let ids = seed(
+        &dir.path,
+        &[new_case("CVE-2024-0003", Severity::Critical, Tlp::Amber)],
+    );
+
+    let output = keelson(&dir.path, &["cases", "show", &ids[0]]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let case = stdout_json(&output);
+    assert_eq!(case["id"], ids[0].as_str());
+    assert_eq!(case["state"], "received");
+    assert_eq!(case["vulnerability_ids"][0], "CVE-2024-0003");
+    assert!(case["builds"].is_array() && case["tasks"].is_array() && case["comments"].is_array());
+
+    for (args, why) in [
+        (vec!["cases", "show", "no-such-case"], "missing"),
+        (
+            vec!["cases", "show", &ids[0], "--as", "pat"],
+            "above the partner's clearance",
+        ),
+    ] {
+        let output = keelson(&dir.path, &args);
+        assert_eq!(output.status.code(), Some(2), "{why}");
+        assert!(output.stdout.is_empty(), "{why}");
+        assert!(
+            stderr(&output).contains("not found"),
+            "{why}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn cases_list_into_a_closed_pipe_ends_quietly() {
+    let dir = TempDir::new().expect("dir");
+    // Enough output (well over a pipe buffer of 64 KiB) that writing into
+    // the closed pipe must fail, whatever the timing.
+    let cases: Vec<NewCase> = (0..150)
+        .map(|n| {
+            let mut case = new_case(
+                &format!("CVE-2024-{:04}", 1000 + n),
+                Severity::Low,
+                Tlp::Green,
+            );
+            case.title = format!("{n} {}", "x".repeat(280));
+            case
+        })
+        .collect();
+    seed(&dir.path, &cases);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keelson"))
+        .arg("--data-dir")
+        .arg(&dir.path)
+        .args(["cases", "list"])
+        .env_remove("KEELSON_DATABASE")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let mut errors = String::new();
+    if let Some(mut stream) = child.stderr.take() {
+        stream.read_to_string(&mut errors).expect("stderr");
+    }
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}: {errors}");
+    assert!(!errors.contains("panicked"), "{errors}");
+}
