@@ -140,14 +140,7 @@ async fn a_burst_of_rejected_keys_raises_one_alert_and_its_replay_nothing() {
 }
 
 async fn body_text(response: axum::response::Response) -> String {
-    use http_body_util::BodyExt;
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    String::from_utf8_lossy(&bytes).into_owned()
+    String::from_utf8_lossy(&support::body_bytes(response).await).into_owned()
 }
 
 #[tokio::test]

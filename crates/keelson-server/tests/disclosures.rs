@@ -9,12 +9,11 @@ use std::net::SocketAddr;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
 use keelson_core::{Role, Tlp};
 use keelson_server::config::Config;
 use keelson_server::security_txt::SecurityTxt;
 use serde_json::{Value, json};
-use support::{TestApp, error_code};
+use support::{TestApp, body_bytes, body_json, error_code};
 
 struct Answer {
     status: StatusCode,
@@ -37,13 +36,7 @@ async fn report_from(app: &TestApp, client: &str, content_type: &str, body: Stri
         .get(header::RETRY_AFTER)
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let body = body_json(response).await;
     Answer {
         status,
         retry_after,
@@ -284,12 +277,7 @@ async fn security_txt_is_served_from_the_configuration_or_is_a_404() {
             .map(|v| v.as_bytes()),
         Some(&b"text/plain; charset=utf-8"[..])
     );
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let bytes = body_bytes(response).await;
     // RFC 9116's field names, one `Field: value` line each.
     assert_eq!(
         String::from_utf8_lossy(&bytes),

@@ -77,14 +77,7 @@ impl TestApp {
             .await
             .expect("infallible");
         let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        (status, json)
+        (status, body_json(response).await)
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
@@ -136,6 +129,17 @@ impl TestApp {
 }
 
 /// Asserts the API error shape and returns its code.
+/// The whole body of a response.
+pub async fn body_bytes(response: Response) -> Vec<u8> {
+    let collected = response.into_body().collect().await.expect("body");
+    collected.to_bytes().to_vec()
+}
+
+/// The body as JSON, `Null` when it is not JSON.
+pub async fn body_json(response: Response) -> Value {
+    serde_json::from_slice(&body_bytes(response).await).unwrap_or(Value::Null)
+}
+
 pub fn error_code(body: &Value) -> &str {
     assert!(
         body["error"]["message"].is_string(),
