@@ -18,6 +18,7 @@
 mod cyclonedx;
 mod detect;
 mod error;
+mod json_stream;
 mod json_walk;
 mod matching;
 mod model;
@@ -44,7 +45,7 @@ use detect::{Decoded, decode};
 /// error saying where. It does not validate; call [`validate`] for that.
 pub fn import(bytes: &[u8]) -> Result<Sbom, Error> {
     match decode(bytes)? {
-        Decoded::CycloneDxJson(root) => cyclonedx::json::read(&root.value),
+        Decoded::CycloneDxJson(doc) => cyclonedx::json::read(doc.text),
         Decoded::SpdxJson(root) => spdx::json::read(&root.value),
         Decoded::CycloneDxXml(doc) => cyclonedx::xml::read(&doc),
         Decoded::SpdxTagValue(text) => spdx::tag_value::read(text),

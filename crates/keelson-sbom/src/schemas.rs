@@ -84,6 +84,29 @@ impl Schema {
     }
 }
 
+/// A top-level array of a CycloneDX document that is read and validated one element
+/// at a time, because it is the one that grows with the component graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TopArray {
+    /// `components`.
+    Components,
+    /// `dependencies`.
+    Dependencies,
+}
+
+impl TopArray {
+    /// Both, in the order their problems are listed.
+    pub(crate) const ALL: [Self; 2] = [Self::Components, Self::Dependencies];
+
+    /// The member name.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Self::Components => "components",
+            Self::Dependencies => "dependencies",
+        }
+    }
+}
+
 fn compile(schema: Schema) -> Result<Validator, String> {
     let document = schema.document()?;
     let jsf: Value = serde_json::from_str(JSF_0_82).map_err(|e| e.to_string())?;

@@ -61,9 +61,12 @@ pub fn validate(bytes: &[u8]) -> Vec<Problem> {
         Err(error) => return vec![Problem::from_error(&error)],
     };
     match decoded {
-        Decoded::CycloneDxJson(root) => match root.schema {
-            Some(schema) => against_schema(schema, &root.value),
-            None => vec![unsupported("CycloneDX", root.version.as_deref())],
+        Decoded::CycloneDxJson(doc) => match doc.schema {
+            Some(schema) => match serde_json::from_str(doc.text) {
+                Ok(value) => against_schema(schema, &value),
+                Err(error) => vec![Problem::from_error(&Error::from_json(&error))],
+            },
+            None => vec![unsupported("CycloneDX", doc.version.as_deref())],
         },
         Decoded::SpdxJson(root) => match root.schema {
             Some(schema) => against_schema(schema, &root.value),

@@ -6,3 +6,6 @@ pub(crate) mod xml_check;
 
 /// The XML namespace prefix of every CycloneDX version.
 pub(crate) const XML_NAMESPACE_PREFIX: &str = "http://cyclonedx.org/schema/bom/";
+
+#[cfg(test)]
+pub(crate) mod test_documents;
