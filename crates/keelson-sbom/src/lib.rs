@@ -24,6 +24,7 @@ mod matching;
 mod model;
 mod schemas;
 mod spdx;
+mod unique_items;
 mod validate;
 
 pub use detect::detect;

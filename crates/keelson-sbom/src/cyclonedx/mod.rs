@@ -1,6 +1,7 @@
 //! CycloneDX 1.x documents, JSON and XML, read into the component graph.
 
 pub(crate) mod json;
+pub(crate) mod json_check;
 pub(crate) mod xml;
 pub(crate) mod xml_check;
 
