@@ -5,9 +5,15 @@ use roxmltree::Document;
 use serde_json::Value;
 
 use crate::error::{Error, Location};
+use crate::json_stream::{self, TopLevelStrings};
 use crate::model::{Encoding, Family, Format};
 use crate::schemas::Schema;
 use crate::{cyclonedx, spdx};
+
+/// The top-level members that tell the JSON formats apart.
+const BOM_FORMAT: &str = "bomFormat";
+const SPEC_VERSION: &str = "specVersion";
+const SPDX_VERSION: &str = "spdxVersion";
 
 /// A parsed JSON document with its stated version and the schema shipped for it.
 pub(crate) struct JsonRoot {
@@ -16,9 +22,17 @@ pub(crate) struct JsonRoot {
     pub(crate) schema: Option<Schema>,
 }
 
+/// A CycloneDX JSON document checked to be well-formed but not parsed into a tree (it
+/// may be large), with its stated version and the schema shipped for it.
+pub(crate) struct CycloneDxText<'a> {
+    pub(crate) text: &'a str,
+    pub(crate) version: Option<String>,
+    pub(crate) schema: Option<Schema>,
+}
+
 /// A document parsed far enough to know what it is.
 pub(crate) enum Decoded<'a> {
-    CycloneDxJson(JsonRoot),
+    CycloneDxJson(CycloneDxText<'a>),
     SpdxJson(JsonRoot),
     CycloneDxXml(Document<'a>),
     SpdxTagValue(&'a str),
@@ -31,8 +45,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Error> {
     let start = text.trim_start();
 
     if start.starts_with('{') {
-        let value: Value = serde_json::from_str(text).map_err(|e| Error::from_json(&e))?;
-        return json_kind(value);
+        let wanted = [BOM_FORMAT, SPEC_VERSION, SPDX_VERSION];
+        let top = json_stream::check(text, &wanted).map_err(|e| Error::from_json(&e))?;
+        return json_kind(text, &top);
     }
     if start.starts_with('<') {
         let doc = cyclonedx::xml::parse(text)?;
@@ -55,7 +70,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded<'_>, Error> {
 /// The format of a document, read from its content.
 pub fn detect(bytes: &[u8]) -> Result<Format, Error> {
     let format = match decode(bytes)? {
-        Decoded::CycloneDxJson(root) => json_format(Family::CycloneDx, root.version),
+        Decoded::CycloneDxJson(doc) => json_format(Family::CycloneDx, doc.version),
         Decoded::SpdxJson(root) => json_format(Family::Spdx, root.version),
         Decoded::CycloneDxXml(doc) => Format {
             family: Family::CycloneDx,
@@ -73,17 +88,20 @@ pub fn detect(bytes: &[u8]) -> Result<Format, Error> {
     Ok(format)
 }
 
-fn json_kind(value: Value) -> Result<Decoded<'static>, Error> {
-    if cyclonedx::json::is_cyclonedx(&value) {
-        let version = cyclonedx::json::spec_version(&value).map(str::to_string);
+/// Tells the JSON formats apart by their top-level strings; only SPDX, whose documents
+/// stay small, is parsed into a tree here.
+fn json_kind<'a>(text: &'a str, top: &TopLevelStrings) -> Result<Decoded<'a>, Error> {
+    if top.get(BOM_FORMAT) == Some("CycloneDX") {
+        let version = top.get(SPEC_VERSION).map(str::to_string);
         let schema = version.as_deref().and_then(Schema::cyclonedx);
-        return Ok(Decoded::CycloneDxJson(JsonRoot {
-            value,
+        return Ok(Decoded::CycloneDxJson(CycloneDxText {
+            text,
             version,
             schema,
         }));
     }
-    if let Some(version) = spdx::json::spec_version(&value).map(str::to_string) {
+    if let Some(version) = top.get(SPDX_VERSION).map(str::to_string) {
+        let value: Value = serde_json::from_str(text).map_err(|e| Error::from_json(&e))?;
         let schema = Schema::spdx(&version);
         let version = Some(version);
         return Ok(Decoded::SpdxJson(JsonRoot {

@@ -18,11 +18,13 @@
 mod cyclonedx;
 mod detect;
 mod error;
+mod json_stream;
 mod json_walk;
 mod matching;
 mod model;
 mod schemas;
 mod spdx;
+mod unique_items;
 mod validate;
 
 pub use detect::detect;
@@ -44,7 +46,7 @@ use detect::{Decoded, decode};
 /// error saying where. It does not validate; call [`validate`] for that.
 pub fn import(bytes: &[u8]) -> Result<Sbom, Error> {
     match decode(bytes)? {
-        Decoded::CycloneDxJson(root) => cyclonedx::json::read(&root.value),
+        Decoded::CycloneDxJson(doc) => cyclonedx::json::read(doc.text),
         Decoded::SpdxJson(root) => spdx::json::read(&root.value),
         Decoded::CycloneDxXml(doc) => cyclonedx::xml::read(&doc),
         Decoded::SpdxTagValue(text) => spdx::tag_value::read(text),

@@ -1,7 +1,10 @@
 //! Validation that lists every problem of a document: JSON against the official schema
-//! of its version, CycloneDX XML and SPDX tag-value by structural checks.
+//! of its version (CycloneDX JSON one element of its big arrays at a time), CycloneDX
+//! XML and SPDX tag-value by structural checks.
 
+use jsonschema::{ValidationError, Validator};
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::detect::{Decoded, decode};
 use crate::error::{Error, Location};
@@ -10,7 +13,7 @@ use crate::{cyclonedx, spdx};
 
 /// Longest message kept; schema messages that list a whole enumeration (the SPDX
 /// licence list) are cut here.
-const MESSAGE_LIMIT: usize = 400;
+pub(crate) const MESSAGE_LIMIT: usize = 400;
 
 /// One reason a document is not valid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -42,7 +45,7 @@ impl Problem {
         }
     }
 
-    fn from_error(error: &Error) -> Self {
+    pub(crate) fn from_error(error: &Error) -> Self {
         Self::new(error.location(), error.to_string())
     }
 }
@@ -61,9 +64,9 @@ pub fn validate(bytes: &[u8]) -> Vec<Problem> {
         Err(error) => return vec![Problem::from_error(&error)],
     };
     match decoded {
-        Decoded::CycloneDxJson(root) => match root.schema {
-            Some(schema) => against_schema(schema, &root.value),
-            None => vec![unsupported("CycloneDX", root.version.as_deref())],
+        Decoded::CycloneDxJson(doc) => match doc.schema {
+            Some(schema) => cyclonedx::json_check::check(schema, doc.text),
+            None => vec![unsupported("CycloneDX", doc.version.as_deref())],
         },
         Decoded::SpdxJson(root) => match root.schema {
             Some(schema) => against_schema(schema, &root.value),
@@ -90,22 +93,44 @@ fn unsupported(family: &str, version: Option<&str>) -> Problem {
     Problem::new(Location::Document, message)
 }
 
-fn against_schema(schema: Schema, instance: &serde_json::Value) -> Vec<Problem> {
-    let validator = match schema.validator() {
-        Ok(validator) => validator,
-        Err(reason) => return vec![Problem::new(Location::Document, reason)],
-    };
+/// Every problem of a whole document under the schema of its version.
+pub(crate) fn against_schema(schema: Schema, instance: &Value) -> Vec<Problem> {
+    match schema.validator() {
+        Ok(validator) => schema_problems(validator, instance, "", ""),
+        Err(reason) => vec![Problem::new(Location::Document, reason)],
+    }
+}
+
+/// The problems of `instance`, a value found at pointer `at` in the document and
+/// checked by `validator`, the schema found at `schema_at` in the root schema: both
+/// prefixes are put before the paths jsonschema reports.
+pub(crate) fn schema_problems(
+    validator: &Validator,
+    instance: &Value,
+    at: &str,
+    schema_at: &str,
+) -> Vec<Problem> {
+    if validator.is_valid(instance) {
+        return Vec::new();
+    }
     validator
         .iter_errors(instance)
         .map(|error| {
-            let mut problem = Problem::new(
-                Location::pointer(error.instance_path().as_str()),
-                error.to_string(),
-            );
-            problem.schema_path = Some(error.schema_path().as_str().to_string());
-            problem
+            let pointer = format!("{at}{}", error.instance_path().as_str());
+            schema_problem(&error, pointer, schema_at)
         })
         .collect()
+}
+
+/// One jsonschema error as a problem at `pointer`, its schema path after `schema_at`.
+pub(crate) fn schema_problem(
+    error: &ValidationError<'_>,
+    pointer: String,
+    schema_at: &str,
+) -> Problem {
+    let mut problem = Problem::new(Location::pointer(pointer), error.to_string());
+    problem.schema_path = Some(format!("{schema_at}{}", error.schema_path().as_str()));
+    problem
 }
 
 /// The tags SPDX 2.x requires of every document.

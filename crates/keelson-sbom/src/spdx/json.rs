@@ -10,11 +10,6 @@ use crate::model::{
     Component, ComponentKind, Dependency, Encoding, Family, Format, Hash, Sbom, normalise_hash_alg,
 };
 
-/// The `spdxVersion` of a JSON root (`SPDX-2.3`), for detection.
-pub(crate) fn spec_version(root: &Value) -> Option<&str> {
-    root.get("spdxVersion").and_then(Value::as_str)
-}
-
 /// Reads a parsed SPDX 2.x JSON document.
 pub(crate) fn read(root: &Value) -> Result<Sbom, Error> {
     let doc = Obj::of(root, "")?;
