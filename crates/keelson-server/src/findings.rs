@@ -1,28 +1,172 @@
-//! Findings from what the store holds: the knowledge base rebuilt from the
+//! Findings from what the store holds: the knowledge base built from the
 //! stored feed files, and the matcher run over the SBOMs attached to a
 //! build. `keelson scan` and the API's build findings call the same
 //! functions here, so a document yields the same findings offline and
 //! online; there is one matcher (`keelson_vulndb::scan`).
+//!
+//! The server keeps both between requests in a [`FindingsCache`]: feed files
+//! stored since (by any process on the store) are imported into the cached
+//! knowledge base in import order, which gives the same base as building it
+//! again, and only the builds whose components or findings the import touched
+//! are matched again.
+
+use std::collections::HashMap;
 
 use keelson_sbom::{Encoding, Family, Format, Sbom};
 use keelson_store::sboms::NewSbom;
 use keelson_store::{Store, StoreError};
-use keelson_vulndb::{FeedKind, KnowledgeBase, MatchReport};
+use keelson_vulndb::{Component, FeedKind, KnowledgeBase, MatchReport, Touched};
 use sha2::{Digest, Sha256};
+use tokio::sync::Mutex;
 
 /// The knowledge base made of every stored feed file, in import order.
-// FIXME: the API rebuilds this on every findings request, which is correct
-// but costs a parse of every stored feed each time; a large feed set needs
-// a cached base invalidated when a feed file is stored.
 pub async fn knowledge_base(store: &Store) -> Result<KnowledgeBase, StoreError> {
     let mut kb = KnowledgeBase::new();
     for feed in store.feed_files().await? {
-        let kind = FeedKind::from_name(&feed.kind).ok_or_else(|| {
-            StoreError::Corrupt(format!("feed {} has unknown kind {}", feed.name, feed.kind))
-        })?;
-        kb.import_feed(kind, &feed.bytes);
+        import_feed(&mut kb, &feed)?;
     }
     Ok(kb)
+}
+
+fn import_feed(
+    kb: &mut KnowledgeBase,
+    feed: &keelson_store::feeds::FeedFile,
+) -> Result<Touched, StoreError> {
+    let kind = FeedKind::from_name(&feed.kind).ok_or_else(|| {
+        StoreError::Corrupt(format!("feed {} has unknown kind {}", feed.name, feed.kind))
+    })?;
+    Ok(kb.import_feed(kind, &feed.bytes).touched)
+}
+
+/// The knowledge base and the findings of each build, kept between requests
+/// and brought up to date with the store before each use.
+#[derive(Default)]
+pub struct FindingsCache {
+    state: Mutex<Cached>,
+}
+
+#[derive(Default)]
+struct Cached {
+    kb: KnowledgeBase,
+    /// The feed files imported into `kb`, in import order.
+    feeds: Vec<String>,
+    builds: HashMap<String, CachedBuild>,
+}
+
+/// One build's findings and what they were matched from.
+struct CachedBuild {
+    /// The attached documents, by ID, in attach order.
+    sboms: Vec<String>,
+    components: Vec<Component>,
+    report: MatchReport,
+}
+
+/// What bringing the cache up to date did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Refresh {
+    /// Feed files imported into the cached knowledge base.
+    pub feeds_imported: usize,
+    /// Builds whose findings must be matched again, sorted.
+    pub builds_touched: Vec<String>,
+}
+
+impl FindingsCache {
+    /// Imports the feed files stored since the last use and forgets the
+    /// findings of every build the import touched. When the stored feeds are
+    /// no longer the cached ones followed by new files, starts again.
+    pub async fn refresh(&self, store: &Store) -> Result<Refresh, StoreError> {
+        let mut cached = self.state.lock().await;
+        cached.refresh(store).await
+    }
+
+    /// The findings of every document attached to `build_id`, each finding
+    /// once per (vulnerability, component), from an up-to-date cache.
+    pub async fn build_report(
+        &self,
+        store: &Store,
+        build_id: &str,
+    ) -> Result<MatchReport, StoreError> {
+        let mut cached = self.state.lock().await;
+        cached.refresh(store).await?;
+        cached.build_report(store, build_id).await
+    }
+
+    /// [`Self::build_report`] for several builds under one refresh.
+    pub async fn build_reports(
+        &self,
+        store: &Store,
+        build_ids: &[String],
+    ) -> Result<Vec<MatchReport>, StoreError> {
+        let mut cached = self.state.lock().await;
+        cached.refresh(store).await?;
+        let mut reports = Vec::with_capacity(build_ids.len());
+        for build_id in build_ids {
+            reports.push(cached.build_report(store, build_id).await?);
+        }
+        Ok(reports)
+    }
+}
+
+impl Cached {
+    async fn refresh(&mut self, store: &Store) -> Result<Refresh, StoreError> {
+        let stored = store.feed_digests().await?;
+        if !stored.starts_with(&self.feeds) {
+            *self = Cached::default();
+        }
+
+        let mut touched = Touched::default();
+        let new: Vec<String> = stored[self.feeds.len()..].to_vec();
+        for digest in &new {
+            let feed = store
+                .feed_file(digest)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("feed {digest} vanished")))?;
+            touched.extend(import_feed(&mut self.kb, &feed)?);
+            self.feeds.push(digest.clone());
+        }
+
+        let mut builds_touched: Vec<String> = self
+            .builds
+            .iter()
+            .filter(|(_, build)| touched.reaches(&build.components, &build.report.findings))
+            .map(|(id, _)| id.clone())
+            .collect();
+        builds_touched.sort();
+        for id in &builds_touched {
+            self.builds.remove(id);
+        }
+        Ok(Refresh {
+            feeds_imported: new.len(),
+            builds_touched,
+        })
+    }
+
+    async fn build_report(
+        &mut self,
+        store: &Store,
+        build_id: &str,
+    ) -> Result<MatchReport, StoreError> {
+        let sboms: Vec<String> = store
+            .sbom_records_of_build(build_id)
+            .await?
+            .into_iter()
+            .map(|record| record.id)
+            .collect();
+        if let Some(build) = self.builds.get(build_id)
+            && build.sboms == sboms
+        {
+            return Ok(build.report.clone());
+        }
+
+        let (components, report) = scan_build(store, &self.kb, build_id).await?;
+        let build = CachedBuild {
+            sboms,
+            components,
+            report: report.clone(),
+        };
+        self.builds.insert(build_id.to_owned(), build);
+        Ok(report)
+    }
 }
 
 /// The findings of one document: the one matcher over its components.
@@ -30,18 +174,21 @@ pub fn scan_sbom(kb: &KnowledgeBase, sbom: &Sbom) -> MatchReport {
     keelson_vulndb::scan(kb, &keelson_sbom::to_match_inputs(sbom), &[])
 }
 
-/// The findings of every document attached to a build, each finding once
-/// per (vulnerability, component) even when two documents list it.
+/// The components of every document attached to a build, and their
+/// findings, each finding once per (vulnerability, component) even when two
+/// documents list it.
 pub async fn scan_build(
     store: &Store,
     kb: &KnowledgeBase,
     build_id: &str,
-) -> Result<MatchReport, StoreError> {
+) -> Result<(Vec<Component>, MatchReport), StoreError> {
+    let mut components = Vec::new();
     let mut report = MatchReport::default();
     for (record, bytes) in store.sboms_of_build(build_id).await? {
         let sbom = keelson_sbom::import(&bytes)
             .map_err(|error| StoreError::Corrupt(format!("sbom {}: {error}", record.id)))?;
-        let found = scan_sbom(kb, &sbom);
+        let inputs = keelson_sbom::to_match_inputs(&sbom);
+        let found = keelson_vulndb::scan(kb, &inputs, &[]);
         for finding in found.findings {
             let seen = report.findings.iter().any(|known| {
                 known.vulnerability == finding.vulnerability && known.component == finding.component
@@ -51,8 +198,9 @@ pub async fn scan_build(
             }
         }
         report.warnings.extend(found.warnings);
+        components.extend(inputs);
     }
-    Ok(report)
+    Ok((components, report))
 }
 
 /// A document ready to attach to a build.

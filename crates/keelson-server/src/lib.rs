@@ -56,6 +56,8 @@ pub struct AppState {
     pub uploads: UploadQueue,
     /// Public disclosure reports per client address.
     pub disclosure_limiter: Arc<IntakeLimiter>,
+    /// The knowledge base and each build's findings, kept between requests.
+    pub findings: Arc<findings::FindingsCache>,
 }
 
 impl AppState {
@@ -88,6 +90,7 @@ impl AppState {
             evidence,
             uploads,
             disclosure_limiter,
+            findings: Arc::default(),
         }
     }
 

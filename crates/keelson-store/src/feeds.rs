@@ -60,20 +60,42 @@ impl Store {
         Ok(true)
     }
 
+    /// The SHA-256 of every stored feed file, in import order (without their
+    /// bytes: a cheap check of whether anything was imported since).
+    pub async fn feed_digests(&self) -> Result<Vec<String>, StoreError> {
+        let digests = feed_file::Entity::find()
+            .select_only()
+            .column(feed_file::Column::Sha256)
+            .order_by_asc(feed_file::Column::Seq)
+            .into_tuple()
+            .all(self.connection())
+            .await?;
+        Ok(digests)
+    }
+
+    /// One stored feed file.
+    pub async fn feed_file(&self, sha256: &str) -> Result<Option<FeedFile>, StoreError> {
+        let row = feed_file::Entity::find_by_id(sha256.to_owned())
+            .one(self.connection())
+            .await?;
+        Ok(row.map(feed_file_from_row))
+    }
+
     /// Every stored feed file, in import order.
     pub async fn feed_files(&self) -> Result<Vec<FeedFile>, StoreError> {
         let rows = feed_file::Entity::find()
             .order_by_asc(feed_file::Column::Seq)
             .all(self.connection())
             .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| FeedFile {
-                sha256: row.sha256,
-                kind: row.kind,
-                name: row.name,
-                bytes: row.bytes,
-            })
-            .collect())
+        Ok(rows.into_iter().map(feed_file_from_row).collect())
+    }
+}
+
+fn feed_file_from_row(row: feed_file::Model) -> FeedFile {
+    FeedFile {
+        sha256: row.sha256,
+        kind: row.kind,
+        name: row.name,
+        bytes: row.bytes,
     }
 }

@@ -3,7 +3,10 @@
 //! library); the same bytes attach to one build once. Who may read a
 //! document is decided by its build's marking.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
 use serde::Serialize;
 
 use crate::audit::{self, AuditEvent};
@@ -81,6 +84,29 @@ impl Store {
         Ok(Attached::New(record))
     }
 
+    /// The documents attached to a build, without their bytes, oldest first.
+    pub async fn sbom_records_of_build(
+        &self,
+        build_id: &str,
+    ) -> Result<Vec<SbomRecord>, StoreError> {
+        let rows = sbom_document::Entity::find()
+            .select_only()
+            .columns([
+                sbom_document::Column::Id,
+                sbom_document::Column::BuildId,
+                sbom_document::Column::Sha256,
+                sbom_document::Column::Format,
+                sbom_document::Column::Components,
+                sbom_document::Column::ImportedAtUs,
+            ])
+            .filter(sbom_document::Column::BuildId.eq(build_id))
+            .order_by_asc(sbom_document::Column::ImportedAtUs)
+            .into_model::<RecordRow>()
+            .all(self.connection())
+            .await?;
+        Ok(rows.into_iter().map(RecordRow::into_record).collect())
+    }
+
     /// The documents attached to a build with their bytes, oldest first.
     pub async fn sboms_of_build(
         &self,
@@ -101,13 +127,38 @@ impl Store {
     }
 }
 
+/// The columns of a document but its bytes.
+#[derive(FromQueryResult)]
+struct RecordRow {
+    id: String,
+    build_id: String,
+    sha256: String,
+    format: String,
+    components: i64,
+    imported_at_us: i64,
+}
+
+impl RecordRow {
+    fn into_record(self) -> SbomRecord {
+        SbomRecord {
+            id: self.id,
+            build_id: self.build_id,
+            sha256: self.sha256,
+            format: self.format,
+            components: u64::try_from(self.components).unwrap_or(0),
+            imported_at: format_us(self.imported_at_us),
+        }
+    }
+}
+
 fn sbom_record(row: sbom_document::Model) -> SbomRecord {
-    SbomRecord {
+    let columns = RecordRow {
         id: row.id,
         build_id: row.build_id,
         sha256: row.sha256,
         format: row.format,
-        components: u64::try_from(row.components).unwrap_or(0),
-        imported_at: format_us(row.imported_at_us),
-    }
+        components: row.components,
+        imported_at_us: row.imported_at_us,
+    };
+    columns.into_record()
 }

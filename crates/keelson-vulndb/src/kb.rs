@@ -14,6 +14,7 @@ use crate::advisory::{Advisory, EpssScore, KevEntry, Parsed, is_cve_id};
 use crate::cpe::{Cpe, CpeValue};
 use crate::error::Error;
 use crate::purl::Purl;
+use crate::touched::Touched;
 
 /// What one upsert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -39,6 +40,9 @@ pub struct ImportReport {
     /// Parse errors passed through from the parser, one per refused record.
     #[serde(serialize_with = "errors_as_text")]
     pub errors: Vec<Error>,
+    /// The index keys and vulnerability IDs the added and updated records touched.
+    #[serde(skip)]
+    pub touched: Touched,
 }
 
 fn errors_as_text<S: serde::Serializer>(errors: &[Error], s: S) -> Result<S::Ok, S::Error> {
@@ -103,6 +107,35 @@ pub(crate) fn product_key(cpe: &Cpe) -> Option<String> {
     Some(format!("{}:{}", plain(1)?, plain(2)?))
 }
 
+/// The keys an advisory is indexed under.
+pub(crate) struct IndexKeys {
+    /// Package keys of OSV affected purls and CSAF product purls.
+    pub(crate) packages: Vec<String>,
+    /// Product keys of vulnerable CPE criteria; `None` for a wildcard vendor or product.
+    pub(crate) products: Vec<Option<String>>,
+}
+
+impl IndexKeys {
+    pub(crate) fn of(advisory: &Advisory) -> Self {
+        let csaf_purls = advisory
+            .csaf
+            .iter()
+            .flat_map(|statement| &statement.products)
+            .filter_map(|p| p.product.purl.as_ref());
+        let osv_purls = advisory.affected.iter().filter_map(|a| a.purl.as_ref());
+        let vulnerable = advisory
+            .cpe_configurations
+            .iter()
+            .flat_map(|c| &c.nodes)
+            .flat_map(|n| &n.cpe_match)
+            .filter(|m| m.vulnerable);
+        IndexKeys {
+            packages: osv_purls.chain(csaf_purls).map(package_key).collect(),
+            products: vulnerable.map(|m| product_key(&m.criteria)).collect(),
+        }
+    }
+}
+
 fn digest(advisory: &Advisory) -> String {
     // Serialization of the model is deterministic (no hash maps), so equal content
     // gives equal digests whatever the input's key order or whitespace.
@@ -138,7 +171,7 @@ impl KnowledgeBase {
             ..ImportReport::default()
         };
         for advisory in parsed.records {
-            let change = self.upsert(advisory);
+            let change = self.upsert_touching(advisory, &mut report.touched);
             report.count(change);
         }
         report
@@ -146,7 +179,13 @@ impl KnowledgeBase {
 
     /// Insert or replace one record, merging it with every entry that shares its ID
     /// or one of its aliases.
-    pub fn upsert(&mut self, mut advisory: Advisory) -> Change {
+    pub fn upsert(&mut self, advisory: Advisory) -> Change {
+        self.upsert_touching(advisory, &mut Touched::default())
+    }
+
+    /// [`Self::upsert`], noting in `touched` the old and new index keys of a changed
+    /// record and every ID of the entry it lands in.
+    fn upsert_touching(&mut self, mut advisory: Advisory, touched: &mut Touched) -> Change {
         // Enrichments are looked up at read time, never stored in records.
         advisory.kev = None;
         advisory.epss = None;
@@ -156,14 +195,19 @@ impl KnowledgeBase {
         let entry = self.entry_mut(slot);
         let change = match entry.records.get(&advisory.id) {
             Some(old) if old.digest == digest => return Change::Unchanged,
-            Some(_) => Change::Updated,
+            Some(old) => {
+                touched.advisory(&old.advisory);
+                Change::Updated
+            }
             None => Change::Added,
         };
+        touched.advisory(&advisory);
         self.link(slot, &advisory);
         let id = advisory.id.clone();
-        self.entry_mut(slot)
-            .records
-            .insert(id, Record { digest, advisory });
+        let entry = self.entry_mut(slot);
+        entry.records.insert(id, Record { digest, advisory });
+        let ids = entry.records.values().flat_map(|r| r.advisory.ids());
+        touched.vulnerabilities.extend(ids.map(str::to_owned));
         change
     }
 
@@ -205,23 +249,12 @@ impl KnowledgeBase {
         for id in advisory.ids() {
             self.by_id.insert(id.to_owned(), slot);
         }
-        let csaf_purls = advisory
-            .csaf
-            .iter()
-            .flat_map(|statement| &statement.products)
-            .filter_map(|p| p.product.purl.as_ref());
-        let osv_purls = advisory.affected.iter().filter_map(|a| a.purl.as_ref());
-        for purl in osv_purls.chain(csaf_purls) {
-            push_unique(self.by_package.entry(package_key(purl)).or_default(), slot);
+        let keys = IndexKeys::of(advisory);
+        for key in keys.packages {
+            push_unique(self.by_package.entry(key).or_default(), slot);
         }
-        let vulnerable = advisory
-            .cpe_configurations
-            .iter()
-            .flat_map(|c| &c.nodes)
-            .flat_map(|n| &n.cpe_match)
-            .filter(|m| m.vulnerable);
-        for criterion in vulnerable {
-            match product_key(&criterion.criteria) {
+        for key in keys.products {
+            match key {
                 Some(key) => push_unique(self.by_product.entry(key).or_default(), slot),
                 None => push_unique(&mut self.any_product, slot),
             }
@@ -240,6 +273,9 @@ impl KnowledgeBase {
                 Some(_) => Change::Updated,
                 None => Change::Added,
             };
+            if change != Change::Unchanged {
+                report.touched.vulnerabilities.insert(entry.cve.clone());
+            }
             self.kev.insert(entry.cve.clone(), entry);
             report.count(change);
         }
@@ -258,6 +294,9 @@ impl KnowledgeBase {
                 Some(_) => Change::Updated,
                 None => Change::Added,
             };
+            if change != Change::Unchanged {
+                report.touched.vulnerabilities.insert(cve.clone());
+            }
             self.epss.insert(cve, score);
             report.count(change);
         }

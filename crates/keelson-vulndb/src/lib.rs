@@ -13,6 +13,7 @@ pub mod matcher;
 pub mod osv_range;
 mod percent;
 pub mod purl;
+mod touched;
 pub mod vers;
 pub mod version;
 
@@ -35,5 +36,6 @@ pub use osv_range::{
 };
 
 pub use purl::{Purl, PurlParts};
+pub use touched::Touched;
 pub use vers::VersRange;
 pub use version::Scheme;

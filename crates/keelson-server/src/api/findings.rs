@@ -111,8 +111,7 @@ async fn build_findings(
 ) -> Result<Json<BuildFindings>, ApiError> {
     let store = &state.store;
     visible(&caller, store.build(&id).await?, &format!("build {id}"))?;
-    let kb = findings::knowledge_base(store).await?;
-    let report = findings::scan_build(store, &kb, &id).await?;
+    let report = state.findings.build_report(store, &id).await?;
     let running = Running::visible_to(&state, &caller).await?;
 
     let vehicles_affected = running.vehicles_running(&id).len() as u64;
@@ -207,17 +206,20 @@ async fn portfolio(
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<PortfolioEntry>>, ApiError> {
     let store = &state.store;
-    let kb = findings::knowledge_base(store).await?;
     let running = Running::visible_to(&state, &caller).await?;
+    let builds: Vec<String> = visible_only(&caller, store.list_builds().await?)
+        .into_iter()
+        .map(|build| build.id)
+        .collect();
+    let reports = state.findings.build_reports(store, &builds).await?;
     let mut by_vulnerability: BTreeMap<String, Vec<(String, Finding)>> = BTreeMap::new();
-    for build in visible_only(&caller, store.list_builds().await?) {
-        let report = findings::scan_build(store, &kb, &build.id).await?;
+    for (build, report) in builds.iter().zip(reports) {
         for finding in report.findings {
             let key = finding.vulnerability.clone();
             by_vulnerability
                 .entry(key)
                 .or_default()
-                .push((build.id.clone(), finding));
+                .push((build.clone(), finding));
         }
     }
     let entries = by_vulnerability
