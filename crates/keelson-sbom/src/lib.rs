@@ -1,7 +1,8 @@
 //! Keelson's SBOM/HBOM import: CycloneDX 1.4-1.6 (JSON, XML) and SPDX 2.2/2.3 (JSON,
 //! tag-value) read into one component graph, validation that lists every problem
 //! against the official schemas shipped in the crate, and the hand-over of components
-//! to the vulnerability matcher.
+//! to the vulnerability matcher, and each component's supplier country of origin
+//! checked against a policy (`origin`).
 //!
 //! The crate is pure: it reads the bytes it is given, fetches nothing, logs nothing and
 //! does not panic on any input.
@@ -22,6 +23,7 @@ mod json_stream;
 mod json_walk;
 mod matching;
 mod model;
+pub mod origin;
 mod schemas;
 mod spdx;
 mod unique_items;

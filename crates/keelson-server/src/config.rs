@@ -12,6 +12,7 @@ use keelson_core::{SlaPolicy, Tlp};
 use serde::{Deserialize, Serialize};
 
 use crate::security_txt::SecurityTxt;
+use keelson_sbom::origin::OriginPolicy;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +105,8 @@ pub struct Config {
     pub disclosure_tlp: Tlp,
     /// What `/.well-known/security.txt` says (`[security_txt]`); none: 404.
     pub security_txt: Option<SecurityTxt>,
+    /// Countries of origin a component's supplier must not be in.
+    pub prohibited_supplier_countries: ProhibitedCountries,
 }
 
 impl Default for Config {
@@ -137,7 +140,39 @@ impl Default for Config {
             disclosure_burst: 3,
             disclosure_tlp: Tlp::Amber,
             security_txt: None,
+            prohibited_supplier_countries: ProhibitedCountries::default(),
         }
+    }
+}
+
+/// The `prohibited_supplier_countries` policy: ISO 3166-1 countries, given
+/// as alpha-2 or alpha-3 codes or English short names and kept as alpha-2
+/// codes; an entry that is none of these is refused when the file is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<String>", into = "Vec<String>")]
+pub struct ProhibitedCountries(Vec<String>);
+
+impl TryFrom<Vec<String>> for ProhibitedCountries {
+    type Error = String;
+
+    fn try_from(given: Vec<String>) -> Result<Self, Self::Error> {
+        let policy = OriginPolicy::new(given.iter().map(String::as_str))?;
+        Ok(ProhibitedCountries(
+            policy.countries().map(str::to_owned).collect(),
+        ))
+    }
+}
+
+impl From<ProhibitedCountries> for Vec<String> {
+    fn from(countries: ProhibitedCountries) -> Self {
+        countries.0
+    }
+}
+
+impl ProhibitedCountries {
+    /// The policy that flags these countries.
+    pub fn policy(&self) -> OriginPolicy {
+        OriginPolicy::new(self.0.iter().map(String::as_str)).unwrap_or_default()
     }
 }
 
@@ -176,6 +211,7 @@ pub struct Layer {
     pub disclosure_tlp: Option<Tlp>,
     /// The whole `[security_txt]` table (file only).
     pub security_txt: Option<SecurityTxt>,
+    pub prohibited_supplier_countries: Option<ProhibitedCountries>,
 }
 
 /// A configuration value that cannot be used.
@@ -247,6 +283,11 @@ impl Layer {
             "DISCLOSURE_RATE_PER_HOUR" => self.disclosure_rate_per_hour = Some(parse(value)?),
             "DISCLOSURE_BURST" => self.disclosure_burst = Some(parse(value)?),
             "DISCLOSURE_TLP" => self.disclosure_tlp = Some(parse(value)?),
+            "PROHIBITED_SUPPLIER_COUNTRIES" => {
+                let given = value.split(',').map(str::trim).filter(|c| !c.is_empty());
+                let countries = given.map(str::to_owned).collect::<Vec<_>>().try_into()?;
+                self.prohibited_supplier_countries = Some(countries);
+            }
             // Other KEELSON_* variables belong to tests and tools, not here.
             _ => {}
         }
@@ -303,6 +344,7 @@ impl Config {
             disclosure_burst,
             disclosure_tlp,
             security_txt,
+            prohibited_supplier_countries,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -321,6 +363,9 @@ impl Config {
         self.upload_queue = upload_queue.unwrap_or(self.upload_queue);
         if let Some(retention) = retention {
             self.retention = retention;
+        }
+        if let Some(countries) = prohibited_supplier_countries {
+            self.prohibited_supplier_countries = countries;
         }
         self.apply_cases(Layer {
             case_sla_days,
@@ -421,6 +466,22 @@ mod tests {
         let bad = Layer::from_env(env(&[("KEELSON_API_BODY_LIMIT", "lots")]));
         let message = bad.map(|_| String::new()).unwrap_or_else(|e| e.to_string());
         assert!(message.contains("KEELSON_API_BODY_LIMIT"), "{message}");
+    }
+
+    #[test]
+    fn prohibited_countries_are_read_as_iso_codes_and_a_misspelt_one_is_refused() {
+        let file: Layer = toml::from_str("prohibited_supplier_countries = [\"CHN\", \"ru\"]")
+            .expect("a code and a lower-case code");
+        let config = Config::from_layers([file]);
+        let policy = config.prohibited_supplier_countries.policy();
+        let codes: Vec<&str> = policy.countries().collect();
+        assert_eq!(codes, ["CN", "RU"]);
+
+        let bad = toml::from_str::<Layer>("prohibited_supplier_countries = [\"Russia\"]");
+        let message = bad.map(|_| String::new()).unwrap_or_else(|e| e.to_string());
+        assert!(message.contains("Russia"), "{message}");
+        let from_env = Layer::from_env(env(&[("KEELSON_PROHIBITED_SUPPLIER_COUNTRIES", "CN, XX")]));
+        assert!(from_env.is_err());
     }
 
     #[test]

@@ -13,9 +13,9 @@
 use std::collections::HashMap;
 
 use keelson_sbom::{Encoding, Family, Format, Sbom};
-use keelson_store::sboms::NewSbom;
+use keelson_store::sboms::{NewSbom, SbomRecord, Subject};
 use keelson_store::{Store, StoreError};
-use keelson_vulndb::{Component, FeedKind, KnowledgeBase, MatchReport, Touched};
+use keelson_vulndb::{Component, Cpe, FeedKind, KnowledgeBase, MatchReport, Touched};
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
@@ -55,7 +55,7 @@ struct Cached {
 
 /// One build's findings and what they were matched from.
 struct CachedBuild {
-    /// The attached documents, by ID, in attach order.
+    /// The build's documents and its hardware part's, by ID, in attach order.
     sboms: Vec<String>,
     components: Vec<Component>,
     report: MatchReport,
@@ -89,6 +89,20 @@ impl FindingsCache {
         let mut cached = self.state.lock().await;
         cached.refresh(store).await?;
         cached.build_report(store, build_id).await
+    }
+
+    /// The findings of the HBOMs attached to a hardware part (its devices
+    /// matched by CPE, such as `cpe:2.3:h:` criteria), not kept.
+    pub async fn hardware_report(
+        &self,
+        store: &Store,
+        part: &str,
+    ) -> Result<MatchReport, StoreError> {
+        let mut cached = self.state.lock().await;
+        cached.refresh(store).await?;
+        let subject = Subject::HardwarePart(part.to_owned());
+        let (components, _) = components_of(store, &subject).await?;
+        Ok(keelson_vulndb::scan(&cached.kb, &components, &[]))
     }
 
     /// [`Self::build_report`] for several builds under one refresh.
@@ -146,12 +160,11 @@ impl Cached {
         store: &Store,
         build_id: &str,
     ) -> Result<MatchReport, StoreError> {
-        let sboms: Vec<String> = store
-            .sbom_records_of_build(build_id)
-            .await?
-            .into_iter()
-            .map(|record| record.id)
-            .collect();
+        let mut sboms = Vec::new();
+        for subject in build_subjects(store, build_id).await? {
+            let records = store.sbom_records_of(&subject).await?;
+            sboms.extend(records.into_iter().map(|record| record.id));
+        }
         if let Some(build) = self.builds.get(build_id)
             && build.sboms == sboms
         {
@@ -176,19 +189,26 @@ pub fn scan_sbom(kb: &KnowledgeBase, sbom: &Sbom) -> MatchReport {
 
 /// The components of every document attached to a build, and their
 /// findings, each finding once per (vulnerability, component) even when two
-/// documents list it.
+/// documents list it. The CPEs of the HBOMs of the build's ECU hardware part
+/// are platforms: they satisfy an NVD configuration's "running on"
+/// condition but are never findings of the build themselves.
 pub async fn scan_build(
     store: &Store,
     kb: &KnowledgeBase,
     build_id: &str,
 ) -> Result<(Vec<Component>, MatchReport), StoreError> {
-    let mut components = Vec::new();
+    let mut platforms = Vec::new();
+    if let Some(part) = hardware_part_of_build(store, build_id).await? {
+        let (devices, _) = components_of(store, &Subject::HardwarePart(part)).await?;
+        let cpes = devices.iter().filter_map(|device| device.cpe.as_deref());
+        platforms.extend(cpes.filter_map(|text| text.parse::<Cpe>().ok()));
+    }
+
+    let (components, per_document) =
+        components_of(store, &Subject::Build(build_id.to_owned())).await?;
     let mut report = MatchReport::default();
-    for (record, bytes) in store.sboms_of_build(build_id).await? {
-        let sbom = keelson_sbom::import(&bytes)
-            .map_err(|error| StoreError::Corrupt(format!("sbom {}: {error}", record.id)))?;
-        let inputs = keelson_sbom::to_match_inputs(&sbom);
-        let found = keelson_vulndb::scan(kb, &inputs, &[]);
+    for inputs in per_document {
+        let found = keelson_vulndb::scan(kb, &inputs, &platforms);
         for finding in found.findings {
             let seen = report.findings.iter().any(|known| {
                 known.vulnerability == finding.vulnerability && known.component == finding.component
@@ -198,15 +218,57 @@ pub async fn scan_build(
             }
         }
         report.warnings.extend(found.warnings);
-        components.extend(inputs);
     }
     Ok((components, report))
 }
 
-/// A document ready to attach to a build.
-pub fn new_sbom(build_id: &str, sbom: &Sbom, bytes: Vec<u8>) -> NewSbom {
+/// Every component of a subject's documents, and the same per document.
+async fn components_of(
+    store: &Store,
+    subject: &Subject,
+) -> Result<(Vec<Component>, Vec<Vec<Component>>), StoreError> {
+    let mut all = Vec::new();
+    let mut per_document = Vec::new();
+    for (record, bytes) in store.sboms_of(subject).await? {
+        let sbom = read_stored(&record, &bytes)?;
+        let inputs = keelson_sbom::to_match_inputs(&sbom);
+        all.extend(inputs.iter().cloned());
+        per_document.push(inputs);
+    }
+    Ok((all, per_document))
+}
+
+/// A stored document read again (it imported when it was attached).
+pub(crate) fn read_stored(record: &SbomRecord, bytes: &[u8]) -> Result<Sbom, StoreError> {
+    keelson_sbom::import(bytes)
+        .map_err(|error| StoreError::Corrupt(format!("sbom {}: {error}", record.id)))
+}
+
+/// The subjects whose documents a build's findings come from: the build,
+/// and the hardware part of its ECU when the ECU names one.
+pub async fn build_subjects(store: &Store, build_id: &str) -> Result<Vec<Subject>, StoreError> {
+    let mut subjects = vec![Subject::Build(build_id.to_owned())];
+    if let Some(part) = hardware_part_of_build(store, build_id).await? {
+        subjects.push(Subject::HardwarePart(part));
+    }
+    Ok(subjects)
+}
+
+async fn hardware_part_of_build(
+    store: &Store,
+    build_id: &str,
+) -> Result<Option<String>, StoreError> {
+    let Some(build) = store.build(build_id).await? else {
+        return Ok(None);
+    };
+    let ecu = store.ecu(&build.ecu).await?;
+    Ok(ecu.and_then(|ecu| ecu.hardware_part_number))
+}
+
+/// A document ready to attach to a build or hardware part.
+pub fn new_sbom(subject: Subject, sbom: &Sbom, bytes: Vec<u8>) -> NewSbom {
     NewSbom {
-        build_id: build_id.to_owned(),
+        subject,
         sha256: hex::encode(Sha256::digest(&bytes)),
         format: format_name(&sbom.format),
         components: sbom.components.len() as u64,

@@ -7,6 +7,7 @@ use keelson_server::findings::{self, FindingsCache};
 use keelson_store::Store;
 use keelson_store::feeds::FeedFile;
 use keelson_store::fleet::SoftwareBuild;
+use keelson_store::sboms::Subject;
 use sha2::{Digest, Sha256};
 
 keelson_store::on_both_backends!(
@@ -130,7 +131,7 @@ async fn attach(store: &Store, build: &str, purl: &str) {
     .to_string()
     .into_bytes();
     let sbom = keelson_sbom::import(&document).expect("sbom");
-    let new = findings::new_sbom(build, &sbom, document);
+    let new = findings::new_sbom(Subject::Build(build.to_owned()), &sbom, document);
     store.attach_sbom("test", new).await.expect("attach");
 }
 

@@ -27,6 +27,7 @@ pub mod retention;
 pub mod rules;
 pub mod sboms;
 pub mod sessions;
+pub mod suppliers;
 pub mod telemetry;
 pub mod testing;
 pub mod tokens;

@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(TelemetryPipeline),
             Box::new(QuarantineOnce),
             Box::new(Cases),
+            Box::new(HardwareBomsAndSuppliers),
         ]
     }
 }
@@ -667,6 +668,59 @@ fn marked(table: &mut TableCreateStatement) -> &mut TableCreateStatement {
         .col(text("named_readers"))
 }
 
+/// Bills of materials for ECU hardware parts beside those for software
+/// builds (a document now names its subject's kind and ID), and the supplier
+/// register that gives components their country of origin.
+struct HardwareBomsAndSuppliers;
+
+impl MigrationName for HardwareBomsAndSuppliers {
+    fn name(&self) -> &str {
+        "m0014_hardware_boms_and_suppliers"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for HardwareBomsAndSuppliers {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let drop_old_index = Index::drop()
+            .name("sbom_documents_by_build")
+            .table("sbom_documents")
+            .to_owned();
+        manager.drop_index(drop_old_index).await?;
+        let rename = Table::alter()
+            .table("sbom_documents")
+            .rename_column("build_id", "subject_id")
+            .to_owned();
+        manager.alter_table(rename).await?;
+        let kind = Table::alter()
+            .table("sbom_documents")
+            .add_column(string("subject_kind").default("build"))
+            .to_owned();
+        manager.alter_table(kind).await?;
+        let one_per_subject = Index::create()
+            .name("sbom_documents_by_subject")
+            .table("sbom_documents")
+            .col("subject_kind")
+            .col("subject_id")
+            .col("sha256")
+            .unique()
+            .to_owned();
+        manager.create_index(one_per_subject).await?;
+
+        let suppliers = Table::create()
+            .table("supplier_register")
+            .if_not_exists()
+            .col(string("name_key").primary_key())
+            .col(text("name"))
+            .col(string("country"))
+            .col(text("aliases"))
+            .col(big_integer("line"))
+            .col(big_integer("imported_at_us"))
+            .to_owned();
+        manager.create_table(suppliers).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
@@ -777,5 +831,64 @@ mod tests {
         let Some(server) = postgres_url() else { return };
         let location = fresh_postgres(&server).await.expect("fresh database");
         m0010_keys_the_oldest_copy_of_each_file_record(location).await;
+    }
+
+    /// A document attached before `m0014` is its build's SBOM afterwards.
+    async fn m0014_keeps_earlier_documents_as_build_sboms(location: StoreLocation) {
+        let db = connect(&location).await;
+        Migrator::up(&db, Some(11)).await.expect("up to m0011");
+        let row = Query::insert()
+            .into_table("sbom_documents")
+            .columns([
+                "id",
+                "build_id",
+                "sha256",
+                "format",
+                "components",
+                "bytes",
+                "imported_at_us",
+            ])
+            .values_panic([
+                "doc-1".into(),
+                "tcu-4.2.0".into(),
+                "ab".into(),
+                "CycloneDX 1.6 JSON".into(),
+                3i64.into(),
+                b"{}".to_vec().into(),
+                0i64.into(),
+            ])
+            .to_owned();
+        db.execute(&row).await.expect("insert");
+
+        Migrator::up(&db, None).await.expect("m0014");
+
+        let select = Query::select()
+            .columns(["subject_kind", "subject_id"])
+            .from("sbom_documents")
+            .to_owned();
+        let rows = db.query_all(&select).await.expect("select");
+        let subjects: Vec<(String, String)> = rows
+            .iter()
+            .map(|row| {
+                let kind: String = row.try_get("", "subject_kind").expect("kind");
+                let id: String = row.try_get("", "subject_id").expect("id");
+                (kind, id)
+            })
+            .collect();
+        assert_eq!(subjects, [("build".to_owned(), "tcu-4.2.0".to_owned())]);
+        db.close().await.expect("close");
+    }
+
+    #[tokio::test]
+    async fn m0014_keeps_build_sboms_on_sqlite() {
+        let (location, _dir) = fresh_sqlite().expect("temp dir");
+        m0014_keeps_earlier_documents_as_build_sboms(location).await;
+    }
+
+    #[tokio::test]
+    async fn m0014_keeps_build_sboms_on_postgres() {
+        let Some(server) = postgres_url() else { return };
+        let location = fresh_postgres(&server).await.expect("fresh database");
+        m0014_keeps_earlier_documents_as_build_sboms(location).await;
     }
 }

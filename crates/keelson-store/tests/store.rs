@@ -7,7 +7,8 @@ use keelson_store::feeds::FeedFile;
 use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
 use keelson_store::installations::{Ecu, Installed, NewInstallation};
 use keelson_store::rules::{Imported, NewRule, RuleScope, RuleStatus};
-use keelson_store::sboms::{Attached, NewSbom};
+use keelson_store::sboms::{Attached, NewSbom, Subject};
+use keelson_store::suppliers::{RegisterChange, SupplierEntry};
 use keelson_store::telemetry::{EventFilter, NewEvent, NewQuarantined, Quarantined, Stored};
 use keelson_store::users::NewUser;
 use keelson_store::{ErrorKind, Store};
@@ -25,6 +26,7 @@ keelson_store::on_both_backends!(
     quarantine_keeps_raw_bytes_until_replayed,
     feed_files_are_kept_once_in_import_order,
     sboms_attach_to_existing_builds_once,
+    the_supplier_register_is_replaced_whole_and_idempotently,
     installing_a_build_closes_the_slot_and_keeps_history,
     rules_keep_status_scope_and_marking_with_audit,
     rule_import_is_idempotent_by_id_and_digest,
@@ -378,7 +380,7 @@ async fn sboms_attach_to_existing_builds_once(store: &Store) {
     };
     store.create_build("t", &build).await.expect("build");
     let sbom = |build_id: &str| NewSbom {
-        build_id: build_id.to_owned(),
+        subject: Subject::Build(build_id.to_owned()),
         sha256: "ab".repeat(32),
         format: "CycloneDX 1.6 JSON".to_owned(),
         components: 3,
@@ -668,4 +670,61 @@ async fn sightings_merge_within_the_window_and_link_their_events(store: &Store) 
     };
     assert_eq!(store.list_alerts(&filter).await.expect("list").len(), 1);
     assert!(store.verify_audit_chain().await.expect("verify").ok);
+}
+
+fn supplier(key: &str, country: &str, line: u64) -> SupplierEntry {
+    SupplierEntry {
+        key: key.to_owned(),
+        name: key.to_uppercase(),
+        country: country.to_owned(),
+        aliases: vec![format!("{key} gmbh")],
+        line,
+    }
+}
+
+async fn the_supplier_register_is_replaced_whole_and_idempotently(store: &Store) {
+    let first = vec![supplier("bosch", "DE", 2), supplier("denso", "JP", 3)];
+    let second = vec![
+        supplier("denso", "JP", 2),
+        supplier("bosch", "CN", 3),
+        supplier("molex", "US", 4),
+    ];
+
+    let added = store
+        .replace_supplier_register("t", first)
+        .await
+        .expect("first");
+    let changed = store
+        .replace_supplier_register("t", second.clone())
+        .await
+        .expect("second");
+    let again = store
+        .replace_supplier_register("t", second.clone())
+        .await
+        .expect("again");
+    let fewer = store
+        .replace_supplier_register("t", vec![supplier("molex", "US", 2)])
+        .await
+        .expect("fewer");
+
+    let counts = |added, updated, removed, unchanged| RegisterChange {
+        added,
+        updated,
+        removed,
+        unchanged,
+    };
+    assert_eq!(added, counts(2, 0, 0, 0));
+    assert_eq!(changed, counts(1, 1, 0, 1));
+    assert_eq!(again, counts(0, 0, 0, 3));
+    assert_eq!(fewer, counts(0, 0, 2, 1));
+    let register = store.supplier_register().await.expect("list");
+    assert_eq!(register, [supplier("molex", "US", 2)]);
+    let imports = store
+        .audit_entries(Some(("supplier_register", "register")), 100, None)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|entry| entry.action == "suppliers.import")
+        .count();
+    assert_eq!(imports, 3, "the unchanged import writes no audit entry");
 }

@@ -147,7 +147,21 @@ pub enum Command {
         /// critical); a finding without any CVSS score counts as reaching it.
         #[arg(long, value_name = "SEVERITY")]
         fail_on: Option<String>,
+        /// A supplier register (CSV: name,country[,aliases]) to read supplier
+        /// countries from (default: the register in the store).
+        #[arg(long, value_name = "FILE")]
+        suppliers: Option<PathBuf>,
+        /// Countries of origin to flag, comma-separated ISO 3166-1 codes or
+        /// names (default: `prohibited_supplier_countries` of the config).
+        #[arg(long, value_name = "COUNTRIES", value_delimiter = ',')]
+        prohibited_countries: Option<Vec<String>>,
+        /// Exit 1 when a component's supplier country is prohibited.
+        #[arg(long)]
+        fail_on_origin: bool,
     },
+    /// The supplier register: the suppliers whose country of origin is known.
+    #[command(subcommand)]
+    Suppliers(SuppliersCommand),
     /// The vulnerability knowledge base.
     #[command(subcommand)]
     Vulndb(VulndbCommand),
@@ -254,13 +268,34 @@ pub enum SbomCommand {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
-    /// Attach an SBOM or HBOM to a software build; prints the import counts.
+    /// Attach an SBOM to a software build, or an HBOM to an ECU hardware
+    /// part; prints the import counts.
     Import {
         file: PathBuf,
         /// The software build the document describes.
-        #[arg(long, value_name = "ID")]
-        build: String,
+        #[arg(
+            long,
+            value_name = "ID",
+            required_unless_present = "hardware_part",
+            conflicts_with = "hardware_part"
+        )]
+        build: Option<String>,
+        /// The ECU hardware part number the document describes (an HBOM):
+        /// its devices' CPEs count as platforms for builds on such ECUs.
+        #[arg(long, value_name = "PART")]
+        hardware_part: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuppliersCommand {
+    /// Replace the register with a CSV file (header `name,country`, and
+    /// optionally `aliases` separated by `;`; countries as ISO 3166-1 codes
+    /// or names); prints what changed. Bad rows are listed with line and
+    /// reason, and then nothing is stored (exit 2).
+    Import { file: PathBuf },
+    /// The register as NDJSON, in file order.
+    List,
 }
 
 #[derive(Debug, Subcommand)]

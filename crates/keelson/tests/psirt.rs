@@ -179,3 +179,90 @@ fn create_build(data_dir: &Path, id: &str) {
         store.close().await.expect("close");
     });
 }
+
+const HBOM: &str = "cyclonedx/bom-examples/HBOM/PCIe-SATA-adapter-board/bom.json";
+
+/// The devices of the HBOM example whose raw `supplier.name` is `supplier`.
+fn hbom_devices_of(hbom: &Path, supplier: &str) -> Vec<String> {
+    let raw: Value = serde_json::from_slice(&std::fs::read(hbom).expect("read")).expect("json");
+    raw["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|component| component["supplier"]["name"] == supplier)
+        .filter_map(|component| component["bom-ref"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn the_supplier_register_flags_a_prohibited_country_in_scan_output() {
+    let Some(hbom) = corpus_path(HBOM) else {
+        return;
+    };
+    let dir = TempDir::new().expect("dir");
+    let register = dir.path.join("suppliers.csv");
+    std::fs::write(
+        &register,
+        "name,country,aliases\nSamtec,US,\nMolex,US,\n3M,US,\nMulticomp,GB,\nTE Connectivity,CH,TE\n",
+    )
+    .expect("write register");
+    let bad_register = dir.path.join("bad.csv");
+    std::fs::write(&bad_register, "name,country\nSamtec,US\nMolex,Atlantis\n").expect("write");
+
+    let imported = keelson(&dir.path, &["suppliers", "import", arg(&register)]);
+    let refused = keelson(&dir.path, &["suppliers", "import", arg(&bad_register)]);
+    let scanned = keelson(
+        &dir.path,
+        &[
+            "scan",
+            arg(&hbom),
+            "--prohibited-countries",
+            "CH",
+            "--fail-on-origin",
+        ],
+    );
+    let sarif = keelson(
+        &dir.path,
+        &[
+            "scan",
+            arg(&hbom),
+            "--prohibited-countries",
+            "CH",
+            "--format",
+            "sarif",
+        ],
+    );
+    let elsewhere = keelson(
+        &dir.path,
+        &[
+            "scan",
+            arg(&hbom),
+            "--prohibited-countries",
+            "CN",
+            "--fail-on-origin",
+        ],
+    );
+
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert_eq!(stdout_json(&imported)["change"]["added"], 5);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains(":3:"), "{}", stderr(&refused));
+    assert_eq!(scanned.status.code(), Some(1), "{}", stderr(&scanned));
+    let flagged: Vec<String> = stdout_json(&scanned)["origin"]["prohibited"]
+        .as_array()
+        .expect("prohibited")
+        .iter()
+        .filter_map(|violation| violation["component"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(flagged, hbom_devices_of(&hbom, "TE Connectivity"));
+    let results = stdout_json(&sarif)["runs"][0]["results"].clone();
+    let origin_results = results
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|result| result["ruleId"] == "prohibited-supplier-country")
+        .count();
+    assert_eq!(origin_results, flagged.len());
+    assert_eq!(elsewhere.status.code(), Some(0));
+    assert_eq!(stdout_json(&elsewhere)["origin"]["prohibited"], json!([]));
+}

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use keelson_core::Severity;
 use keelson_store::installations::Installation;
-use keelson_store::sboms::{Attached, SbomRecord};
+use keelson_store::sboms::{Attached, SbomRecord, Subject};
 use keelson_vulndb::{Finding, MatchWarning};
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -30,6 +30,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(attach_sbom))
         .routes(routes!(build_findings))
+        .routes(routes!(attach_hbom))
+        .routes(routes!(hardware_findings))
         .routes(routes!(portfolio))
 }
 
@@ -58,10 +60,38 @@ async fn attach_sbom(
         state.store.build(&id).await?,
         &format!("build {id}"),
     )?;
-    let sbom = keelson_sbom::import(&body)
+    attach(&state, &caller, Subject::Build(id), &body).await
+}
+
+/// Attaches an HBOM (CycloneDX or SPDX, the request body as is) to an ECU
+/// hardware part, like `keelson sbom import --hardware-part`. Its devices'
+/// CPEs count as platforms for the builds that run on an ECU with that part.
+#[utoipa::path(post, path = "/api/v1/hardware-parts/{part}/hbom", tag = "psirt",
+    params(("part" = String, Path, description = "the ECU hardware part number")),
+    request_body(content = String, description = "the document"),
+    responses((status = 201, body = AttachAnswer), (status = 200, body = AttachAnswer),
+              (status = 400), (status = 404)))]
+async fn attach_hbom(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(part): ApiPath<String>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<AttachAnswer>), ApiError> {
+    caller.require(INVENTORY_WRITERS)?;
+    visible_part_ecus(&state, &caller, &part).await?;
+    attach(&state, &caller, Subject::HardwarePart(part), &body).await
+}
+
+async fn attach(
+    state: &AppState,
+    caller: &Caller,
+    subject: Subject,
+    body: &[u8],
+) -> Result<(StatusCode, Json<AttachAnswer>), ApiError> {
+    let sbom = keelson_sbom::import(body)
         .map_err(|error| ApiError::bad_request(format!("sbom: {error}")))?;
 
-    let new = findings::new_sbom(&id, &sbom, body.to_vec());
+    let new = findings::new_sbom(subject, &sbom, body.to_vec());
     let answer = match state.store.attach_sbom(&caller.user.name, new).await? {
         Attached::New(sbom) => (StatusCode::CREATED, false, sbom),
         Attached::Already(sbom) => (StatusCode::OK, true, sbom),
@@ -74,6 +104,24 @@ async fn attach_sbom(
             already_attached,
         }),
     ))
+}
+
+/// The ECUs with a hardware part number that the caller may see; none is a
+/// 404, as for any record the caller may not see.
+async fn visible_part_ecus(
+    state: &AppState,
+    caller: &Caller,
+    part: &str,
+) -> Result<Vec<String>, ApiError> {
+    let ecus: Vec<String> = visible_only(caller, state.store.list_ecus().await?)
+        .into_iter()
+        .filter(|ecu| ecu.hardware_part_number.as_deref() == Some(part))
+        .map(|ecu| ecu.id)
+        .collect();
+    if ecus.is_empty() {
+        return Err(ApiError::not_found(format!("hardware part {part}")));
+    }
+    Ok(ecus)
 }
 
 /// One finding of a build with the number of vehicles that run the build.
@@ -127,6 +175,52 @@ async fn build_findings(
         build: id,
         total: items.len() as u64,
         items,
+        warnings: report.warnings,
+    }))
+}
+
+/// The findings of one hardware part.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct HardwareFindings {
+    hardware_part: String,
+    /// The ECUs (that the caller may see) with this part number.
+    ecus: Vec<String>,
+    /// Vehicles (that the caller may see) with a build currently installed
+    /// on one of those ECUs.
+    vehicles_affected: u64,
+    #[schema(value_type = Vec<Object>)]
+    items: Vec<Finding>,
+    total: u64,
+    #[schema(value_type = Vec<Object>)]
+    warnings: Vec<MatchWarning>,
+}
+
+/// The findings of the HBOMs attached to an ECU hardware part, with
+/// evidence.
+#[utoipa::path(get, path = "/api/v1/hardware-parts/{part}/findings", tag = "psirt",
+    params(("part" = String, Path, description = "the ECU hardware part number")),
+    responses((status = 200, body = HardwareFindings), (status = 404)))]
+async fn hardware_findings(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(part): ApiPath<String>,
+) -> Result<Json<HardwareFindings>, ApiError> {
+    let ecus = visible_part_ecus(&state, &caller, &part).await?;
+    let report = state.findings.hardware_report(&state.store, &part).await?;
+    let running = Running::visible_to(&state, &caller).await?;
+
+    let vehicles: BTreeSet<&str> = running
+        .installations
+        .iter()
+        .filter(|installation| ecus.contains(&installation.ecu_id))
+        .map(|installation| installation.vehicle_id.as_str())
+        .collect();
+    Ok(Json(HardwareFindings {
+        vehicles_affected: vehicles.len() as u64,
+        hardware_part: part,
+        ecus,
+        total: report.findings.len() as u64,
+        items: report.findings,
         warnings: report.warnings,
     }))
 }

@@ -15,6 +15,7 @@ mod inventory;
 mod quarantine;
 mod rules;
 mod session;
+mod suppliers;
 mod telemetry;
 mod tokens;
 mod uploads;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(fleet::routes())
         .merge(inventory::routes())
         .merge(findings::routes())
+        .merge(suppliers::routes())
         .merge(telemetry::routes())
         .merge(rules::routes())
         .merge(alerts::routes())

@@ -108,10 +108,27 @@ impl TestApp {
     }
 
     pub async fn put(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        self.put_typed(path, token, "application/json", body.to_string())
+            .await
+    }
+
+    /// PUTs a CSV body.
+    pub async fn put_text(&self, path: &str, token: &str, body: &str) -> (StatusCode, Value) {
+        self.put_typed(path, token, "text/csv", body.to_owned())
+            .await
+    }
+
+    async fn put_typed(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: String,
+    ) -> (StatusCode, Value) {
         let request = Request::put(path)
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string()))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
             .expect("request");
         self.send(request).await
     }

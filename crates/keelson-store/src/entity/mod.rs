@@ -20,6 +20,7 @@ pub mod quarantined;
 pub mod sbom_document;
 pub mod session;
 pub mod software_build;
+pub mod supplier;
 pub mod user;
 pub mod vehicle;
 pub mod vehicle_model;

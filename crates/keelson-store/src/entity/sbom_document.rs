@@ -1,5 +1,7 @@
-//! The `sbom_documents` table: SBOMs and HBOMs as imported, attached to a
-//! software build, kept whole so the component graph can be read again.
+//! The `sbom_documents` table: SBOMs of software builds and HBOMs of ECU
+//! hardware parts as imported, kept whole so the component graph can be
+//! read again. `subject_kind` is `build` or `hardware_part`; `subject_id`
+//! is the build ID or the hardware part number.
 
 use sea_orm::entity::prelude::*;
 
@@ -8,7 +10,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
-    pub build_id: String,
+    pub subject_kind: String,
+    pub subject_id: String,
     pub sha256: String,
     pub format: String,
     pub components: i64,

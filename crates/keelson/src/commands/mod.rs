@@ -14,6 +14,7 @@ mod rules;
 mod sbom;
 mod scan;
 mod serve;
+mod suppliers;
 mod vex;
 mod vulndb;
 
@@ -79,14 +80,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             sbom,
             format,
             fail_on,
+            suppliers,
+            prohibited_countries,
+            fail_on_origin,
         } => {
             let request = scan::Request {
                 sbom,
                 format,
                 fail_on,
+                suppliers,
+                prohibited_countries,
+                fail_on_origin,
             };
             runtime()?.block_on(scan::run(config, request))
         }
+        Command::Suppliers(command) => runtime()?.block_on(suppliers::run(config, command)),
         Command::Vulndb(command) => runtime()?.block_on(vulndb::run(config, command)),
         Command::Quarantine(command) => runtime()?.block_on(ingest::quarantine(config, command)),
         Command::Retention(command) => runtime()?.block_on(ingest::retention(config, command)),

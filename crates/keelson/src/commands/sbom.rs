@@ -1,4 +1,4 @@
-//! `keelson sbom validate` and `keelson sbom import --build`.
+//! `keelson sbom validate` and `keelson sbom import --build|--hardware-part`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -7,7 +7,7 @@ use anyhow::Context;
 use keelson_sbom::{Format, Sbom};
 use keelson_server::config::Config;
 use keelson_server::findings;
-use keelson_store::sboms::Attached;
+use keelson_store::sboms::{Attached, Subject};
 use serde_json::json;
 
 use super::open_store;
@@ -16,7 +16,18 @@ use crate::cli::SbomCommand;
 pub async fn run(config: Config, command: SbomCommand) -> anyhow::Result<ExitCode> {
     match command {
         SbomCommand::Validate { files } => validate(&files),
-        SbomCommand::Import { file, build } => import(config, &file, build).await,
+        SbomCommand::Import {
+            file,
+            build,
+            hardware_part,
+        } => {
+            let subject = match (build, hardware_part) {
+                (Some(build), _) => Subject::Build(build),
+                (None, Some(part)) => Subject::HardwarePart(part),
+                (None, None) => anyhow::bail!("name a --build or a --hardware-part"),
+            };
+            import(config, &file, subject).await
+        }
     }
 }
 
@@ -43,23 +54,27 @@ fn validate(files: &[std::path::PathBuf]) -> anyhow::Result<ExitCode> {
 }
 
 /// Reads the document (refusing one that does not import), attaches it to
-/// the build and prints `{"build", "format", "components", "dependencies",
-/// "already_attached"}`.
-async fn import(config: Config, path: &Path, build: String) -> anyhow::Result<ExitCode> {
+/// the build or hardware part and prints `{"build" or "hardware_part",
+/// "format", "components", "dependencies", "already_attached"}`.
+async fn import(config: Config, path: &Path, subject: Subject) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
     let sbom = read_sbom(path, &bytes)?;
     let store = open_store(&config).await?;
-    let new = findings::new_sbom(&build, &sbom, bytes);
+    let new = findings::new_sbom(subject.clone(), &sbom, bytes);
     let attached = store.attach_sbom(&super::local_actor(), new).await;
     store.close().await?;
-    let attached = attached.with_context(|| format!("cannot attach to build {build}"))?;
-    let summary = json!({
-        "build": build,
+    let attached = attached.with_context(|| format!("cannot attach to {}", subject.describe()))?;
+    let mut summary = json!({
         "format": format_name(&sbom.format),
         "components": sbom.components.len(),
         "dependencies": sbom.dependencies.len(),
         "already_attached": matches!(attached, Attached::Already(_)),
     });
+    let (key, id) = match subject {
+        Subject::Build(id) => ("build", id),
+        Subject::HardwarePart(part) => ("hardware_part", part),
+    };
+    summary[key] = json!(id);
     println!("{summary}");
     Ok(ExitCode::SUCCESS)
 }
