@@ -185,7 +185,7 @@ fn event_error(field: &'static str, reason: impl Into<String>) -> Error {
 /// An identifier, when given, is 1 to [`MAX_ID_CHARS`] characters without control
 /// characters: an empty one would make every later empty one its duplicate, and a control
 /// character (NUL above all) is no part of a name and cannot be stored by every database.
-fn check_identifier(field: &'static str, value: Option<&str>) -> Result<(), Error> {
+pub fn check_identifier(field: &'static str, value: Option<&str>) -> Result<(), Error> {
     let Some(value) = value else {
         return Ok(());
     };

@@ -17,6 +17,7 @@ pub use dbc::{Signal, SignalDecoder};
 pub use decode::{CsvLayout, EventDecoder, Format, FrameDecoder, detect_format, events, frames};
 pub use error::{Error, ErrorKind, Position};
 pub use event::{
-    EVENT_SCHEMA, EVENT_SCHEMA_VERSION, Event, QualifiedSecurityEvent, Source, content_digest,
+    EVENT_SCHEMA, EVENT_SCHEMA_VERSION, Event, QualifiedSecurityEvent, Source, check_identifier,
+    content_digest,
 };
 pub use frame::{AttackClass, CanFrame, Channel, FrameKind, Label, TimeBase};

@@ -141,3 +141,53 @@ fn a_real_candump_capture_is_stored_frame_for_frame() {
         json!({"files": 1, "accepted": frames, "duplicates": 0, "quarantined": 0})
     );
 }
+
+/// One non-verbose DLT message (storage header, standard header without
+/// extended header, message ID, then `data`), laid out by hand from the
+/// AUTOSAR DLT protocol specification.
+fn dlt_message(data: &[u8]) -> Vec<u8> {
+    let mut bytes = b"DLT\x01".to_vec();
+    bytes.extend(1_436_509_052u32.to_le_bytes());
+    bytes.extend(249_713i32.to_le_bytes());
+    bytes.extend(b"ECU1");
+    let length = u16::try_from(4 + 4 + data.len()).expect("fits a DLT length");
+    bytes.extend([0x20, 0]);
+    bytes.extend(length.to_be_bytes());
+    bytes.extend(7u32.to_le_bytes());
+    bytes.extend(data);
+    bytes
+}
+
+#[test]
+fn a_decoded_record_over_the_limits_is_quarantined_and_a_bad_vehicle_refused() {
+    let dir = TempDir::new().expect("dir");
+    let capture = dir.path.join("big-payload.dlt");
+    let mut bytes = dlt_message(b"short");
+    bytes.extend(dlt_message(&[0xAB; 20_000]));
+    std::fs::write(&capture, bytes).expect("write");
+    let path = capture.to_str().expect("path");
+
+    let totals = ingest_json(&dir.path, &capture, &["--vehicle", "v1", "--format", "dlt"]);
+    let refused = keelson(&dir.path, &["ingest", path, "--vehicle", "bad\u{7}id"]);
+
+    assert_eq!(
+        totals,
+        json!({"files": 1, "accepted": 1, "duplicates": 0, "quarantined": 1})
+    );
+    let listed = stdout_lines(&keelson(&dir.path, &["quarantine", "list"]));
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["position"], "record 2 (as decoded)");
+    assert!(
+        listed[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("attributes")),
+        "{}",
+        listed[0]
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("control characters"),
+        "{}",
+        stderr(&refused)
+    );
+}

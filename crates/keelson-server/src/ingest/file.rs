@@ -58,6 +58,8 @@ pub enum FileError {
     },
     #[error("{path}: format not recognised; name it with --format")]
     UnknownFormat { path: String },
+    #[error("vehicle ID {vehicle:?}: {reason}")]
+    Vehicle { vehicle: String, reason: String },
     #[error("{path}: {message}")]
     Read { path: String, message: String },
     #[error(transparent)]
@@ -73,6 +75,16 @@ struct Rejected {
     reason: String,
 }
 
+/// A record that decoded but breaks the event schema's limits (a 40 KB
+/// DLT payload, a candump channel name longer than an identifier may be).
+/// Decoders do not say where a record they accepted lay, so it is kept as
+/// the event it decoded to, under its place in the decode order.
+struct Refused {
+    index: usize,
+    reason: String,
+    event: Vec<u8>,
+}
+
 /// Ingests one file; `progress` is told how many bytes were read so far.
 pub async fn ingest_file(
     store: &Store,
@@ -83,6 +95,14 @@ pub async fn ingest_file(
     progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<IngestTotals, FileError> {
     let name = path.display().to_string();
+    if let Some(vehicle) = &options.vehicle_id {
+        keelson_telemetry::check_identifier("vehicle_id", Some(vehicle)).map_err(|error| {
+            FileError::Vehicle {
+                vehicle: vehicle.clone(),
+                reason: error.to_string(),
+            }
+        })?;
+    }
     // The file is read twice (digest, then records): a pipe or a device
     // would yield different bytes each time, so only regular files qualify.
     regular_file(path).map_err(|cause| FileError::Open {
@@ -110,13 +130,21 @@ pub async fn ingest_file(
         digest: &digest,
         signals: signals.as_ref(),
     };
-    let (mut totals, rejected) = store_records(store, detector, actor, &read, progress).await?;
+    let (mut totals, rejected, refused) =
+        store_records(store, detector, actor, &read, progress).await?;
 
     let records = quarantine_records(path, format, options, &digest, rejected)
         .map_err(|cause| FileError::Open { path: name, cause })?;
     let mut batch = Batch::default();
     for (index, record) in records {
         batch.reject(index, record);
+    }
+    for record in refused {
+        let index = record.index;
+        batch.reject(
+            index,
+            refused_record(path, format, options, &digest, record),
+        );
     }
     let (quarantined, _) = batch.write(store, detector, actor).await?;
     totals.add(quarantined);
@@ -148,7 +176,7 @@ async fn store_records(
     actor: &str,
     read: &Reading<'_>,
     progress: &mut (dyn FnMut(u64) + Send),
-) -> Result<(IngestTotals, Vec<Rejected>), FileError> {
+) -> Result<(IngestTotals, Vec<Rejected>, Vec<Refused>), FileError> {
     let Reading {
         path,
         format,
@@ -166,6 +194,7 @@ async fn store_records(
     let received_us = keelson_store::now_us();
     let mut totals = IngestTotals::default();
     let mut rejected = Vec::new();
+    let mut refused = Vec::new();
     let mut batch = Batch::default();
 
     for (index, item) in keelson_telemetry::events(format, BufReader::new(counter)).enumerate() {
@@ -176,6 +205,14 @@ async fn store_records(
                 }
                 if let Some(decoder) = signals {
                     annotate(decoder, &mut event);
+                }
+                if let Err(error) = event.validate() {
+                    refused.push(Refused {
+                        index,
+                        reason: format!("decoded event: {error}"),
+                        event: serde_json::to_vec(&event).unwrap_or_default(),
+                    });
+                    continue;
                 }
                 let key = file_event_key(&event, digest, index as u64);
                 batch.accept(index, new_event(&event, key, received_us));
@@ -207,7 +244,7 @@ async fn store_records(
     }
     totals.add(batch.write(store, detector, actor).await?.0);
     progress(read.get());
-    Ok((totals, rejected))
+    Ok((totals, rejected, refused))
 }
 
 /// The reason without the position prefix the error's text carries (the
@@ -237,27 +274,75 @@ fn quarantine_records(
     let records = rejected
         .into_iter()
         .map(|record| {
-            let key = file_record_key(digest, record.index as u64);
-            let quarantined = NewQuarantined {
-                dedup_key: key.clone(),
-                source: options.source.clone().unwrap_or_else(|| "file".to_owned()),
-                origin: options
-                    .origin
-                    .clone()
-                    .unwrap_or_else(|| path.display().to_string()),
+            let bytes = raw
+                .remove(&position_key(record.position))
+                .unwrap_or_default();
+            let at = Placed {
+                index: record.index,
                 position: record.position.to_string(),
-                reason: record.reason,
-                raw: raw
-                    .remove(&position_key(record.position))
-                    .unwrap_or_default(),
-                format: Some(format.name().to_owned()),
-                vehicle_id: options.vehicle_id.clone(),
-                record_key: Some(key),
             };
-            (record.index, quarantined)
+            let row = quarantine_row(path, format, options, digest, at, record.reason, bytes);
+            (record.index, row)
         })
         .collect();
     Ok(records)
+}
+
+/// The quarantine row of a record that decoded but broke the limits.
+fn refused_record(
+    path: &Path,
+    format: Format,
+    options: &FileOptions,
+    digest: &str,
+    record: Refused,
+) -> NewQuarantined {
+    let at = Placed {
+        index: record.index,
+        position: format!("record {} (as decoded)", record.index + 1),
+    };
+    quarantine_row(
+        path,
+        format,
+        options,
+        digest,
+        at,
+        record.reason,
+        record.event,
+    )
+}
+
+/// Where a quarantined record was: its place in the decode order (which
+/// keys it) and the position a reader is shown.
+struct Placed {
+    index: usize,
+    position: String,
+}
+
+/// A quarantine row keyed by the file's digest and the record's place.
+fn quarantine_row(
+    path: &Path,
+    format: Format,
+    options: &FileOptions,
+    digest: &str,
+    at: Placed,
+    reason: String,
+    raw: Vec<u8>,
+) -> NewQuarantined {
+    let key = file_record_key(digest, at.index as u64);
+    NewQuarantined {
+        dedup_key: key.clone(),
+        source: options.source.clone().unwrap_or_else(|| "file".to_owned()),
+        origin: options
+            .origin
+            .clone()
+            .unwrap_or_else(|| path.display().to_string()),
+        position: at.position,
+        reason,
+        raw,
+        format: Some(format.name().to_owned()),
+        vehicle_id: options.vehicle_id.clone(),
+        record_key: Some(key),
+    }
 }
 
 fn position_key(position: Position) -> (bool, u64) {

@@ -61,7 +61,7 @@ impl<R: BufRead> Iterator for AscDecoder<R> {
         loop {
             let (number, line) = match self.lines.next_line()? {
                 Err(error) => return Some(Err(error)),
-                Ok(Line::TooLong(number)) => {
+                Ok(Line::TooLong(number, _)) => {
                     return Some(Err(Error::record(Position::Line(number), "line too long")));
                 }
                 Ok(Line::Text(number, line)) => (number, line),

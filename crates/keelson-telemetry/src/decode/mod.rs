@@ -238,9 +238,10 @@ pub fn events<R: BufRead>(format: Format, reader: R) -> EventDecoder<R> {
 /// The text of the given 1-based lines (sorted, without line ends), numbered
 /// the way every text decoder numbers them (`\n`, `\r\n` or a lone `\r` end a
 /// line), so a caller can fetch the raw bytes of the records a decoder
-/// reported. A line too long to keep comes back empty.
+/// reported. Of a line longer than a decoder reads, the first
+/// [`text::MAX_KEPT_PREFIX`] bytes come back.
 pub fn lines_numbered<R: BufRead>(reader: R, wanted: &[u64]) -> Result<Vec<(u64, Vec<u8>)>, Error> {
-    let mut lines = text::LineReader::new(reader);
+    let mut lines = text::LineReader::keeping_prefix(reader);
     let mut found = Vec::with_capacity(wanted.len());
     let mut wanted = wanted.iter().peekable();
     while let Some(&&next) = wanted.peek() {
@@ -249,7 +250,7 @@ pub fn lines_numbered<R: BufRead>(reader: R, wanted: &[u64]) -> Result<Vec<(u64,
         };
         let (number, bytes) = match line? {
             text::Line::Text(number, bytes) => (number, bytes.to_vec()),
-            text::Line::TooLong(number) => (number, Vec::new()),
+            text::Line::TooLong(number, prefix) => (number, text::trim_line_end(prefix).to_vec()),
         };
         if number == next {
             found.push((number, bytes));
@@ -262,6 +263,27 @@ pub fn lines_numbered<R: BufRead>(reader: R, wanted: &[u64]) -> Result<Vec<(u64,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bytes_of_an_over_long_line_come_back_up_to_the_kept_prefix() {
+        let long = vec![b'x'; text::MAX_LINE + 10];
+        let huge = vec![b'y'; text::MAX_KEPT_PREFIX * 2];
+        let mut input = b"first\n".to_vec();
+        for line in [&long, &huge] {
+            input.extend_from_slice(line);
+            input.push(b'\n');
+        }
+        input.extend_from_slice(b"last\n");
+
+        let found = lines_numbered(&input[..], &[2, 3, 4]).expect("read");
+
+        let lengths: Vec<(u64, usize)> = found.iter().map(|(n, b)| (*n, b.len())).collect();
+        assert_eq!(
+            lengths,
+            [(2, long.len()), (3, text::MAX_KEPT_PREFIX), (4, 4)]
+        );
+        assert_eq!(found[2].1, b"last");
+    }
 
     #[test]
     fn formats_are_detected_from_content_then_extension() {

@@ -7,12 +7,17 @@ use crate::error::{Error, Position};
 /// Longest line kept in memory; longer lines are reported and skipped, so memory stays flat.
 pub const MAX_LINE: usize = 64 * 1024;
 
+/// How much of an over-long line [`LineReader::keeping_prefix`] keeps (for the quarantine,
+/// which stores the bytes of a refused line).
+pub const MAX_KEPT_PREFIX: usize = 1024 * 1024;
+
 /// One line read from a text input, without its line terminator.
 pub enum Line<'a> {
     /// A line and its 1-based number.
     Text(u64, &'a [u8]),
-    /// A line that exceeded [`MAX_LINE`]; its bytes were dropped.
-    TooLong(u64),
+    /// A line that exceeded the reader's limit, and the bytes kept of it: none when
+    /// decoding, the first [`MAX_KEPT_PREFIX`] bytes for [`LineReader::keeping_prefix`].
+    TooLong(u64, &'a [u8]),
 }
 
 /// Reads lines into one reused buffer so that decoding a file does not allocate per line.
@@ -21,6 +26,10 @@ pub struct LineReader<R> {
     buf: Vec<u8>,
     line: u64,
     finished: bool,
+    /// Bytes a line may have before it counts as too long.
+    limit: usize,
+    /// Keep the first `limit` bytes of a too-long line rather than none.
+    keep_prefix: bool,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -31,6 +40,18 @@ impl<R: BufRead> LineReader<R> {
             buf: Vec::with_capacity(256),
             line: 0,
             finished: false,
+            limit: MAX_LINE,
+            keep_prefix: false,
+        }
+    }
+
+    /// A reader that numbers lines as [`LineReader::new`] does but hands back the first
+    /// [`MAX_KEPT_PREFIX`] bytes of a line longer than [`MAX_LINE`].
+    pub fn keeping_prefix(reader: R) -> Self {
+        LineReader {
+            limit: MAX_KEPT_PREFIX,
+            keep_prefix: true,
+            ..LineReader::new(reader)
         }
     }
 
@@ -53,8 +74,9 @@ impl<R: BufRead> LineReader<R> {
             return None;
         }
         self.line += 1;
+        let too_long = too_long || (self.keep_prefix && self.buf.len() > MAX_LINE);
         if too_long {
-            return Some(Ok(Line::TooLong(self.line)));
+            return Some(Ok(Line::TooLong(self.line, &self.buf)));
         }
         Some(Ok(Line::Text(self.line, trim_line_end(&self.buf))))
     }
@@ -77,9 +99,15 @@ impl<R: BufRead> LineReader<R> {
             let end = available.iter().position(|&b| b == b'\n' || b == b'\r');
             let carriage_return = end.is_some_and(|at| available[at] == b'\r');
             let take = end.map_or(available.len(), |at| at + 1);
-            if self.buf.len() + take > MAX_LINE {
+            if self.buf.len() + take > self.limit {
                 too_long = true;
-                self.buf.clear();
+                let room = if self.keep_prefix {
+                    self.limit - self.buf.len().min(self.limit)
+                } else {
+                    self.buf.clear();
+                    0
+                };
+                self.buf.extend_from_slice(&available[..room.min(take)]);
             } else {
                 self.buf.extend_from_slice(&available[..take]);
             }
@@ -110,7 +138,7 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
-fn trim_line_end(line: &[u8]) -> &[u8] {
+pub(crate) fn trim_line_end(line: &[u8]) -> &[u8] {
     let mut end = line.len();
     while end > 0 && matches!(line[end - 1], b'\n' | b'\r') {
         end -= 1;
@@ -242,7 +270,7 @@ mod tests {
         while let Some(Ok(line)) = reader.next_line() {
             match line {
                 Line::Text(number, text) => out.push((number, text.to_vec())),
-                Line::TooLong(number) => out.push((number, b"<too long>".to_vec())),
+                Line::TooLong(number, _) => out.push((number, b"<too long>".to_vec())),
             }
         }
         out

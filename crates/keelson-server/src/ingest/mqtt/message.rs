@@ -44,28 +44,29 @@ pub fn add_message(
 
     // A whole-payload parse first, so one pretty-printed JSON object is one
     // event; anything else is read as NDJSON, line by line.
-    if let Ok(event) = keelson_telemetry::decode::ndjson::parse_line(payload) {
-        add_event(batch, event, vehicle, received_us);
-        return batch.len() - before;
-    }
-
     let message = Message {
         topic,
         payload,
         payload_sha256: OnceCell::new(),
         vehicle,
     };
+    if let Ok(event) = keelson_telemetry::decode::ndjson::parse_line(payload) {
+        if let Err(reason) = add_event(batch, event, vehicle, received_us) {
+            batch.reject(before, message.quarantined(0, payload, reason));
+        }
+        return batch.len() - before;
+    }
+
     for (index, line) in payload.split(|byte| *byte == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match keelson_telemetry::decode::ndjson::parse_line(line) {
-            Ok(event) => add_event(batch, event, vehicle, received_us),
-            Err(reason) => {
-                let index_in_batch = batch.len();
-                batch.reject(index_in_batch, message.quarantined(index, line, reason));
-            }
+        let added = keelson_telemetry::decode::ndjson::parse_line(line)
+            .and_then(|event| add_event(batch, event, vehicle, received_us));
+        if let Err(reason) = added {
+            let index_in_batch = batch.len();
+            batch.reject(index_in_batch, message.quarantined(index, line, reason));
         }
     }
 
@@ -105,18 +106,24 @@ impl Message<'_> {
     }
 }
 
+/// Adds an event, with the topic's vehicle when it names none; refuses it
+/// when that vehicle is no valid identifier (an over-long or control-laden
+/// topic segment).
 fn add_event(
     batch: &mut Batch,
     mut event: keelson_telemetry::Event,
     vehicle: Option<&str>,
     received_us: i64,
-) {
+) -> Result<(), String> {
     if event.vehicle_id.is_none() {
+        keelson_telemetry::check_identifier("vehicle_id", vehicle)
+            .map_err(|error| format!("the topic's vehicle segment: {error}"))?;
         event.vehicle_id = vehicle.map(str::to_owned);
     }
     let key = event_key(&event);
     let index = batch.len();
     batch.accept(index, new_event(&event, key, received_us));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -169,6 +176,37 @@ mod tests {
         assert_eq!(rejected[0].position, "line 2");
         assert_eq!(rejected[0].origin, "vehicles/v1/events");
         assert_eq!(rejected[0].raw, b"{broken");
+    }
+
+    #[test]
+    fn an_event_whose_topic_vehicle_is_no_identifier_is_quarantined() {
+        let layout = TopicLayout::from_filter("vehicles/+/events");
+        let long = "v".repeat(300);
+        let topic = format!("vehicles/{long}/events");
+        let payload = concat!(
+            r#"{"source":"log","kind":"k","event_id":"a"}"#,
+            "\n",
+            r#"{"source":"log","kind":"k","event_id":"b","vehicle_id":"named"}"#,
+            "\n"
+        );
+        let mut batch = Batch::default();
+
+        add_message(&mut batch, &layout, &topic, payload.as_bytes(), 1);
+
+        let (events, rejected) = parts(&batch);
+        let vehicles: Vec<_> = events.iter().map(|e| e.vehicle_id.as_deref()).collect();
+        assert_eq!(
+            vehicles,
+            [Some("named")],
+            "an event naming its vehicle stays"
+        );
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].position, "line 1");
+        assert!(
+            rejected[0].reason.contains("300 characters"),
+            "{}",
+            rejected[0].reason
+        );
     }
 
     #[test]
