@@ -104,6 +104,10 @@ pub struct Config {
     pub disclosure_tlp: Tlp,
     /// What `/.well-known/security.txt` says (`[security_txt]`); none: 404.
     pub security_txt: Option<SecurityTxt>,
+    /// The publisher name of the CSAF documents Keelson writes (VEX, advisories).
+    pub csaf_publisher: String,
+    /// The publisher's namespace URL CSAF requires (`document.publisher.namespace`).
+    pub csaf_namespace: String,
 }
 
 impl Default for Config {
@@ -137,6 +141,8 @@ impl Default for Config {
             disclosure_burst: 3,
             disclosure_tlp: Tlp::Amber,
             security_txt: None,
+            csaf_publisher: "Keelson PSIRT".to_owned(),
+            csaf_namespace: "urn:keelson:psirt".to_owned(),
         }
     }
 }
@@ -176,6 +182,8 @@ pub struct Layer {
     pub disclosure_tlp: Option<Tlp>,
     /// The whole `[security_txt]` table (file only).
     pub security_txt: Option<SecurityTxt>,
+    pub csaf_publisher: Option<String>,
+    pub csaf_namespace: Option<String>,
 }
 
 /// A configuration value that cannot be used.
@@ -247,6 +255,8 @@ impl Layer {
             "DISCLOSURE_RATE_PER_HOUR" => self.disclosure_rate_per_hour = Some(parse(value)?),
             "DISCLOSURE_BURST" => self.disclosure_burst = Some(parse(value)?),
             "DISCLOSURE_TLP" => self.disclosure_tlp = Some(parse(value)?),
+            "CSAF_PUBLISHER" => self.csaf_publisher = Some(value.to_owned()),
+            "CSAF_NAMESPACE" => self.csaf_namespace = Some(value.to_owned()),
             // Other KEELSON_* variables belong to tests and tools, not here.
             _ => {}
         }
@@ -303,6 +313,8 @@ impl Config {
             disclosure_burst,
             disclosure_tlp,
             security_txt,
+            csaf_publisher,
+            csaf_namespace,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -322,6 +334,8 @@ impl Config {
         if let Some(retention) = retention {
             self.retention = retention;
         }
+        self.csaf_publisher = csaf_publisher.unwrap_or_else(|| self.csaf_publisher.clone());
+        self.csaf_namespace = csaf_namespace.unwrap_or_else(|| self.csaf_namespace.clone());
         self.apply_cases(Layer {
             case_sla_days,
             disclosure_body_limit,

@@ -7,7 +7,7 @@
 use keelson_sbom::{Encoding, Family, Format, Sbom};
 use keelson_store::sboms::NewSbom;
 use keelson_store::{Store, StoreError};
-use keelson_vulndb::{FeedKind, KnowledgeBase, MatchReport};
+use keelson_vulndb::{FeedKind, KnowledgeBase, MatchReport, Purl};
 use sha2::{Digest, Sha256};
 
 /// The knowledge base made of every stored feed file, in import order.
@@ -53,6 +53,41 @@ pub async fn scan_build(
         report.warnings.extend(found.warnings);
     }
     Ok(report)
+}
+
+/// The purls of what a build's SBOMs describe (CycloneDX `metadata.component`,
+/// SPDX `DESCRIBES`): the products a VEX statement may name the build by.
+pub async fn build_subjects(store: &Store, build_id: &str) -> Result<Vec<Purl>, StoreError> {
+    let mut subjects = Vec::new();
+    for (record, bytes) in store.sboms_of_build(build_id).await? {
+        let sbom = keelson_sbom::import(&bytes)
+            .map_err(|error| StoreError::Corrupt(format!("sbom {}: {error}", record.id)))?;
+        let purl = subject_purl(&sbom, &bytes).and_then(|p| p.parse::<Purl>().ok());
+        if let Some(purl) = purl.filter(|p| !subjects.contains(p)) {
+            subjects.push(purl);
+        }
+    }
+    Ok(subjects)
+}
+
+/// The purl of the described component. For CycloneDX JSON it is read from
+/// `metadata.component` itself: the SBOM library's `subject` names the first
+/// component of such a document rather than its subject (its FIXME), so it is
+/// trusted for SPDX only. CycloneDX XML gives no subject here.
+fn subject_purl(sbom: &Sbom, bytes: &[u8]) -> Option<String> {
+    match (sbom.format.family, sbom.format.encoding) {
+        (Family::CycloneDx, Encoding::Json) => {
+            let root: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+            let purl = root.pointer("/metadata/component/purl")?.as_str()?;
+            Some(purl.to_owned())
+        }
+        (Family::Spdx, _) => {
+            let subject = sbom.subject.as_ref()?;
+            let component = sbom.components.iter().find(|c| &c.bom_ref == subject)?;
+            component.purl.clone()
+        }
+        (Family::CycloneDx, _) => None,
+    }
 }
 
 /// A document ready to attach to a build.

@@ -289,6 +289,27 @@ pub enum VexCommand {
         #[arg(long, value_name = "LABEL")]
         tlp: Option<String>,
     },
+    /// Store the statements of supplier VEX documents (OpenVEX, CycloneDX VEX or
+    /// CSAF VEX, told from the document): one JSON line per file; exit 2 when a
+    /// file cannot be read or is not VEX (the other files are still imported).
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The statements' TLP label; default: a CSAF document's own, else AMBER.
+        #[arg(long, value_name = "LABEL")]
+        tlp: Option<String>,
+    },
+    /// The VEX of one build on stdout; exit 2 when there is no such build the
+    /// reader may see.
+    Export {
+        #[arg(long, value_name = "ID")]
+        build: String,
+        /// openvex, cyclonedx (1.6), cyclonedx-1.5 or csaf.
+        #[arg(long, value_name = "FORMAT", default_value = "openvex")]
+        format: String,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
 }
 
 #[derive(Debug, Subcommand)]

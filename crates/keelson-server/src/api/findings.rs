@@ -25,6 +25,7 @@ use crate::auth::Caller;
 use crate::clearance::{visible, visible_only};
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::findings;
+use crate::vex::{BuildDecisions, VexStatus};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -87,6 +88,9 @@ struct BuildFinding {
     /// Vehicles (that the caller may see) on which the build is currently
     /// installed.
     vehicles_affected: u64,
+    /// The stored VEX statement or case status that decides the finding for
+    /// this build (the latest recorded), null when none does.
+    vex: Option<VexStatus>,
 }
 
 /// The findings of one build.
@@ -114,12 +118,14 @@ async fn build_findings(
     let kb = findings::knowledge_base(store).await?;
     let report = findings::scan_build(store, &kb, &id).await?;
     let running = Running::visible_to(&state, &caller).await?;
+    let decisions = BuildDecisions::load(store, &caller.principal, &id, &report.findings).await?;
 
     let vehicles_affected = running.vehicles_running(&id).len() as u64;
     let items: Vec<BuildFinding> = report
         .findings
         .into_iter()
         .map(|finding| BuildFinding {
+            vex: decisions.status_of_finding(&finding),
             finding,
             vehicles_affected,
         })

@@ -19,6 +19,7 @@ mod telemetry;
 mod tokens;
 mod uploads;
 mod users;
+mod vex;
 
 pub use tokens::{MAX_TOKEN_DAYS, expiry_after_days};
 
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(quarantine::routes())
         .merge(cases::routes())
         .merge(case_work::routes())
+        .merge(vex::routes())
         .merge(disclosures::routes(state.config.disclosure_body_limit))
         .split_for_parts();
     let document = std::sync::Arc::new(document);

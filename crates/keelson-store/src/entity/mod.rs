@@ -23,3 +23,4 @@ pub mod software_build;
 pub mod user;
 pub mod vehicle;
 pub mod vehicle_model;
+pub mod vex_statement;

@@ -40,7 +40,7 @@ pub async fn run(config: Config, command: CasesCommand) -> anyhow::Result<ExitCo
 }
 
 /// The principal whose clearance applies.
-async fn reader(store: &Store, options: &ReaderOptions) -> anyhow::Result<Principal> {
+pub(super) async fn reader(store: &Store, options: &ReaderOptions) -> anyhow::Result<Principal> {
     let Some(name) = &options.reader else {
         return Ok(Principal::system());
     };

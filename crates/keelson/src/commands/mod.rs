@@ -34,7 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Cvss { vectors } => Ok(cvss::run(&vectors)),
         Command::Csaf(command) => Ok(csaf::run(command)),
-        Command::Vex(command) => vex::run(command),
+        Command::Vex(command) => vex::run(config, command),
         Command::Config(ConfigCommand::Show) => {
             print!("{}", config.to_masked_toml());
             Ok(ExitCode::SUCCESS)
@@ -139,7 +139,7 @@ fn effective_config(
     Ok(config)
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
