@@ -6,6 +6,7 @@
 //! [`app`] builds the whole router from an [`AppState`], so tests drive the
 //! API without a socket.
 
+pub mod advisory;
 pub mod api;
 pub mod auth;
 pub mod clearance;

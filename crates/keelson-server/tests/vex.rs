@@ -156,3 +156,148 @@ async fn vex_import_needs_the_psirt_role_and_a_readable_document() {
     let message = answer["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("/statements/0/products/0"), "{message}");
 }
+
+fn openvex_schema_errors(document: &Value) -> Option<Vec<String>> {
+    let path = keelson_testkit::corpus_path("openvex/spec/openvex_json_schema.json")?;
+    let schema: Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema");
+    Some(
+        validator
+            .iter_errors(document)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect(),
+    )
+}
+
+fn reference_verdict(document: &Value) -> Option<Value> {
+    let bytes = serde_json::to_vec(document).expect("json");
+    let verdict = keelson_testkit::csaf_reference_verdict(&bytes)?;
+    Some(serde_json::from_str(&verdict).expect("verdict"))
+}
+
+/// Opens a case for the CVE that says the IVI build is affected.
+async fn case_affecting_ivi(app: &TestApp, token: &str) {
+    let case = json!({
+        "title": "i18next format string injection",
+        "intake": { "kind": "finding", "source": "ivi-3.1.0/CVE-2017-16008" },
+        "vulnerability_ids": [CVE], "severity": "medium",
+        "builds": [{ "build_id": IVI, "status": "affected" }]
+    });
+    let (status, body) = app.post("/api/v1/cases", token, &case).await;
+    assert_eq!(status, 201, "{body}");
+}
+
+#[tokio::test]
+async fn a_builds_vex_validates_in_every_format_and_carries_each_decision() {
+    for app in TestApp::on_both_backends(Config::default()).await {
+        if set_up(&app, Tlp::Green).await.is_none() {
+            return;
+        }
+        let token = app.token_for("pia", Role::PsirtEngineer, None).await;
+        let body = supplier_openvex().to_string();
+        let (status, _) = app.post_raw("/api/v1/vex?tlp=AMBER", &token, body).await;
+        assert_eq!(status, 201);
+        case_affecting_ivi(&app, &token).await;
+
+        let path = format!("/api/v1/builds/{TCU}/vex?format=openvex");
+        let (status, openvex) = app.get(&path, Some(&token)).await;
+        assert_eq!(status, 200, "{openvex}");
+        if let Some(errors) = openvex_schema_errors(&openvex) {
+            assert!(errors.is_empty(), "{errors:#?}");
+        }
+        let statement = &openvex["statements"][0];
+        assert_eq!(statement["status"], "not_affected", "{openvex}");
+        assert_eq!(
+            statement["justification"],
+            "vulnerable_code_not_in_execute_path"
+        );
+        assert_eq!(
+            statement["products"][0]["@id"],
+            format!("urn:keelson:build:{TCU}")
+        );
+        assert_eq!(
+            statement["products"][0]["subcomponents"][0]["@id"],
+            COMPONENT
+        );
+
+        let path = format!("/api/v1/builds/{TCU}/vex?format=cyclonedx");
+        let (_, bom) = app.get(&path, Some(&token)).await;
+        let problems = keelson_sbom::validate(bom.to_string().as_bytes());
+        assert!(problems.is_empty(), "{problems:#?}");
+        assert_eq!(
+            bom["vulnerabilities"][0]["analysis"]["state"],
+            "not_affected"
+        );
+        assert_eq!(bom["vulnerabilities"][0]["affects"][0]["ref"], COMPONENT);
+
+        for build in [TCU, IVI] {
+            let path = format!("/api/v1/builds/{build}/vex?format=csaf");
+            let (status, csaf) = app.get(&path, Some(&token)).await;
+            assert_eq!(status, 200, "{csaf}");
+            if let Some(verdict) = reference_verdict(&csaf) {
+                assert_eq!(verdict["errors"], json!([]), "{build}: {verdict}");
+                assert_eq!(verdict["isValid"], true);
+            }
+            // The supplier statement is AMBER and the case AMBER: the strictest wins.
+            assert_eq!(csaf["document"]["distribution"]["tlp"]["label"], "AMBER");
+            let status = &csaf["vulnerabilities"][0]["product_status"];
+            let list = if build == TCU {
+                "known_not_affected"
+            } else {
+                "known_affected"
+            };
+            assert_eq!(
+                status[list].as_array().map(Vec::len),
+                Some(1),
+                "{build}: {csaf}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_readers_vex_leaves_out_what_they_may_not_see() {
+    let app = TestApp::new().await;
+    if set_up(&app, Tlp::Green).await.is_none() {
+        return;
+    }
+    let psirt = app.token_for("pia", Role::PsirtEngineer, None).await;
+    let body = supplier_openvex().to_string();
+    app.post_raw("/api/v1/vex?tlp=AMBER", &psirt, body).await;
+    let partner = app.token_for("pat", Role::Partner, Some("other-org")).await;
+
+    let path = format!("/api/v1/builds/{TCU}/vex?format=csaf");
+    let (status, csaf) = app.get(&path, Some(&partner)).await;
+    assert_eq!(status, 200, "{csaf}");
+    assert_eq!(csaf["document"]["distribution"]["tlp"]["label"], "GREEN");
+    let status = &csaf["vulnerabilities"][0]["product_status"];
+    assert!(status.get("known_not_affected").is_none(), "{csaf}");
+    assert_eq!(
+        status["under_investigation"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    let secret = SoftwareBuild {
+        id: "gw-9.9.9".to_owned(),
+        ecu: "gw".to_owned(),
+        firmware_version: "9".to_owned(),
+        digest: None,
+        marking: Marking::new(Tlp::Red),
+    };
+    app.store
+        .create_build("test", &secret)
+        .await
+        .expect("build");
+    let (status, _) = app.get("/api/v1/builds/gw-9.9.9/vex", Some(&psirt)).await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/builds/{TCU}/vex?format=spdx"),
+            Some(&psirt),
+        )
+        .await;
+    assert_eq!(status, 400);
+}

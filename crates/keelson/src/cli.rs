@@ -272,6 +272,27 @@ pub enum CsafCommand {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// The CSAF 2.0 security advisory of a case: the preview of its next
+    /// revision (status draft), a published revision, or, with --publish, a new
+    /// revision published; exit 2 when there is no such case the reader may see.
+    Export {
+        /// The case ID.
+        case: String,
+        /// Write the document here instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// A published revision instead of the preview.
+        #[arg(long, value_name = "N", conflicts_with = "publish")]
+        revision: Option<i64>,
+        /// Publish a new revision (the revision history grows by one).
+        #[arg(long, requires = "summary")]
+        publish: bool,
+        /// What the new revision changes (with --publish).
+        #[arg(long, value_name = "TEXT")]
+        summary: Option<String>,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -375,6 +396,14 @@ pub enum CasesCommand {
     /// One case with its builds, tasks and comments as JSON; exit 2 when
     /// there is no such case the reader may see.
     Show {
+        id: String,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
+    /// A case's history from the audit log, oldest first, one JSON line per
+    /// change (transitions, field and CVSS changes, build statuses, VEX,
+    /// advisory revisions, comments, tasks); exit 2 as for `show`.
+    History {
         id: String,
         #[command(flatten)]
         reader: ReaderOptions,

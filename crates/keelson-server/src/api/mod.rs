@@ -5,6 +5,7 @@
 
 mod alerts;
 mod audit;
+mod case_advisory;
 mod case_work;
 mod cases;
 mod disclosures;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::routes())
         .merge(case_work::routes())
         .merge(vex::routes())
+        .merge(case_advisory::routes())
         .merge(disclosures::routes(state.config.disclosure_body_limit))
         .split_for_parts();
     let document = std::sync::Arc::new(document);

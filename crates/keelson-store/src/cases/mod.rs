@@ -11,6 +11,7 @@
 //! ID, in the same transaction, with a JSON `detail` that says what changed
 //! (from, to, reason); the case's history is those entries in order.
 
+pub mod advisory;
 pub mod history;
 pub mod work;
 pub mod workflow;

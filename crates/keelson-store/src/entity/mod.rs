@@ -5,6 +5,7 @@ pub mod alert_event;
 pub mod api_token;
 pub mod audit_entry;
 pub mod case;
+pub mod case_advisory;
 pub mod case_build;
 pub mod case_comment;
 pub mod case_task;

@@ -33,7 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = effective_config(&cli.global, listen, mqtt)?;
     match cli.command {
         Command::Cvss { vectors } => Ok(cvss::run(&vectors)),
-        Command::Csaf(command) => Ok(csaf::run(command)),
+        Command::Csaf(command) => csaf::run(config, command),
         Command::Vex(command) => vex::run(config, command),
         Command::Config(ConfigCommand::Show) => {
             print!("{}", config.to_masked_toml());
