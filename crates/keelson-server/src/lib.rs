@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod retention;
+pub mod security_tests;
 pub mod security_txt;
 pub mod vex;
 

@@ -127,6 +127,12 @@ async fn a_supplier_not_affected_sets_its_product_and_leaves_the_other_product_u
             .await;
         assert_eq!(finding(&b, CVE)["vex"], Value::Null, "{b}");
 
+        // The portfolio lists the vulnerability on both builds, decided on one.
+        let (_, portfolio) = app.get("/api/v1/findings", Some(&token)).await;
+        let entry = finding(&portfolio, CVE);
+        assert_eq!(entry["builds"], json!([IVI, TCU]));
+        assert_eq!(entry["vex"], json!({ TCU: "not_affected" }), "{portfolio}");
+
         let audit = app
             .store
             .audit_entries(None, 1000, None)

@@ -26,6 +26,7 @@ pub mod replay;
 pub mod retention;
 pub mod rules;
 pub mod sboms;
+pub mod security_findings;
 pub mod sessions;
 pub mod telemetry;
 pub mod testing;

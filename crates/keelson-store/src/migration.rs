@@ -650,9 +650,9 @@ impl Cases {
     }
 }
 
-/// Stored VEX statements, the published revisions of a case's CSAF advisory, and
-/// the case's CVSS vector (the advisory's score, whose changes the case history
-/// shows).
+/// Stored VEX statements, the published revisions of a case's CSAF advisory, the
+/// case's CVSS vector (the advisory's score, whose changes the case history
+/// shows), and security-test findings (SARIF) per build.
 struct VexStatements;
 
 impl MigrationName for VexStatements {
@@ -711,7 +711,38 @@ impl MigrationTrait for VexStatements {
             .table("cases")
             .add_column(string_null("cvss_vector"))
             .to_owned();
-        manager.alter_table(cvss).await
+        manager.alter_table(cvss).await?;
+        self.create_security_findings(manager).await
+    }
+}
+
+impl VexStatements {
+    /// Results of security tests (SARIF) per build, once per fingerprint.
+    async fn create_security_findings(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+        let findings = Table::create()
+            .table("security_findings")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("build_id"))
+            .col(text("tool"))
+            .col(text("rule_id"))
+            .col(string("level"))
+            .col(string("severity"))
+            .col(text("message"))
+            .col(text_null("location"))
+            .col(text("fingerprint"))
+            .col(string("imported_by"))
+            .col(big_integer("imported_at_us"))
+            .to_owned();
+        manager.create_table(findings).await?;
+        let once = Index::create()
+            .name("security_findings_once")
+            .table("security_findings")
+            .col("build_id")
+            .col("fingerprint")
+            .unique()
+            .to_owned();
+        manager.create_index(once).await
     }
 }
 

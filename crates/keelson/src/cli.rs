@@ -166,6 +166,9 @@ pub enum Command {
     /// PSIRT cases.
     #[command(subcommand)]
     Cases(CasesCommand),
+    /// Security-test findings (SARIF) of builds.
+    #[command(subcommand)]
+    Findings(FindingsCommand),
     /// Score CVSS vectors: one JSON line per vector.
     Cvss {
         /// Vectors (v2 without prefix; v3.x and v4.0 with `CVSS:x.y/`).
@@ -407,6 +410,24 @@ pub enum CasesCommand {
         id: String,
         #[command(flatten)]
         reader: ReaderOptions,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingsCommand {
+    /// Store the results of a SARIF 2.1.0 report on a build, once per
+    /// fingerprint; prints {"build", "stored", "duplicates", "cases"}; exit 2 when
+    /// the file is not SARIF Keelson can read or the build does not exist.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long, value_name = "ID")]
+        build: String,
+        /// Open a case (intake security_test) for each newly stored finding at
+        /// this severity or above (none, low, medium, high, critical); a finding
+        /// whose vulnerability an open case tracks joins that case.
+        #[arg(long, value_name = "SEVERITY")]
+        open_cases: Option<String>,
     },
 }
 

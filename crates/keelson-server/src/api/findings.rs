@@ -201,6 +201,9 @@ struct PortfolioEntry {
     models: Vec<Reach>,
     /// Vehicles that currently run at least one affected build.
     vehicles_affected: u64,
+    /// Per affected build that a stored VEX statement or a case decides: its VEX
+    /// status (`not_affected`, `affected`, `fixed`, `under_investigation`).
+    vex: BTreeMap<String, String>,
 }
 
 /// Per vulnerability: the builds, ECUs and models it reaches and how many
@@ -216,10 +219,17 @@ async fn portfolio(
     let kb = findings::knowledge_base(store).await?;
     let running = Running::visible_to(&state, &caller).await?;
     let mut by_vulnerability: BTreeMap<String, Vec<(String, Finding)>> = BTreeMap::new();
+    let mut decided: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for build in visible_only(&caller, store.list_builds().await?) {
         let report = findings::scan_build(store, &kb, &build.id).await?;
+        let decisions =
+            BuildDecisions::load(store, &caller.principal, &build.id, &report.findings).await?;
         for finding in report.findings {
             let key = finding.vulnerability.clone();
+            if let Some(status) = decisions.status_of_finding(&finding) {
+                let per_build = decided.entry(key.clone()).or_default();
+                per_build.insert(build.id.clone(), status.status);
+            }
             by_vulnerability
                 .entry(key)
                 .or_default()
@@ -228,7 +238,13 @@ async fn portfolio(
     }
     let entries = by_vulnerability
         .into_iter()
-        .map(|(vulnerability, found)| portfolio_entry(vulnerability, &found, &running))
+        .map(|(vulnerability, found)| {
+            let vex = decided.remove(&vulnerability).unwrap_or_default();
+            PortfolioEntry {
+                vex,
+                ..portfolio_entry(vulnerability, &found, &running)
+            }
+        })
         .collect();
     Ok(Json(page.page(entries)?))
 }
@@ -273,6 +289,7 @@ fn portfolio_entry(
         models: reach(models),
         vehicles_affected: vehicles.len() as u64,
         vulnerability,
+        vex: BTreeMap::new(),
     }
 }
 

@@ -15,6 +15,7 @@ mod health;
 mod inventory;
 mod quarantine;
 mod rules;
+mod security_tests;
 mod session;
 mod telemetry;
 mod tokens;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(case_work::routes())
         .merge(vex::routes())
         .merge(case_advisory::routes())
+        .merge(security_tests::routes())
         .merge(disclosures::routes(state.config.disclosure_body_limit))
         .split_for_parts();
     let document = std::sync::Arc::new(document);

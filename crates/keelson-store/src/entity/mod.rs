@@ -19,6 +19,7 @@ pub mod installation;
 pub mod log_upload;
 pub mod quarantined;
 pub mod sbom_document;
+pub mod security_finding;
 pub mod session;
 pub mod software_build;
 pub mod user;

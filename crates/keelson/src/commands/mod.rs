@@ -8,6 +8,7 @@ mod cases;
 mod csaf;
 mod cvss;
 mod detect;
+mod findings;
 mod fleet;
 mod ingest;
 mod rules;
@@ -91,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quarantine(command) => runtime()?.block_on(ingest::quarantine(config, command)),
         Command::Retention(command) => runtime()?.block_on(ingest::retention(config, command)),
         Command::Cases(command) => runtime()?.block_on(cases::run(config, command)),
+        Command::Findings(command) => runtime()?.block_on(findings::run(config, command)),
     }
 }
 
