@@ -137,9 +137,14 @@ fn product_tree(ids: &BTreeMap<Named, String>, namespace: &str) -> Value {
         match named {
             Named::Whole(product) => names.push(full_product_name(product, id, namespace)),
             Named::Part { whole, part } => {
-                let whole_id = &ids[&Named::Whole(whole.clone())];
                 let part_product = Product::Purl(part.clone());
-                let part_id = &ids[&Named::Whole(part_product.clone())];
+                // `product_ids` gives every part's whole and component an ID of its own.
+                let (Some(whole_id), Some(part_id)) = (
+                    ids.get(&Named::Whole(whole.clone())),
+                    ids.get(&Named::Whole(part_product.clone())),
+                ) else {
+                    continue;
+                };
                 relationships.push(json!({
                     "category": "default_component_of",
                     "full_product_name": {
