@@ -79,3 +79,41 @@ fn bytes_that_are_not_json_are_one_schema_violation() {
     assert_eq!(verdict.errors.len(), 1);
     assert_eq!(verdict.errors[0].test, "schema");
 }
+
+/// Real VEX documents of each format Keelson reads.
+const VEX_DOCUMENTS: &[&str] = &[
+    "csaf/redhat/rhsa-2024_4546.json",
+    "csaf/oasis-csaf/csaf_2.0/examples/csaf/csaf_vex/2022-evd-uc-04-001.json",
+    "cyclonedx/bom-examples/VEX/CISA-Use-Cases/Case-4/vex.json",
+    "openvex/vexctl/examples/openvex/document1.vex.json",
+];
+
+#[test]
+fn vex_reading_survives_every_node_replaced_by_every_other_type() {
+    let replacements = [json!(null), json!(-1), json!("x"), json!([]), json!({})];
+    let mut runs = 0;
+    for relative in VEX_DOCUMENTS {
+        let Some(path) = keelson_testkit::corpus_path(relative) else {
+            return;
+        };
+        let Ok(Ok(original)) = std::fs::read(&path).map(|b| serde_json::from_slice::<Value>(&b))
+        else {
+            panic!("{}", path.display())
+        };
+        let mut all = Vec::new();
+        pointers(&original, String::new(), &mut all);
+        for pointer in all.iter().skip(1) {
+            for replacement in &replacements {
+                let mut mutated = original.clone();
+                if let Some(node) = mutated.pointer_mut(pointer) {
+                    *node = replacement.clone();
+                }
+                let bytes = serde_json::to_vec(&mutated).unwrap_or_default();
+                let _ = keelson_exchange::vex::read(&bytes);
+                runs += 1;
+            }
+        }
+    }
+    println!("{runs} mutated VEX documents read");
+    assert!(runs > 1_000, "only {runs} runs");
+}

@@ -3,6 +3,7 @@
 //! that `keelson-sbom` ships, and CSAF against Keelson's own validator and the
 //! reference validator (BSI's csaf-validator-lib, run with node).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -33,12 +34,16 @@ fn vulnerability(id: &str, aliases: &[&str]) -> Vulnerability {
 /// Every status, a purl with `+` in its version, a build ID, an alias, a non-CVE ID.
 fn sample() -> VexDocument {
     let openssl = purl("pkg:deb/debian/openssl@3.0.11-1%2Bdeb12u2?arch=amd64");
+    let Product::Purl(openssl_purl) = openssl.clone() else {
+        unreachable!("purl() makes purls")
+    };
     let busybox = purl("pkg:generic/busybox@1.36.1");
     let build = Product::Build("tcu-4.2.0".to_owned());
     let statements = vec![
         Statement {
             vulnerability: vulnerability("CVE-2023-5678", &["GHSA-xxxx-yyyy-zzzz"]),
             products: vec![openssl.clone(), build.clone()],
+            components: BTreeMap::from([(build.clone(), vec![openssl_purl.clone()])]),
             status: Status::NotAffected {
                 justification: Some(Justification::VulnerableCodeNotInExecutePath),
                 impact: Some("DH key generation is never called on the TCU.".to_owned()),
@@ -48,6 +53,7 @@ fn sample() -> VexDocument {
         Statement {
             vulnerability: vulnerability("CVE-2024-0727", &[]),
             products: vec![openssl],
+            components: BTreeMap::new(),
             status: Status::Affected {
                 action: "Update openssl to 3.0.13 with the next OTA release.".to_owned(),
             },
@@ -56,12 +62,14 @@ fn sample() -> VexDocument {
         Statement {
             vulnerability: vulnerability("CVE-2022-48174", &[]),
             products: vec![busybox.clone()],
+            components: BTreeMap::new(),
             status: Status::Fixed,
             timestamp: None,
         },
         Statement {
             vulnerability: vulnerability("GHSA-abcd-efgh-ijkl", &[]),
             products: vec![busybox, build],
+            components: BTreeMap::new(),
             status: Status::UnderInvestigation,
             timestamp: None,
         },

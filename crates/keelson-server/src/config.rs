@@ -107,6 +107,10 @@ pub struct Config {
     pub security_txt: Option<SecurityTxt>,
     /// Countries of origin a component's supplier must not be in.
     pub prohibited_supplier_countries: ProhibitedCountries,
+    /// The publisher name of the CSAF documents Keelson writes (VEX, advisories).
+    pub csaf_publisher: String,
+    /// The publisher's namespace URL CSAF requires (`document.publisher.namespace`).
+    pub csaf_namespace: String,
 }
 
 impl Default for Config {
@@ -141,6 +145,8 @@ impl Default for Config {
             disclosure_tlp: Tlp::Amber,
             security_txt: None,
             prohibited_supplier_countries: ProhibitedCountries::default(),
+            csaf_publisher: "Keelson PSIRT".to_owned(),
+            csaf_namespace: "urn:keelson:psirt".to_owned(),
         }
     }
 }
@@ -212,6 +218,8 @@ pub struct Layer {
     /// The whole `[security_txt]` table (file only).
     pub security_txt: Option<SecurityTxt>,
     pub prohibited_supplier_countries: Option<ProhibitedCountries>,
+    pub csaf_publisher: Option<String>,
+    pub csaf_namespace: Option<String>,
 }
 
 /// A configuration value that cannot be used.
@@ -288,6 +296,8 @@ impl Layer {
                 let countries = given.map(str::to_owned).collect::<Vec<_>>().try_into()?;
                 self.prohibited_supplier_countries = Some(countries);
             }
+            "CSAF_PUBLISHER" => self.csaf_publisher = Some(value.to_owned()),
+            "CSAF_NAMESPACE" => self.csaf_namespace = Some(value.to_owned()),
             // Other KEELSON_* variables belong to tests and tools, not here.
             _ => {}
         }
@@ -345,6 +355,8 @@ impl Config {
             disclosure_tlp,
             security_txt,
             prohibited_supplier_countries,
+            csaf_publisher,
+            csaf_namespace,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -367,6 +379,8 @@ impl Config {
         if let Some(countries) = prohibited_supplier_countries {
             self.prohibited_supplier_countries = countries;
         }
+        self.csaf_publisher = csaf_publisher.unwrap_or_else(|| self.csaf_publisher.clone());
+        self.csaf_namespace = csaf_namespace.unwrap_or_else(|| self.csaf_namespace.clone());
         self.apply_cases(Layer {
             case_sla_days,
             disclosure_body_limit,

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use keelson_sbom::{Encoding, Family, Format, Sbom};
 use keelson_store::sboms::{NewSbom, SbomRecord, Subject};
 use keelson_store::{Store, StoreError};
-use keelson_vulndb::{Component, Cpe, FeedKind, KnowledgeBase, MatchReport, Touched};
+use keelson_vulndb::{Component, Cpe, FeedKind, KnowledgeBase, MatchReport, Purl, Touched};
 use sha2::{Digest, Sha256};
 use tokio::sync::Mutex;
 
@@ -254,6 +254,20 @@ pub async fn build_subjects(store: &Store, build_id: &str) -> Result<Vec<Subject
     Ok(subjects)
 }
 
+/// The purls of what a build's SBOMs describe (CycloneDX `metadata.component`,
+/// SPDX `DESCRIBES`): the products a VEX statement may name the build by.
+pub async fn build_products(store: &Store, build_id: &str) -> Result<Vec<Purl>, StoreError> {
+    let mut products = Vec::new();
+    for (record, bytes) in store.sboms_of(&Subject::Build(build_id.to_owned())).await? {
+        let sbom = read_stored(&record, &bytes)?;
+        let purl = subject_purl(&sbom, &bytes).and_then(|p| p.parse::<Purl>().ok());
+        if let Some(purl) = purl.filter(|p| !products.contains(p)) {
+            products.push(purl);
+        }
+    }
+    Ok(products)
+}
+
 async fn hardware_part_of_build(
     store: &Store,
     build_id: &str,
@@ -263,6 +277,26 @@ async fn hardware_part_of_build(
     };
     let ecu = store.ecu(&build.ecu).await?;
     Ok(ecu.and_then(|ecu| ecu.hardware_part_number))
+}
+
+/// The purl of the described component. For CycloneDX JSON it is read from
+/// `metadata.component` itself: the SBOM library's `subject` names the first
+/// component of such a document rather than its subject (its FIXME), so it is
+/// trusted for SPDX only. CycloneDX XML gives no subject here.
+fn subject_purl(sbom: &Sbom, bytes: &[u8]) -> Option<String> {
+    match (sbom.format.family, sbom.format.encoding) {
+        (Family::CycloneDx, Encoding::Json) => {
+            let root: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+            let purl = root.pointer("/metadata/component/purl")?.as_str()?;
+            Some(purl.to_owned())
+        }
+        (Family::Spdx, _) => {
+            let subject = sbom.subject.as_ref()?;
+            let component = sbom.components.iter().find(|c| &c.bom_ref == subject)?;
+            component.purl.clone()
+        }
+        (Family::CycloneDx, _) => None,
+    }
 }
 
 /// A document ready to attach to a build or hardware part.

@@ -6,6 +6,7 @@
 //! [`app`] builds the whole router from an [`AppState`], so tests drive the
 //! API without a socket.
 
+pub mod advisory;
 pub mod api;
 pub mod auth;
 pub mod clearance;
@@ -20,7 +21,9 @@ pub mod logging;
 pub mod metrics;
 pub mod origin;
 pub mod retention;
+pub mod security_tests;
 pub mod security_txt;
+pub mod vex;
 
 use std::sync::Arc;
 

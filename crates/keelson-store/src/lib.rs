@@ -4,7 +4,7 @@
 //! SQLite in the data folder (the embedded default) or PostgreSQL from a
 //! `postgres://` URL, applies the migrations on open, and offers domain
 //! operations (accounts, tokens, sessions, the audit chain, the fleet, detection
-//! rules and alerts, PSIRT cases and disclosures) rather
+//! rules and alerts, PSIRT cases and disclosures, VEX statements) rather
 //! than SQL. Queries are written once with sea-orm's builder, which renders
 //! them for either database; only the audit chain's lock is backend-specific.
 //!
@@ -26,6 +26,7 @@ pub mod replay;
 pub mod retention;
 pub mod rules;
 pub mod sboms;
+pub mod security_findings;
 pub mod sessions;
 pub mod suppliers;
 pub mod telemetry;
@@ -33,6 +34,7 @@ pub mod testing;
 pub mod tokens;
 pub mod uploads;
 pub mod users;
+pub mod vex;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(TelemetryPipeline),
             Box::new(QuarantineOnce),
             Box::new(Cases),
+            Box::new(VexStatements),
             Box::new(HardwareBomsAndSuppliers),
         ]
     }
@@ -647,6 +648,102 @@ impl Cases {
             .col(big_integer("received_at_us"))
             .to_owned();
         manager.create_table(disclosures).await
+    }
+}
+
+/// Stored VEX statements, the published revisions of a case's CSAF advisory, the
+/// case's CVSS vector (the advisory's score, whose changes the case history
+/// shows), and security-test findings (SARIF) per build.
+struct VexStatements;
+
+impl MigrationName for VexStatements {
+    fn name(&self) -> &str {
+        "m0012_vex_statements"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for VexStatements {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let statements = marked(Table::create().table("vex_statements").if_not_exists())
+            .col(string("id").primary_key())
+            .col(string("import_id"))
+            .col(string("sha256"))
+            .col(text("document_id"))
+            .col(string("format"))
+            .col(text("author"))
+            .col(string("vulnerability_id"))
+            .col(text("aliases"))
+            .col(text("product"))
+            .col(text_null("component"))
+            .col(string("status"))
+            .col(string_null("justification"))
+            .col(text_null("impact"))
+            .col(text_null("action"))
+            .col(big_integer_null("stated_at_us"))
+            .col(string("imported_by"))
+            .col(big_integer("imported_at_us"))
+            .to_owned();
+        manager.create_table(statements).await?;
+        for (name, column) in [
+            ("vex_statements_by_product", "product"),
+            ("vex_statements_by_sha256", "sha256"),
+        ] {
+            manager
+                .create_index(index(name, "vex_statements", &[column]))
+                .await?;
+        }
+
+        let advisories = Table::create()
+            .table("case_advisories")
+            .if_not_exists()
+            .col(string("case_id"))
+            .col(big_integer("revision"))
+            .col(string("tracking_id"))
+            .col(text("summary"))
+            .col(text("document"))
+            .col(string("published_by"))
+            .col(big_integer("published_at_us"))
+            .primary_key(Index::create().col("case_id").col("revision"))
+            .to_owned();
+        manager.create_table(advisories).await?;
+
+        let cvss = Table::alter()
+            .table("cases")
+            .add_column(string_null("cvss_vector"))
+            .to_owned();
+        manager.alter_table(cvss).await?;
+        self.create_security_findings(manager).await
+    }
+}
+
+impl VexStatements {
+    /// Results of security tests (SARIF) per build, once per fingerprint.
+    async fn create_security_findings(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+        let findings = Table::create()
+            .table("security_findings")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("build_id"))
+            .col(text("tool"))
+            .col(text("rule_id"))
+            .col(string("level"))
+            .col(string("severity"))
+            .col(text("message"))
+            .col(text_null("location"))
+            .col(text("fingerprint"))
+            .col(string("imported_by"))
+            .col(big_integer("imported_at_us"))
+            .to_owned();
+        manager.create_table(findings).await?;
+        let once = Index::create()
+            .name("security_findings_once")
+            .table("security_findings")
+            .col("build_id")
+            .col("fingerprint")
+            .unique()
+            .to_owned();
+        manager.create_index(once).await
     }
 }
 

@@ -119,3 +119,56 @@ pub fn python_oracle(module: &str, install: &str) -> bool {
     eprintln!("skipping: python3 with {module} is not installed ({install})");
     false
 }
+
+/// The folder of the reference CSAF validator (BSI's csaf-validator-lib, installed by
+/// `npm ci --prefix crates/keelson-exchange/tests/oracle`).
+pub fn csaf_oracle_dir() -> PathBuf {
+    repo_root().join("crates/keelson-exchange/tests/oracle")
+}
+
+/// Runs the reference CSAF validator (schema and every mandatory test) on a document
+/// and returns its JSON verdict (`{"isValid", "tests", "errors"}`) as text. `None`
+/// when node or the package is missing, said on stderr so the test can skip.
+///
+/// # Panics
+///
+/// When the validator is missing and `KEELSON_REQUIRE_CORPUS=1`, or cannot be run.
+pub fn csaf_reference_verdict(document: &[u8]) -> Option<String> {
+    let dir = csaf_oracle_dir();
+    let package = dir.join("node_modules/@secvisogram/csaf-validator-lib/package.json");
+    let node = std::process::Command::new("node").arg("--version").output();
+    if !(node.is_ok_and(|out| out.status.success()) && package.is_file()) {
+        let how = "node and `npm ci --prefix crates/keelson-exchange/tests/oracle`";
+        assert!(
+            !corpus_required(),
+            "the CSAF reference validator needs {how}"
+        );
+        eprintln!("skipping: the CSAF reference validator needs {how}");
+        return None;
+    }
+    let unique = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let file =
+        std::env::temp_dir().join(format!("keelson-csaf-{}-{unique}.json", std::process::id()));
+    if let Err(error) = std::fs::write(&file, document) {
+        panic!("{}: {error}", file.display());
+    }
+    let output = std::process::Command::new("node")
+        .current_dir(&dir)
+        .arg("csaf_validate.mjs")
+        .arg(&file)
+        .output();
+    let _ = std::fs::remove_file(&file);
+    let output = match output {
+        Ok(output) => output,
+        Err(error) => panic!("cannot run node: {error}"),
+    };
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}

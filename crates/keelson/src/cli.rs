@@ -180,6 +180,9 @@ pub enum Command {
     /// PSIRT cases.
     #[command(subcommand)]
     Cases(CasesCommand),
+    /// Security-test findings (SARIF) of builds.
+    #[command(subcommand)]
+    Findings(FindingsCommand),
     /// Score CVSS vectors: one JSON line per vector.
     Cvss {
         /// Vectors (v2 without prefix; v3.x and v4.0 with `CVSS:x.y/`).
@@ -307,6 +310,27 @@ pub enum CsafCommand {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// The CSAF 2.0 security advisory of a case: the preview of its next
+    /// revision (status draft), a published revision, or, with --publish, a new
+    /// revision published; exit 2 when there is no such case the reader may see.
+    Export {
+        /// The case ID.
+        case: String,
+        /// Write the document here instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// A published revision instead of the preview.
+        #[arg(long, value_name = "N", conflicts_with = "publish")]
+        revision: Option<i64>,
+        /// Publish a new revision (the revision history grows by one).
+        #[arg(long, requires = "summary")]
+        publish: bool,
+        /// What the new revision changes (with --publish).
+        #[arg(long, value_name = "TEXT")]
+        summary: Option<String>,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -323,6 +347,27 @@ pub enum VexCommand {
         /// The TLP label of the output (CSAF needs one; OpenVEX has none).
         #[arg(long, value_name = "LABEL")]
         tlp: Option<String>,
+    },
+    /// Store the statements of supplier VEX documents (OpenVEX, CycloneDX VEX or
+    /// CSAF VEX, told from the document): one JSON line per file; exit 2 when a
+    /// file cannot be read or is not VEX (the other files are still imported).
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The statements' TLP label; default: a CSAF document's own, else AMBER.
+        #[arg(long, value_name = "LABEL")]
+        tlp: Option<String>,
+    },
+    /// The VEX of one build on stdout; exit 2 when there is no such build the
+    /// reader may see.
+    Export {
+        #[arg(long, value_name = "ID")]
+        build: String,
+        /// openvex, cyclonedx (1.6), cyclonedx-1.5 or csaf.
+        #[arg(long, value_name = "FORMAT", default_value = "openvex")]
+        format: String,
+        #[command(flatten)]
+        reader: ReaderOptions,
     },
 }
 
@@ -392,6 +437,32 @@ pub enum CasesCommand {
         id: String,
         #[command(flatten)]
         reader: ReaderOptions,
+    },
+    /// A case's history from the audit log, oldest first, one JSON line per
+    /// change (transitions, field and CVSS changes, build statuses, VEX,
+    /// advisory revisions, comments, tasks); exit 2 as for `show`.
+    History {
+        id: String,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingsCommand {
+    /// Store the results of a SARIF 2.1.0 report on a build, once per
+    /// fingerprint; prints {"build", "stored", "duplicates", "cases"}; exit 2 when
+    /// the file is not SARIF Keelson can read or the build does not exist.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long, value_name = "ID")]
+        build: String,
+        /// Open a case (intake security_test) for each newly stored finding at
+        /// this severity or above (none, low, medium, high, critical); a finding
+        /// whose vulnerability an open case tracks joins that case.
+        #[arg(long, value_name = "SEVERITY")]
+        open_cases: Option<String>,
     },
 }
 

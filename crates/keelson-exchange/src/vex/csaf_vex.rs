@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use keelson_core::Tlp;
+use keelson_vulndb::Purl;
 use serde_json::{Value, json};
 
 use super::model::{Product, Statement, Status, VexDocument, Vulnerability, rfc3339};
@@ -26,8 +27,7 @@ pub fn to_csaf(vex: &VexDocument) -> Result<Value, Error> {
     let vulnerabilities = by_vulnerability(&vex.statements);
     Ok(json!({
         "document": document(vex, namespace),
-        "product_tree": { "full_product_names": ids.iter()
-            .map(|(product, id)| full_product_name(product, id)).collect::<Vec<_>>() },
+        "product_tree": product_tree(&ids, namespace),
         "vulnerabilities": vulnerabilities.iter()
             .map(|(vulnerability, statements)| vulnerability_out(vulnerability, statements, &ids))
             .collect::<Vec<_>>(),
@@ -86,11 +86,42 @@ fn document(vex: &VexDocument, namespace: &str) -> Value {
     })
 }
 
-/// One product ID per distinct product, in a stable order.
-fn product_ids(vex: &VexDocument) -> BTreeMap<&Product, String> {
+/// What a product ID of the written document stands for: a product, or one component
+/// of a product (a `default_component_of` relationship).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Named {
+    Whole(Product),
+    Part { whole: Product, part: Purl },
+}
+
+/// What a statement's status is about: each product's named components, else the
+/// product itself.
+fn targets(statement: &Statement) -> Vec<Named> {
+    let mut out = Vec::new();
+    for product in &statement.products {
+        match statement.components.get(product) {
+            Some(parts) if !parts.is_empty() => out.extend(parts.iter().map(|part| Named::Part {
+                whole: product.clone(),
+                part: part.clone(),
+            })),
+            _ => out.push(Named::Whole(product.clone())),
+        }
+    }
+    out
+}
+
+/// One product ID per distinct product, component and relationship, in a stable
+/// order.
+fn product_ids(vex: &VexDocument) -> BTreeMap<Named, String> {
     let mut ids = BTreeMap::new();
-    for product in vex.statements.iter().flat_map(|s| &s.products) {
-        ids.entry(product).or_insert(String::new());
+    for named in vex.statements.iter().flat_map(targets) {
+        if let Named::Part { whole, part } = &named {
+            ids.entry(Named::Whole(whole.clone()))
+                .or_insert(String::new());
+            ids.entry(Named::Whole(Product::Purl(part.clone())))
+                .or_insert(String::new());
+        }
+        ids.entry(named).or_insert(String::new());
     }
     for (n, id) in ids.values_mut().enumerate() {
         *id = format!("CSAFPID-{:04}", n + 1);
@@ -98,10 +129,53 @@ fn product_ids(vex: &VexDocument) -> BTreeMap<&Product, String> {
     ids
 }
 
-fn full_product_name(product: &Product, id: &str) -> Value {
+/// The product tree: every whole product by name, every component as a relationship.
+fn product_tree(ids: &BTreeMap<Named, String>, namespace: &str) -> Value {
+    let mut names = Vec::new();
+    let mut relationships = Vec::new();
+    for (named, id) in ids {
+        match named {
+            Named::Whole(product) => names.push(full_product_name(product, id, namespace)),
+            Named::Part { whole, part } => {
+                let part_product = Product::Purl(part.clone());
+                // `product_ids` gives every part's whole and component an ID of its own.
+                let (Some(whole_id), Some(part_id)) = (
+                    ids.get(&Named::Whole(whole.clone())),
+                    ids.get(&Named::Whole(part_product.clone())),
+                ) else {
+                    continue;
+                };
+                relationships.push(json!({
+                    "category": "default_component_of",
+                    "full_product_name": {
+                        "name": format!("{} in {}", part_product.name(), whole.name()),
+                        "product_id": id,
+                    },
+                    "product_reference": part_id,
+                    "relates_to_product_reference": whole_id,
+                }));
+            }
+        }
+    }
+    let mut tree = json!({ "full_product_names": names });
+    if !relationships.is_empty() {
+        tree["relationships"] = json!(relationships);
+    }
+    tree
+}
+
+/// A product by name; a purl as its identification helper, a Keelson build by its
+/// URI (under the publisher's namespace) so that the document reads back.
+fn full_product_name(product: &Product, id: &str, namespace: &str) -> Value {
     let mut out = json!({ "name": product.name(), "product_id": id });
-    if let Product::Purl(purl) = product {
-        out["product_identification_helper"] = json!({ "purl": purl.to_string() });
+    match product {
+        Product::Purl(purl) => {
+            out["product_identification_helper"] = json!({ "purl": purl.to_string() });
+        }
+        Product::Build(_) => {
+            let uri = json!({ "namespace": namespace, "uri": product.iri() });
+            out["product_identification_helper"] = json!({ "x_generic_uris": [uri] });
+        }
     }
     out
 }
@@ -133,7 +207,7 @@ fn is_cve(id: &str) -> bool {
 fn vulnerability_out(
     vulnerability: &Vulnerability,
     statements: &[&Statement],
-    ids: &BTreeMap<&Product, String>,
+    ids: &BTreeMap<Named, String>,
 ) -> Value {
     let names = std::iter::once(&vulnerability.id).chain(&vulnerability.aliases);
     let cve = names.clone().find(|id| is_cve(id));
@@ -156,17 +230,16 @@ fn vulnerability_out(
     }
     // A later statement on the same product supersedes an earlier one; keeping both
     // would give the product two statuses (6.1.6) or two flags (6.1.33).
-    let mut latest: BTreeMap<&Product, usize> = BTreeMap::new();
+    let mut latest: BTreeMap<Named, usize> = BTreeMap::new();
     for (i, statement) in statements.iter().enumerate() {
-        for product in &statement.products {
-            latest.insert(product, i);
+        for named in targets(statement) {
+            latest.insert(named, i);
         }
     }
     let mut sections = Sections::default();
     for (i, statement) in statements.iter().enumerate() {
-        let current: Vec<&Product> = statement
-            .products
-            .iter()
+        let current: Vec<Named> = targets(statement)
+            .into_iter()
             .filter(|p| latest.get(p) == Some(&i))
             .collect();
         if !current.is_empty() {
@@ -187,16 +260,8 @@ struct Sections {
 }
 
 impl Sections {
-    fn add(
-        &mut self,
-        statement: &Statement,
-        current: &[&Product],
-        ids: &BTreeMap<&Product, String>,
-    ) {
-        let products: Vec<String> = current
-            .iter()
-            .filter_map(|p| ids.get(*p).cloned())
-            .collect();
+    fn add(&mut self, statement: &Statement, current: &[Named], ids: &BTreeMap<Named, String>) {
+        let products: Vec<String> = current.iter().filter_map(|p| ids.get(p).cloned()).collect();
         let list = match &statement.status {
             Status::NotAffected {
                 justification,

@@ -26,7 +26,13 @@ impl CycloneDxVersion {
 /// The CycloneDX VEX BOM of `vex`. The serial number is written only when the
 /// document ID is a `urn:uuid:` (the form CycloneDX requires).
 pub fn to_cyclonedx(vex: &VexDocument, version: CycloneDxVersion) -> Value {
-    let products: BTreeSet<&Product> = vex.statements.iter().flat_map(|s| &s.products).collect();
+    let subject = single_subject(vex);
+    let products: BTreeSet<Product> = vex
+        .statements
+        .iter()
+        .flat_map(affected)
+        .filter(|p| Some(p) != subject.as_ref())
+        .collect();
     let mut bom = json!({
         "bomFormat": "CycloneDX",
         "specVersion": version.spec(),
@@ -35,14 +41,44 @@ pub fn to_cyclonedx(vex: &VexDocument, version: CycloneDxVersion) -> Value {
             "timestamp": rfc3339(vex.last_updated.unwrap_or(vex.timestamp)),
             "authors": [{ "name": vex.author }],
         },
-        "components": products.iter().map(|p| component(p)).collect::<Vec<_>>(),
+        "components": products.iter().map(component).collect::<Vec<_>>(),
         "vulnerabilities": vex.statements.iter().enumerate()
             .map(|(i, s)| vulnerability(i, s, vex)).collect::<Vec<_>>(),
     });
+    if let Some(subject) = &subject {
+        bom["metadata"]["component"] = component(subject);
+    }
     if is_uuid_urn(&vex.id) {
         bom["serialNumber"] = json!(vex.id);
     }
     bom
+}
+
+/// The one product every statement is about (a build's VEX), which the BOM then
+/// describes as its `metadata.component`; `None` when the statements name several.
+fn single_subject(vex: &VexDocument) -> Option<Product> {
+    let subjects: BTreeSet<&Product> = vex.statements.iter().flat_map(|s| &s.products).collect();
+    match subjects.into_iter().collect::<Vec<_>>().as_slice() {
+        [only] => Some((*only).clone()),
+        _ => None,
+    }
+}
+
+/// What a statement's `affects` lists: a product's components where it names them
+/// (the components are what the vulnerability is in), else the product itself.
+fn affected(statement: &Statement) -> Vec<Product> {
+    let mut out = Vec::new();
+    for product in &statement.products {
+        match statement.components.get(product) {
+            Some(parts) if !parts.is_empty() => {
+                out.extend(parts.iter().cloned().map(Product::Purl));
+            }
+            _ => out.push(product.clone()),
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn is_uuid_urn(id: &str) -> bool {
@@ -81,7 +117,7 @@ fn vulnerability(index: usize, statement: &Statement, vex: &VexDocument) -> Valu
         "bom-ref": format!("vex-statement-{index}"),
         "id": vulnerability.id,
         "analysis": analysis(&statement.status),
-        "affects": statement.products.iter().map(|p| json!({ "ref": p.iri() })).collect::<Vec<_>>(),
+        "affects": affected(statement).iter().map(|p| json!({ "ref": p.iri() })).collect::<Vec<_>>(),
     });
     if let Some(at) = statement.timestamp.or(Some(vex.timestamp)) {
         out["analysis"]["firstIssued"] = json!(rfc3339(vex.timestamp));

@@ -1,5 +1,7 @@
 //! The neutral VEX model every format is written from and OpenVEX is read into.
 
+use std::collections::BTreeMap;
+
 use keelson_core::Tlp;
 use keelson_vulndb::Purl;
 use time::OffsetDateTime;
@@ -126,6 +128,10 @@ impl Status {
 pub struct Statement {
     pub vulnerability: Vulnerability,
     pub products: Vec<Product>,
+    /// Per product, the components of it the statement is about (OpenVEX
+    /// `subcomponents`, a CSAF `default_component_of` relationship). A product
+    /// without an entry is meant whole.
+    pub components: BTreeMap<Product, Vec<Purl>>,
     pub status: Status,
     /// When the statement was made; the document's timestamp when absent.
     pub timestamp: Option<OffsetDateTime>,

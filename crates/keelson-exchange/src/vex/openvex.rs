@@ -1,7 +1,10 @@
 //! OpenVEX 0.2: written from the neutral model, and read (0.2 and the legacy 0.0.x
 //! shapes) into it.
 
+use std::collections::BTreeMap;
+
 use keelson_core::Tlp;
+use keelson_vulndb::Purl;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -61,7 +64,8 @@ fn statement_out(statement: &Statement) -> Value {
     }
     let mut out = json!({
         "vulnerability": vulnerability,
-        "products": statement.products.iter().map(product_out).collect::<Vec<_>>(),
+        "products": statement.products.iter()
+            .map(|p| product_out(p, statement.components.get(p))).collect::<Vec<_>>(),
         "status": statement.status.label(),
     });
     if let Some(at) = statement.timestamp {
@@ -85,13 +89,19 @@ fn statement_out(statement: &Statement) -> Value {
     out
 }
 
-fn product_out(product: &Product) -> Value {
-    match product {
-        Product::Purl(purl) => {
-            json!({ "@id": purl.to_string(), "identifiers": { "purl": purl.to_string() } })
-        }
+fn product_out(product: &Product, components: Option<&Vec<Purl>>) -> Value {
+    let mut out = match product {
+        Product::Purl(purl) => purl_out(purl),
         Product::Build(_) => json!({ "@id": product.iri() }),
+    };
+    if let Some(components) = components.filter(|c| !c.is_empty()) {
+        out["subcomponents"] = components.iter().map(purl_out).collect();
     }
+    out
+}
+
+fn purl_out(purl: &Purl) -> Value {
+    json!({ "@id": purl.to_string(), "identifiers": { "purl": purl.to_string() } })
 }
 
 /// Reads an OpenVEX document (0.2, or the legacy 0.0.x shape where vulnerabilities and
@@ -146,12 +156,20 @@ fn statement_in(node: &Value, at: &str) -> Result<Statement, Error> {
     let vulnerability =
         vulnerability_in(node.get("vulnerability"), &format!("{at}/vulnerability"))?;
     let mut products = Vec::new();
-    for (i, product) in items(node, "products").iter().enumerate() {
-        products.push(product_in(product, &format!("{at}/products/{i}"))?);
+    let mut components = BTreeMap::new();
+    for (i, node) in items(node, "products").iter().enumerate() {
+        let at = format!("{at}/products/{i}");
+        let product = product_in(node, &at)?;
+        let parts = subcomponents_in(node, &at)?;
+        if !parts.is_empty() {
+            components.insert(product.clone(), parts);
+        }
+        products.push(product);
     }
     Ok(Statement {
         vulnerability,
         products,
+        components,
         status: status_in(node, at)?,
         timestamp: optional_time(node, "timestamp", at)?,
     })
@@ -203,6 +221,25 @@ fn product_in(node: &Value, at: &str) -> Result<Product, Error> {
     id.parse()
         .map(Product::Purl)
         .map_err(|e| Error::invalid(at, format!("{id:?} is not a purl Keelson can match: {e}")))
+}
+
+/// The subcomponents of a product: each must be a purl, as a component is matched by
+/// its package URL.
+fn subcomponents_in(node: &Value, at: &str) -> Result<Vec<Purl>, Error> {
+    let mut parts = Vec::new();
+    for (i, part) in items(node, "subcomponents").iter().enumerate() {
+        let at = format!("{at}/subcomponents/{i}");
+        match product_in(part, &at)? {
+            Product::Purl(purl) => parts.push(purl),
+            Product::Build(_) => {
+                return Err(Error::invalid(
+                    at,
+                    "a subcomponent must be a purl, not a build",
+                ));
+            }
+        }
+    }
+    Ok(parts)
 }
 
 fn status_in(node: &Value, at: &str) -> Result<Status, Error> {

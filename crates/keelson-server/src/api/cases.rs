@@ -100,6 +100,20 @@ pub struct CasePatch {
     #[schema(value_type = Option<Vec<String>>)]
     pub vulnerability_ids: Option<Vec<VulnerabilityId>>,
     pub marking: Option<Marking>,
+    /// A CVSS v2/v3.x/v4.0 vector, stored in canonical form; `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub cvss_vector: Option<Option<String>>,
+}
+
+/// The canonical form of a patched CVSS vector, or a 422 naming the field.
+fn canonical_cvss(vector: Option<Option<String>>) -> Result<Option<Option<String>>, ApiError> {
+    let Some(Some(vector)) = vector else {
+        return Ok(vector);
+    };
+    keelson_cvss::assess(vector.trim())
+        .map(|assessment| Some(Some(assessment.vector)))
+        .map_err(|error| ApiError::invalid(format!("cvss_vector: {error}")))
 }
 
 /// A move through the workflow.
@@ -216,7 +230,7 @@ async fn get_case(
 }
 
 /// Changes title, severity (the due date follows), owner, team,
-/// vulnerability IDs or marking.
+/// vulnerability IDs, marking or CVSS vector.
 #[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "psirt", request_body = CasePatch,
     params(("id" = String, Path)),
     responses((status = 200, body = Case), (status = 404), (status = 409), (status = 422)))]
@@ -235,6 +249,7 @@ async fn update_case(
         team: patch.team,
         vulnerability_ids: patch.vulnerability_ids,
         marking: patch.marking,
+        cvss_vector: canonical_cvss(patch.cvss_vector)?,
     };
     let sla = &state.config.case_sla_days;
     let case = state

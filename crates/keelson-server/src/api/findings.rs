@@ -25,6 +25,7 @@ use crate::auth::Caller;
 use crate::clearance::{visible, visible_only};
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::findings;
+use crate::vex::{BuildDecisions, VexStatus};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -135,6 +136,9 @@ struct BuildFinding {
     /// Vehicles (that the caller may see) on which the build is currently
     /// installed.
     vehicles_affected: u64,
+    /// The stored VEX statement or case status that decides the finding for
+    /// this build (the latest recorded), null when none does.
+    vex: Option<VexStatus>,
 }
 
 /// The findings of one build.
@@ -161,12 +165,14 @@ async fn build_findings(
     visible(&caller, store.build(&id).await?, &format!("build {id}"))?;
     let report = state.findings.build_report(store, &id).await?;
     let running = Running::visible_to(&state, &caller).await?;
+    let decisions = BuildDecisions::load(store, &caller.principal, &id, &report.findings).await?;
 
     let vehicles_affected = running.vehicles_running(&id).len() as u64;
     let items: Vec<BuildFinding> = report
         .findings
         .into_iter()
         .map(|finding| BuildFinding {
+            vex: decisions.status_of_finding(&finding),
             finding,
             vehicles_affected,
         })
@@ -288,6 +294,9 @@ struct PortfolioEntry {
     models: Vec<Reach>,
     /// Vehicles that currently run at least one affected build.
     vehicles_affected: u64,
+    /// Per affected build that a stored VEX statement or a case decides: its VEX
+    /// status (`not_affected`, `affected`, `fixed`, `under_investigation`).
+    vex: BTreeMap<String, String>,
 }
 
 /// Per vulnerability: the builds, ECUs and models it reaches and how many
@@ -307,9 +316,16 @@ async fn portfolio(
         .collect();
     let reports = state.findings.build_reports(store, &builds).await?;
     let mut by_vulnerability: BTreeMap<String, Vec<(String, Finding)>> = BTreeMap::new();
+    let mut decided: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for (build, report) in builds.iter().zip(reports) {
+        let decisions =
+            BuildDecisions::load(store, &caller.principal, build, &report.findings).await?;
         for finding in report.findings {
             let key = finding.vulnerability.clone();
+            if let Some(status) = decisions.status_of_finding(&finding) {
+                let per_build = decided.entry(key.clone()).or_default();
+                per_build.insert(build.clone(), status.status);
+            }
             by_vulnerability
                 .entry(key)
                 .or_default()
@@ -318,7 +334,13 @@ async fn portfolio(
     }
     let entries = by_vulnerability
         .into_iter()
-        .map(|(vulnerability, found)| portfolio_entry(vulnerability, &found, &running))
+        .map(|(vulnerability, found)| {
+            let vex = decided.remove(&vulnerability).unwrap_or_default();
+            PortfolioEntry {
+                vex,
+                ..portfolio_entry(vulnerability, &found, &running)
+            }
+        })
         .collect();
     Ok(Json(page.page(entries)?))
 }
@@ -363,6 +385,7 @@ fn portfolio_entry(
         models: reach(models),
         vehicles_affected: vehicles.len() as u64,
         vulnerability,
+        vex: BTreeMap::new(),
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod alerts;
 mod audit;
+mod case_advisory;
 mod case_work;
 mod cases;
 mod disclosures;
@@ -14,12 +15,14 @@ mod health;
 mod inventory;
 mod quarantine;
 mod rules;
+mod security_tests;
 mod session;
 mod suppliers;
 mod telemetry;
 mod tokens;
 mod uploads;
 mod users;
+mod vex;
 
 pub use tokens::{MAX_TOKEN_DAYS, expiry_after_days};
 
@@ -60,6 +63,9 @@ pub fn router(state: AppState) -> Router {
         .merge(quarantine::routes())
         .merge(cases::routes())
         .merge(case_work::routes())
+        .merge(vex::routes())
+        .merge(case_advisory::routes())
+        .merge(security_tests::routes())
         .merge(disclosures::routes(state.config.disclosure_body_limit))
         .split_for_parts();
     let document = std::sync::Arc::new(document);

@@ -11,9 +11,9 @@ use http_body_util::BodyExt;
 use keelson_core::Role;
 use keelson_server::config::Config;
 use keelson_server::{AppState, app, auth};
-use keelson_store::Store;
-use keelson_store::testing::{TempDir, fresh_sqlite};
+use keelson_store::testing::{TempDir, fresh_postgres, fresh_sqlite, postgres_url};
 use keelson_store::users::NewUser;
+use keelson_store::{Store, StoreLocation};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -21,7 +21,7 @@ pub struct TestApp {
     pub router: Router,
     pub store: Store,
     pub state: AppState,
-    _dir: TempDir,
+    _dir: Option<TempDir>,
 }
 
 impl TestApp {
@@ -31,7 +31,26 @@ impl TestApp {
 
     pub async fn with_config(config: Config) -> Self {
         let (location, dir) = fresh_sqlite().expect("temp dir");
-        let store = Store::open(&location).await.expect("open store");
+        Self::at(&location, Some(dir), config).await
+    }
+
+    /// The same app over a fresh PostgreSQL database, or `None` (said on
+    /// stderr) when no server is configured.
+    pub async fn on_postgres(config: Config) -> Option<Self> {
+        let server = postgres_url()?;
+        let location = fresh_postgres(&server).await.expect("fresh database");
+        Some(Self::at(&location, None, config).await)
+    }
+
+    /// The app on SQLite, and on PostgreSQL when a server is configured.
+    pub async fn on_both_backends(config: Config) -> Vec<Self> {
+        let mut apps = vec![Self::with_config(config.clone()).await];
+        apps.extend(Self::on_postgres(config).await);
+        apps
+    }
+
+    async fn at(location: &StoreLocation, dir: Option<TempDir>, config: Config) -> Self {
+        let store = Store::open(location).await.expect("open store");
         let state = AppState::new(store.clone(), config);
         let router = app(state.clone());
         Self {

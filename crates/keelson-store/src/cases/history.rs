@@ -1,7 +1,8 @@
 //! A case's history, read back from the audit log: every entry on the case
 //! in chain order, with the JSON detail its writer recorded (transitions
-//! with from, to and reason; field changes; build statuses; comments and
-//! tasks). Nothing else keeps it, so the history is exactly what the
+//! with from, to and reason; field changes, CVSS vector included; build
+//! statuses; comments and tasks; VEX statements that reached the case;
+//! advisory revisions). Nothing else keeps it, so the history is exactly what the
 //! tamper-evident chain holds.
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -23,7 +24,10 @@ pub struct HistoryEntry {
     pub at: String,
     pub actor: String,
     /// `case.create`, `case.intake`, `case.transition`, `case.update`,
-    /// `case.build_status`, `case.comment`, `case.task.create`, `case.task.update`.
+    /// `case.build_status`, `case.comment`, `case.task.create`, `case.task.update`,
+    /// `case.vex` (VEX statements imported about the case's vulnerabilities),
+    /// `case.advisory` (a published advisory revision); a CVSS change is a
+    /// `case.update` with the field `cvss_vector`.
     pub action: String,
     /// What changed; the shape depends on the action.
     pub detail: Value,

@@ -11,6 +11,7 @@
 //! ID, in the same transaction, with a JSON `detail` that says what changed
 //! (from, to, reason); the case's history is those entries in order.
 
+pub mod advisory;
 pub mod history;
 pub mod work;
 pub mod workflow;
@@ -82,6 +83,8 @@ pub struct Case {
     /// Sorted, canonical spelling.
     pub vulnerability_ids: Vec<VulnerabilityId>,
     pub severity: Severity,
+    /// The PSIRT's CVSS vector (canonical form), once scored.
+    pub cvss_vector: Option<String>,
     /// The user who owns the case.
     pub owner: Option<String>,
     pub team: Option<Team>,
@@ -298,6 +301,7 @@ pub(crate) async fn create(
         opened_by: actor.to_owned(),
         updated_at_us: now,
         version: 1,
+        cvss_vector: None,
         tlp: marking.tlp,
         shared_with_orgs: marking.shared_with_orgs,
         named_readers: marking.named_readers,
@@ -550,6 +554,7 @@ pub(crate) fn case_from_row(
         opened_by: row.opened_by,
         updated_at: format_us(row.updated_at_us),
         version: row.version,
+        cvss_vector: row.cvss_vector,
         id: row.id,
     })
 }

@@ -30,6 +30,8 @@ pub struct CaseChanges {
     pub team: Option<Option<Team>>,
     pub vulnerability_ids: Option<Vec<VulnerabilityId>>,
     pub marking: Option<Marking>,
+    /// A CVSS vector the caller has checked (canonical form); `Some(None)` clears it.
+    pub cvss_vector: Option<Option<String>>,
 }
 
 /// One field's old and new value, as the history shows it.
@@ -199,6 +201,13 @@ fn plan_changes(before: &Case, changes: &CaseChanges) -> Vec<FieldChange> {
     if let Some(marking) = changes.marking.as_ref().filter(|m| **m != before.marking) {
         plan.push(FieldChange::new("marking", &before.marking, marking));
     }
+    if let Some(vector) = changes
+        .cvss_vector
+        .as_ref()
+        .filter(|v| **v != before.cvss_vector)
+    {
+        plan.push(FieldChange::new("cvss_vector", &before.cvss_vector, vector));
+    }
     plan
 }
 
@@ -260,6 +269,9 @@ fn apply(row: &mut case::ActiveModel, changes: &CaseChanges, due: Option<Option<
     }
     if let Some(team) = changes.team {
         row.team = Set(team.map(|team| team.as_str().to_owned()));
+    }
+    if let Some(vector) = &changes.cvss_vector {
+        row.cvss_vector = Set(vector.clone());
     }
     if let Some(marking) = &changes.marking {
         let columns = MarkingColumns::from_marking(marking);

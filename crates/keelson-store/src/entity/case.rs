@@ -28,6 +28,8 @@ pub struct Model {
     pub opened_by: String,
     pub updated_at_us: i64,
     pub version: i64,
+    /// The PSIRT's CVSS vector for the case (canonical form), if scored.
+    pub cvss_vector: Option<String>,
     pub tlp: String,
     pub shared_with_orgs: String,
     pub named_readers: String,

@@ -1,4 +1,4 @@
-//! `keelson cases list` and `keelson cases show`: cases read from the
+//! `keelson cases list`, `show` and `history`: cases read from the
 //! store through the same clearance rule as the API, as JSON on stdout.
 //! A reader that stops early (`| head`) ends the command quietly.
 
@@ -34,13 +34,14 @@ pub async fn run(config: Config, command: CasesCommand) -> anyhow::Result<ExitCo
             list(&store, &filter, &reader).await
         }
         CasesCommand::Show { id, reader } => show(&store, &id, &reader).await,
+        CasesCommand::History { id, reader } => history(&store, &id, &reader).await,
     };
     store.close().await?;
     result
 }
 
 /// The principal whose clearance applies.
-async fn reader(store: &Store, options: &ReaderOptions) -> anyhow::Result<Principal> {
+pub(super) async fn reader(store: &Store, options: &ReaderOptions) -> anyhow::Result<Principal> {
     let Some(name) = &options.reader else {
         return Ok(Principal::system());
     };
@@ -82,6 +83,23 @@ async fn show(store: &Store, id: &str, options: &ReaderOptions) -> anyhow::Resul
     detail["comments"] = json!(store.case_comments(id).await?);
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{detail}")?;
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn history(store: &Store, id: &str, options: &ReaderOptions) -> anyhow::Result<ExitCode> {
+    let reader = reader(store, options).await?;
+    let readable = store
+        .case(id)
+        .await?
+        .is_some_and(|case| reader.may_read(&case.marking));
+    if !readable {
+        bail!("case {id} not found");
+    }
+    let mut stdout = std::io::stdout().lock();
+    for entry in store.case_history(id).await? {
+        writeln!(stdout, "{}", serde_json::to_string(&entry)?)?;
+    }
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,16 +1,100 @@
 //! `keelson csaf validate`: the CSAF 2.0 schema and mandatory tests, one JSON line
-//! per file.
+//! per file. `keelson csaf export`: a case's security advisory, previewed, as
+//! published, or published anew through `keelson_server::advisory` (as the API).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use serde_json::json;
+use anyhow::{Context, bail};
+use keelson_server::advisory;
+use keelson_server::config::Config;
+use keelson_server::vex::Publisher;
+use serde_json::{Value, json};
 
-use crate::cli::CsafCommand;
+use super::{cases, local_actor, open_store, runtime};
+use crate::cli::{CsafCommand, ReaderOptions};
 
-pub fn run(command: CsafCommand) -> ExitCode {
+pub fn run(config: Config, command: CsafCommand) -> anyhow::Result<ExitCode> {
     match command {
-        CsafCommand::Validate { files } => validate(&files),
+        CsafCommand::Validate { files } => Ok(validate(&files)),
+        CsafCommand::Export {
+            case,
+            output,
+            revision,
+            publish,
+            summary,
+            reader,
+        } => {
+            let wanted = match (publish, summary) {
+                (true, Some(summary)) => Wanted::Publish(summary),
+                _ => revision.map_or(Wanted::Preview, Wanted::Revision),
+            };
+            let document = runtime()?.block_on(export(&config, &case, wanted, &reader))?;
+            write_out(&document, output.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Which document `export` answers.
+enum Wanted {
+    Preview,
+    Revision(i64),
+    Publish(String),
+}
+
+async fn export(
+    config: &Config,
+    case_id: &str,
+    wanted: Wanted,
+    options: &ReaderOptions,
+) -> anyhow::Result<Value> {
+    let store = open_store(config).await?;
+    let reader = cases::reader(&store, options).await?;
+    let Some(case) = store
+        .case(case_id)
+        .await?
+        .filter(|case| reader.may_read(&case.marking))
+    else {
+        bail!("case {case_id} not found");
+    };
+    let publisher = Publisher {
+        name: config.csaf_publisher.clone(),
+        namespace: config.csaf_namespace.clone(),
+    };
+    let document = match wanted {
+        Wanted::Preview => {
+            advisory::preview_case_advisory(&store, &reader, &publisher, &case).await?
+        }
+        Wanted::Revision(number) => {
+            let revisions = store.case_advisories(case_id).await?;
+            let found = revisions.into_iter().find(|r| r.revision == number);
+            found
+                .with_context(|| format!("case {case_id} has no revision {number}"))?
+                .document
+        }
+        Wanted::Publish(summary) => {
+            let actor = local_actor();
+            let revision = advisory::publish_case_advisory(
+                &store, &actor, &reader, &publisher, &case, &summary,
+            )
+            .await?;
+            revision.document
+        }
+    };
+    store.close().await?;
+    Ok(document)
+}
+
+fn write_out(document: &Value, output: Option<&Path>) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(document)?;
+    match output {
+        Some(path) => std::fs::write(path, text + "\n")
+            .with_context(|| format!("cannot write {}", path.display())),
+        None => {
+            println!("{text}");
+            Ok(())
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod cases;
 mod csaf;
 mod cvss;
 mod detect;
+mod findings;
 mod fleet;
 mod ingest;
 mod rules;
@@ -34,8 +35,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = effective_config(&cli.global, listen, mqtt)?;
     match cli.command {
         Command::Cvss { vectors } => Ok(cvss::run(&vectors)),
-        Command::Csaf(command) => Ok(csaf::run(command)),
-        Command::Vex(command) => vex::run(command),
+        Command::Csaf(command) => csaf::run(config, command),
+        Command::Vex(command) => vex::run(config, command),
         Command::Config(ConfigCommand::Show) => {
             print!("{}", config.to_masked_toml());
             Ok(ExitCode::SUCCESS)
@@ -99,6 +100,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quarantine(command) => runtime()?.block_on(ingest::quarantine(config, command)),
         Command::Retention(command) => runtime()?.block_on(ingest::retention(config, command)),
         Command::Cases(command) => runtime()?.block_on(cases::run(config, command)),
+        Command::Findings(command) => runtime()?.block_on(findings::run(config, command)),
     }
 }
 
@@ -147,7 +149,7 @@ fn effective_config(
     Ok(config)
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,0 +1,292 @@
+//! A case's CSAF 2.0 security advisory, without HTTP: the document written from the
+//! case (its builds as the product tree, its vulnerability IDs with the case's CVSS
+//! score, the build statuses as product statuses, remediations from the fixed builds
+//! of the same ECU, the case's TLP) and its revision history, previewed or
+//! published.
+//!
+//! [`publish_case_advisory`] is the one function that publishes: the API and the
+//! CLI call it, so whatever must follow a publication (a webhook, a notice) hooks
+//! in there.
+
+use std::collections::BTreeMap;
+
+use keelson_core::{BuildStatus, Principal, Tlp};
+use keelson_store::cases::Case;
+use keelson_store::cases::advisory::{AdvisoryRevision, NewRevision};
+use keelson_store::cases::work::CaseBuild;
+use keelson_store::fleet::SoftwareBuild;
+use keelson_store::{Store, StoreError, format_us, now_us};
+use serde_json::{Value, json};
+
+use crate::vex::Publisher;
+
+/// The tracking ID of a case's advisory.
+pub fn tracking_id(case: &Case) -> String {
+    format!("KEELSON-CASE-{}", case.id)
+}
+
+/// The advisory as it would be published next: tracking status `draft`, the next
+/// revision dated now. Builds the reader may not see are left out.
+pub async fn preview_case_advisory(
+    store: &Store,
+    reader: &Principal,
+    publisher: &Publisher,
+    case: &Case,
+) -> Result<Value, StoreError> {
+    let published = store.case_advisories(&case.id).await?;
+    let next = Next {
+        summary: "Draft of the next revision.",
+        at_us: now_us(),
+        status: "draft",
+    };
+    write(store, reader, publisher, case, &published, &next).await
+}
+
+/// Publishes a new revision of the case's advisory (revision history grows by
+/// one), as `actor` with `reader`'s view of the builds.
+pub async fn publish_case_advisory(
+    store: &Store,
+    actor: &str,
+    reader: &Principal,
+    publisher: &Publisher,
+    case: &Case,
+    summary: &str,
+) -> Result<AdvisoryRevision, StoreError> {
+    let published = store.case_advisories(&case.id).await?;
+    let next = Next {
+        summary,
+        at_us: now_us(),
+        status: "final",
+    };
+    let document = write(store, reader, publisher, case, &published, &next).await?;
+    let revision = NewRevision {
+        revision: published.len() as i64 + 1,
+        tracking_id: tracking_id(case),
+        summary: summary.to_owned(),
+        document,
+        published_at_us: next.at_us,
+    };
+    store.publish_case_advisory(actor, &case.id, revision).await
+}
+
+/// The revision being written.
+struct Next<'a> {
+    summary: &'a str,
+    at_us: i64,
+    status: &'a str,
+}
+
+async fn write(
+    store: &Store,
+    reader: &Principal,
+    publisher: &Publisher,
+    case: &Case,
+    published: &[AdvisoryRevision],
+    next: &Next<'_>,
+) -> Result<Value, StoreError> {
+    let mut builds = Vec::new();
+    for status in store.case_builds(&case.id).await? {
+        let build = store.build(&status.build_id).await?;
+        if let Some(build) = build.filter(|b| reader.may_read(&b.marking)) {
+            builds.push((build, status));
+        }
+    }
+    if builds.is_empty() || case.vulnerability_ids.is_empty() {
+        let why = "an advisory needs at least one build and one vulnerability ID on the case";
+        return Err(StoreError::Refused(why.to_owned()));
+    }
+    let products = Products::of(&builds);
+    Ok(json!({
+        "document": document(publisher, case, published, next),
+        "product_tree": products.tree(&publisher.namespace),
+        "vulnerabilities": case.vulnerability_ids.iter()
+            .map(|id| vulnerability(id.as_str(), case, &products)).collect::<Vec<_>>(),
+    }))
+}
+
+/// CSAF 2.0 speaks TLP 1.0: CLEAR is WHITE, AMBER+STRICT becomes RED so a reader
+/// who knows only the label never shares more.
+fn tlp_label(tlp: Tlp) -> &'static str {
+    match tlp {
+        Tlp::Clear => "WHITE",
+        Tlp::Green => "GREEN",
+        Tlp::Amber => "AMBER",
+        Tlp::AmberStrict | Tlp::Red => "RED",
+    }
+}
+
+fn document(
+    publisher: &Publisher,
+    case: &Case,
+    published: &[AdvisoryRevision],
+    next: &Next<'_>,
+) -> Value {
+    let mut history: Vec<Value> = published
+        .iter()
+        .map(|r| {
+            json!({ "number": r.revision.to_string(), "date": r.published_at,
+                         "summary": r.summary })
+        })
+        .collect();
+    let now = format_us(next.at_us);
+    let number = published.len() + 1;
+    history.push(json!({ "number": number.to_string(), "date": now, "summary": next.summary }));
+    let initial = published
+        .first()
+        .map_or(now.clone(), |r| r.published_at.clone());
+    json!({
+        "category": "csaf_security_advisory",
+        "csaf_version": "2.0",
+        "lang": "en",
+        "title": case.title,
+        "publisher": { "category": "vendor", "name": publisher.name,
+                       "namespace": publisher.namespace },
+        "distribution": {
+            "text": format!("TLP:{} (TLP 2.0) as marked in Keelson.", case.marking.tlp.as_str()),
+            "tlp": { "label": tlp_label(case.marking.tlp), "url": "https://www.first.org/tlp/" },
+        },
+        "notes": [{ "category": "summary", "title": "Summary", "text": case.title }],
+        "tracking": {
+            "id": tracking_id(case),
+            "status": next.status,
+            "version": number.to_string(),
+            "initial_release_date": initial,
+            "current_release_date": now,
+            "revision_history": history,
+            "generator": { "engine": { "name": "Keelson",
+                                       "version": env!("CARGO_PKG_VERSION") } },
+        },
+    })
+}
+
+/// The case's builds as CSAF products, each with its status.
+struct Products<'a> {
+    builds: Vec<(&'a SoftwareBuild, &'a CaseBuild, String)>,
+}
+
+impl<'a> Products<'a> {
+    fn of(builds: &'a [(SoftwareBuild, CaseBuild)]) -> Self {
+        let builds = builds
+            .iter()
+            .enumerate()
+            .map(|(n, (build, status))| (build, status, format!("CSAFPID-{:04}", n + 1)))
+            .collect();
+        Self { builds }
+    }
+
+    fn tree(&self, namespace: &str) -> Value {
+        let names: Vec<Value> = self
+            .builds
+            .iter()
+            .map(|(build, _, id)| {
+                let uri = json!({ "namespace": namespace,
+                                  "uri": format!("urn:keelson:build:{}", build.id) });
+                json!({
+                    "name": format!("{} firmware {} (build {})", build.ecu,
+                                    build.firmware_version, build.id),
+                    "product_id": id,
+                    "product_identification_helper": { "x_generic_uris": [uri] },
+                })
+            })
+            .collect();
+        json!({ "full_product_names": names })
+    }
+
+    fn with_status(&self, status: BuildStatus) -> Vec<&str> {
+        self.builds
+            .iter()
+            .filter(|(_, s, _)| s.status == status)
+            .map(|(_, _, id)| id.as_str())
+            .collect()
+    }
+
+    /// For each ECU with an affected build: the fixed builds of the same ECU as a
+    /// vendor fix, else no fix available yet.
+    fn remediations(&self) -> Vec<Value> {
+        let mut per_ecu: BTreeMap<&str, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
+        for (build, status, id) in &self.builds {
+            let entry = per_ecu.entry(build.ecu.as_str()).or_default();
+            match status.status {
+                BuildStatus::Affected => entry.0.push(id),
+                BuildStatus::Fixed => entry.1.push(build.id.as_str()),
+                BuildStatus::NotAffected | BuildStatus::UnderInvestigation => {}
+            }
+        }
+        per_ecu
+            .into_iter()
+            .filter(|(_, (affected, _))| !affected.is_empty())
+            .map(|(ecu, (affected, fixed))| match fixed.as_slice() {
+                [] => json!({ "category": "none_available",
+                              "details": format!("No fixed {ecu} build is available yet."),
+                              "product_ids": affected }),
+                fixed => json!({ "category": "vendor_fix",
+                                 "details": format!("Install {ecu} build {}.", fixed.join(" or ")),
+                                 "product_ids": affected }),
+            })
+            .collect()
+    }
+}
+
+fn vulnerability(id: &str, case: &Case, products: &Products<'_>) -> Value {
+    let mut out = json!({
+        "notes": [{ "category": "description", "title": "Description", "text": case.title }],
+        "product_status": {},
+    });
+    if id.starts_with("CVE-") {
+        out["cve"] = json!(id);
+    } else {
+        let system = id.split('-').next().unwrap_or(id);
+        out["ids"] = json!([{ "system_name": system, "text": id }]);
+    }
+    for (status, list) in [
+        (BuildStatus::Affected, "known_affected"),
+        (BuildStatus::NotAffected, "known_not_affected"),
+        (BuildStatus::Fixed, "fixed"),
+        (BuildStatus::UnderInvestigation, "under_investigation"),
+    ] {
+        let ids = products.with_status(status);
+        if !ids.is_empty() {
+            out["product_status"][list] = json!(ids);
+        }
+    }
+    let affected = products.with_status(BuildStatus::Affected);
+    let score = case.cvss_vector.as_deref().and_then(cvss_score);
+    if let Some((kind, score)) = score.filter(|_| !affected.is_empty()) {
+        out["scores"] = json!([{ kind: score, "products": affected }]);
+    }
+    let remediations = products.remediations();
+    if !remediations.is_empty() {
+        out["remediations"] = json!(remediations);
+    }
+    out
+}
+
+/// The case's vector as a CSAF score (`cvss_v3` or `cvss_v2`); CVSS v4.0 has no
+/// place in CSAF 2.0 and is left out.
+fn cvss_score(vector: &str) -> Option<(&'static str, Value)> {
+    let assessment = keelson_cvss::assess(vector).ok()?;
+    let base = assessment.base_score;
+    match assessment.version.as_str() {
+        "3.0" | "3.1" => Some((
+            "cvss_v3",
+            json!({ "version": assessment.version, "vectorString": assessment.vector,
+                    "baseScore": base, "baseSeverity": severity_v3(base) }),
+        )),
+        "2.0" => Some((
+            "cvss_v2",
+            json!({ "version": "2.0", "vectorString": assessment.vector, "baseScore": base }),
+        )),
+        _ => None,
+    }
+}
+
+/// The CVSS v3 qualitative rating of a base score.
+fn severity_v3(score: f64) -> &'static str {
+    match score {
+        0.0 => "NONE",
+        s if s < 4.0 => "LOW",
+        s if s < 7.0 => "MEDIUM",
+        s if s < 9.0 => "HIGH",
+        _ => "CRITICAL",
+    }
+}
