@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use keelson_core::risk::RiskMatrix;
 use keelson_core::{SlaPolicy, Tlp};
 use serde::{Deserialize, Serialize};
 
@@ -104,6 +105,9 @@ pub struct Config {
     pub disclosure_tlp: Tlp,
     /// What `/.well-known/security.txt` says (`[security_txt]`); none: 404.
     pub security_txt: Option<SecurityTxt>,
+    /// The ISO/SAE 21434 risk value of each impact rating at each attack
+    /// feasibility rating (`[risk_matrix]`); default the standard's example.
+    pub risk_matrix: RiskMatrix,
 }
 
 impl Default for Config {
@@ -137,6 +141,7 @@ impl Default for Config {
             disclosure_burst: 3,
             disclosure_tlp: Tlp::Amber,
             security_txt: None,
+            risk_matrix: RiskMatrix::default(),
         }
     }
 }
@@ -176,6 +181,8 @@ pub struct Layer {
     pub disclosure_tlp: Option<Tlp>,
     /// The whole `[security_txt]` table (file only).
     pub security_txt: Option<SecurityTxt>,
+    /// The whole `[risk_matrix]` table, all four rows (file only).
+    pub risk_matrix: Option<RiskMatrix>,
 }
 
 /// A configuration value that cannot be used.
@@ -303,6 +310,7 @@ impl Config {
             disclosure_burst,
             disclosure_tlp,
             security_txt,
+            risk_matrix,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -322,6 +330,7 @@ impl Config {
         if let Some(retention) = retention {
             self.retention = retention;
         }
+        self.risk_matrix = risk_matrix.unwrap_or(self.risk_matrix);
         self.apply_cases(Layer {
             case_sla_days,
             disclosure_body_limit,
@@ -474,6 +483,37 @@ mod tests {
         assert_eq!(config.disclosure_rate_per_hour, 10);
         assert!(config.security_txt.is_some());
         assert!(config.to_masked_toml().contains("[security_txt]"));
+    }
+
+    #[test]
+    fn a_risk_matrix_is_read_whole_and_checked_for_shape_and_range() {
+        let own = "[risk_matrix]\nsevere = [3, 4, 5, 5]\nmajor = [2, 3, 4, 5]\n\
+                   moderate = [1, 2, 3, 4]\nnegligible = [1, 1, 1, 1]\n";
+        let layer: Result<Layer, _> = toml::from_str(own);
+        let config = Config::from_layers([layer.unwrap_or_default()]);
+        let severe_very_low = config.risk_matrix.value(
+            keelson_core::risk::ImpactRating::Severe,
+            keelson_core::risk::FeasibilityRating::VeryLow,
+        );
+        assert_eq!(severe_very_low, 3);
+        assert!(config.to_masked_toml().contains("[risk_matrix]"));
+
+        let missing_row = "[risk_matrix]\nsevere = [3, 4, 5, 5]\nmajor = [2, 3, 4, 5]\n\
+                           moderate = [1, 2, 3, 4]\n";
+        let error = toml::from_str::<Layer>(missing_row)
+            .err()
+            .map(|e| e.to_string());
+        assert!(error.is_some_and(|e| e.contains("negligible")));
+        let out_of_range = own.replace("[1, 1, 1, 1]", "[1, 1, 1, 9]");
+        let error = toml::from_str::<Layer>(&out_of_range)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|e| e.contains("negligible: value 9 is outside 1 to 5")),
+            "{error:?}"
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod retention;
+pub mod risk;
 pub mod security_txt;
 
 use std::sync::Arc;

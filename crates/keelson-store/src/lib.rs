@@ -4,7 +4,7 @@
 //! SQLite in the data folder (the embedded default) or PostgreSQL from a
 //! `postgres://` URL, applies the migrations on open, and offers domain
 //! operations (accounts, tokens, sessions, the audit chain, the fleet, detection
-//! rules and alerts, PSIRT cases and disclosures) rather
+//! rules and alerts, PSIRT cases and disclosures, TARAs) rather
 //! than SQL. Queries are written once with sea-orm's builder, which renders
 //! them for either database; only the audit chain's lock is backend-specific.
 //!
@@ -27,6 +27,7 @@ pub mod retention;
 pub mod rules;
 pub mod sboms;
 pub mod sessions;
+pub mod tara;
 pub mod telemetry;
 pub mod testing;
 pub mod tokens;

@@ -166,6 +166,9 @@ pub enum Command {
     /// PSIRT cases.
     #[command(subcommand)]
     Cases(CasesCommand),
+    /// ISO/SAE 21434 TARAs (threat analysis and risk assessment).
+    #[command(subcommand)]
+    Tara(TaraCommand),
     /// Score CVSS vectors: one JSON line per vector.
     Cvss {
         /// Vectors (v2 without prefix; v3.x and v4.0 with `CVSS:x.y/`).
@@ -351,13 +354,34 @@ pub enum CasesCommand {
         #[command(flatten)]
         reader: ReaderOptions,
     },
-    /// One case with its builds, tasks and comments as JSON; exit 2 when
-    /// there is no such case the reader may see.
+    /// One case with its builds, risks, tasks and comments as JSON; exit 2
+    /// when there is no such case the reader may see.
     Show {
         id: String,
         #[command(flatten)]
         reader: ReaderOptions,
     },
+    /// Determine and record the ISO/SAE 21434 risk of one build of a case
+    /// by the configured `[risk_matrix]`; prints `{"outcome", "risk"}`.
+    Risk {
+        /// The case ID.
+        id: String,
+        /// A build the case concerns.
+        #[arg(long, value_name = "ID")]
+        build: String,
+        /// The determination's JSON (`impacts` and `feasibility`, as the
+        /// API takes it); `-` reads standard input.
+        #[arg(long, value_name = "FILE")]
+        input: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaraCommand {
+    /// Import a TARA (JSON Lines, see docs/tara.md); prints `{"tara",
+    /// "created", "updated", "unchanged"}`. Any bad line refuses the whole
+    /// file: one `{"file", "line", "reason"}` line each, exit 2.
+    Import { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

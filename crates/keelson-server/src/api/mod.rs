@@ -5,6 +5,7 @@
 
 mod alerts;
 mod audit;
+mod case_risk;
 mod case_work;
 mod cases;
 mod disclosures;
@@ -15,6 +16,7 @@ mod inventory;
 mod quarantine;
 mod rules;
 mod session;
+mod tara;
 mod telemetry;
 mod tokens;
 mod uploads;
@@ -58,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         .merge(quarantine::routes())
         .merge(cases::routes())
         .merge(case_work::routes())
+        .merge(case_risk::routes())
+        .merge(tara::routes())
         .merge(disclosures::routes(state.config.disclosure_body_limit))
         .split_for_parts();
     let document = std::sync::Arc::new(document);

@@ -23,7 +23,8 @@ pub struct HistoryEntry {
     pub at: String,
     pub actor: String,
     /// `case.create`, `case.intake`, `case.transition`, `case.update`,
-    /// `case.build_status`, `case.comment`, `case.task.create`, `case.task.update`.
+    /// `case.build_status`, `case.comment`, `case.task.create`, `case.task.update`,
+    /// `case.risk`.
     pub action: String,
     /// What changed; the shape depends on the action.
     pub detail: Value,

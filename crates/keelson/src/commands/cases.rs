@@ -1,19 +1,24 @@
 //! `keelson cases list` and `keelson cases show`: cases read from the
 //! store through the same clearance rule as the API, as JSON on stdout.
 //! A reader that stops early (`| head`) ends the command quietly.
+//! `keelson cases risk` records a build's ISO/SAE 21434 risk through the
+//! same input and matrix as the API.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use keelson_core::Principal;
 use keelson_server::config::Config;
+use keelson_server::risk::RiskInput;
 use keelson_store::Store;
 use keelson_store::cases::CaseFilter;
+use keelson_store::cases::risk::CaseRisk;
 use keelson_store::cases::work::CaseBuild;
 use serde_json::json;
 
-use super::open_store;
+use super::{local_actor, open_store};
 use crate::cli::{CasesCommand, ReaderOptions};
 
 pub async fn run(config: Config, command: CasesCommand) -> anyhow::Result<ExitCode> {
@@ -34,6 +39,7 @@ pub async fn run(config: Config, command: CasesCommand) -> anyhow::Result<ExitCo
             list(&store, &filter, &reader).await
         }
         CasesCommand::Show { id, reader } => show(&store, &id, &reader).await,
+        CasesCommand::Risk { id, build, input } => risk(&store, &config, &id, &build, &input).await,
     };
     store.close().await?;
     result
@@ -76,12 +82,47 @@ async fn show(store: &Store, id: &str, options: &ReaderOptions) -> anyhow::Resul
         bail!("case {id} not found");
     };
     let builds = readable_builds(store, &reader, store.case_builds(id).await?).await?;
+    let readable: Vec<&str> = builds.iter().map(|b| b.build_id.as_str()).collect();
+    let risks: Vec<CaseRisk> = store
+        .case_risks(id)
+        .await?
+        .into_iter()
+        .filter(|risk| readable.contains(&risk.build_id.as_str()))
+        .collect();
     let mut detail = serde_json::to_value(&case)?;
     detail["builds"] = json!(builds);
+    detail["risks"] = json!(risks);
     detail["tasks"] = json!(store.case_tasks(id).await?);
     detail["comments"] = json!(store.case_comments(id).await?);
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{detail}")?;
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn risk(
+    store: &Store,
+    config: &Config,
+    id: &str,
+    build: &str,
+    input: &Path,
+) -> anyhow::Result<ExitCode> {
+    let text = if input == Path::new("-") {
+        std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?
+    } else {
+        std::fs::read_to_string(input)
+            .with_context(|| format!("cannot read {}", input.display()))?
+    };
+    let request: RiskInput = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a risk determination", input.display()))?;
+    let determination = request
+        .determine(&config.risk_matrix)
+        .map_err(|reason| anyhow!("{}: {reason}", input.display()))?;
+    let (outcome, risk) = store
+        .set_case_risk(&local_actor(), id, build, &determination)
+        .await?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", json!({"outcome": outcome, "risk": risk}))?;
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }

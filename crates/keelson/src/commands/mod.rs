@@ -14,6 +14,7 @@ mod rules;
 mod sbom;
 mod scan;
 mod serve;
+mod tara;
 mod vex;
 mod vulndb;
 
@@ -91,6 +92,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quarantine(command) => runtime()?.block_on(ingest::quarantine(config, command)),
         Command::Retention(command) => runtime()?.block_on(ingest::retention(config, command)),
         Command::Cases(command) => runtime()?.block_on(cases::run(config, command)),
+        Command::Tara(command) => runtime()?.block_on(tara::run(config, command)),
     }
 }
 
