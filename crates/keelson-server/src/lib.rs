@@ -18,6 +18,7 @@ pub mod findings;
 pub mod ingest;
 pub mod logging;
 pub mod metrics;
+pub mod remediation;
 pub mod retention;
 pub mod risk;
 pub mod security_txt;

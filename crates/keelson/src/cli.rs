@@ -374,6 +374,15 @@ pub enum CasesCommand {
         #[arg(long, value_name = "FILE")]
         input: std::path::PathBuf,
     },
+    /// A case's remediation packages (each with the vehicles currently on
+    /// its fixed builds) and compensating controls (with `expired`) as
+    /// `{"packages", "controls"}`; exit 2 when there is no such case the
+    /// reader may see.
+    Remediation {
+        id: String,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
 }
 
 #[derive(Debug, Subcommand)]

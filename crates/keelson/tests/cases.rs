@@ -9,6 +9,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use keelson_core::remediation::{CompensatingControl, RemediationPlan};
 use keelson_core::{BuildStatus, IntakeKind, Marking, Principal, Role, Severity, SlaPolicy, Tlp};
 use keelson_store::cases::{BuildAssessment, Intake, NewCase, Opened};
 use keelson_store::fleet::SoftwareBuild;
@@ -281,4 +282,57 @@ fn cases_risk_refuses_bad_input_naming_the_file() {
 
     let output = keelson(&dir.path, &["cases", "show", &id]);
     assert_eq!(stdout_json(&output)["risks"], serde_json::json!([]));
+}
+
+#[test]
+fn cases_remediation_prints_packages_and_controls_or_exits_2() {
+    let dir = TempDir::new().expect("dir");
+    let id = seed_case_on_build(&dir.path, "tcu-4.2.0");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = Store::open(&StoreLocation::DataDir(dir.path.clone()))
+            .await
+            .expect("store");
+        let plan: RemediationPlan = serde_json::from_value(serde_json::json!({
+            "title": "TCU 4.2.0 rebuilt with signed OTA",
+            "fixes": [{"kind": "software_build", "reference": "tcu-4.2.0"}],
+            "phases": [{"phase": "lab", "starts_on": "2026-12-01"}],
+        }))
+        .expect("plan");
+        store
+            .add_remediation("test", &id, &plan)
+            .await
+            .expect("package");
+        let control = CompensatingControl {
+            owner: "pat".to_owned(),
+            description: "Backend refuses unsigned manifests".to_owned(),
+            expires_on: "2020-06-30".to_owned(),
+        };
+        store
+            .add_control("test", &id, &control)
+            .await
+            .expect("control");
+        store.close().await.expect("close");
+    });
+
+    let output = keelson(&dir.path, &["cases", "remediation", &id]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let shown = stdout_json(&output);
+    assert_eq!(
+        shown["packages"][0]["title"],
+        "TCU 4.2.0 rebuilt with signed OTA"
+    );
+    assert_eq!(
+        shown["packages"][0]["vehicles_on_fixed_builds"], 0,
+        "no vehicle in the inventory"
+    );
+    assert_eq!(shown["controls"][0]["expired"], true);
+
+    let output = keelson(&dir.path, &["cases", "remediation", &id, "--as", "pat"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "the AMBER case is above the partner"
+    );
+    assert!(output.stdout.is_empty());
 }

@@ -14,6 +14,7 @@ mod fleet;
 mod health;
 mod inventory;
 mod quarantine;
+mod remediation;
 mod rules;
 mod session;
 mod tara;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(case_work::routes())
         .merge(case_risk::routes())
         .merge(tara::routes())
+        .merge(remediation::routes())
         .merge(disclosures::routes(state.config.disclosure_body_limit))
         .split_for_parts();
     let document = std::sync::Arc::new(document);

@@ -2,7 +2,8 @@
 //! store through the same clearance rule as the API, as JSON on stdout.
 //! A reader that stops early (`| head`) ends the command quietly.
 //! `keelson cases risk` records a build's ISO/SAE 21434 risk through the
-//! same input and matrix as the API.
+//! same input and matrix as the API; `keelson cases remediation` shows the
+//! case's remediation packages and compensating controls.
 
 use std::io::Write;
 use std::path::Path;
@@ -14,6 +15,7 @@ use keelson_server::config::Config;
 use keelson_server::risk::RiskInput;
 use keelson_store::Store;
 use keelson_store::cases::CaseFilter;
+use keelson_store::cases::remediation::today;
 use keelson_store::cases::risk::CaseRisk;
 use keelson_store::cases::work::CaseBuild;
 use serde_json::json;
@@ -40,6 +42,7 @@ pub async fn run(config: Config, command: CasesCommand) -> anyhow::Result<ExitCo
         }
         CasesCommand::Show { id, reader } => show(&store, &id, &reader).await,
         CasesCommand::Risk { id, build, input } => risk(&store, &config, &id, &build, &input).await,
+        CasesCommand::Remediation { id, reader } => remediation(&store, &id, &reader).await,
     };
     store.close().await?;
     result
@@ -96,6 +99,28 @@ async fn show(store: &Store, id: &str, options: &ReaderOptions) -> anyhow::Resul
     detail["comments"] = json!(store.case_comments(id).await?);
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{detail}")?;
+    stdout.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn remediation(store: &Store, id: &str, options: &ReaderOptions) -> anyhow::Result<ExitCode> {
+    let reader = reader(store, options).await?;
+    if !store
+        .case(id)
+        .await?
+        .is_some_and(|case| reader.may_read(&case.marking))
+    {
+        bail!("case {id} not found");
+    }
+    let packages = store.case_remediations(id).await?;
+    let packages = keelson_server::remediation::with_reach(store, &reader, packages).await?;
+    let controls = store.case_controls(id, &today()).await?;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "{}",
+        json!({"packages": packages, "controls": controls})
+    )?;
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }
