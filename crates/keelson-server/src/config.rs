@@ -13,6 +13,7 @@ use keelson_core::{SlaPolicy, Tlp};
 use serde::{Deserialize, Serialize};
 
 use crate::security_txt::SecurityTxt;
+use crate::webhooks::WebhookSubscription;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +109,11 @@ pub struct Config {
     /// The ISO/SAE 21434 risk value of each impact rating at each attack
     /// feasibility rating (`[risk_matrix]`); default the standard's example.
     pub risk_matrix: RiskMatrix,
+    /// Webhook subscribers (`[[webhooks]]`); secrets masked by `config show`.
+    pub webhooks: Vec<WebhookSubscription>,
+    /// Seconds to wait before each retry of a failed webhook delivery; one
+    /// retry per entry.
+    pub webhook_retry_secs: Vec<u64>,
 }
 
 impl Default for Config {
@@ -142,6 +148,8 @@ impl Default for Config {
             disclosure_tlp: Tlp::Amber,
             security_txt: None,
             risk_matrix: RiskMatrix::default(),
+            webhooks: Vec::new(),
+            webhook_retry_secs: vec![1, 2, 4, 8, 16],
         }
     }
 }
@@ -183,6 +191,10 @@ pub struct Layer {
     pub security_txt: Option<SecurityTxt>,
     /// The whole `[risk_matrix]` table, all four rows (file only).
     pub risk_matrix: Option<RiskMatrix>,
+    /// Replaces the whole list (file only).
+    pub webhooks: Option<Vec<WebhookSubscription>>,
+    /// Replaces the whole schedule (file only).
+    pub webhook_retry_secs: Option<Vec<u64>>,
 }
 
 /// A configuration value that cannot be used.
@@ -207,10 +219,22 @@ impl Layer {
             path: path.to_owned(),
             source,
         })?;
-        toml::from_str(&text).map_err(|error| ConfigError::File {
+        let layer: Layer = toml::from_str(&text).map_err(|error| ConfigError::File {
             path: path.to_owned(),
             message: error.to_string(),
-        })
+        })?;
+        let problem = layer
+            .webhooks
+            .iter()
+            .flatten()
+            .find_map(WebhookSubscription::problem);
+        match problem {
+            Some(message) => Err(ConfigError::File {
+                path: path.to_owned(),
+                message,
+            }),
+            None => Ok(layer),
+        }
     }
 
     /// The layer `KEELSON_*` variables set; `vars` is usually `std::env::vars()`.
@@ -311,6 +335,8 @@ impl Config {
             disclosure_tlp,
             security_txt,
             risk_matrix,
+            webhooks,
+            webhook_retry_secs,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -331,6 +357,12 @@ impl Config {
             self.retention = retention;
         }
         self.risk_matrix = risk_matrix.unwrap_or(self.risk_matrix);
+        if let Some(webhooks) = webhooks {
+            self.webhooks = webhooks;
+        }
+        if let Some(schedule) = webhook_retry_secs {
+            self.webhook_retry_secs = schedule;
+        }
         self.apply_cases(Layer {
             case_sla_days,
             disclosure_body_limit,
@@ -386,6 +418,9 @@ impl Config {
     pub fn to_masked_toml(&self) -> String {
         let mut shown = self.clone();
         shown.vin_hash_key = self.vin_hash_key.as_ref().map(|_| "****".to_owned());
+        for webhook in &mut shown.webhooks {
+            webhook.secret = "****".to_owned();
+        }
         shown.database = self
             .database
             .as_deref()
@@ -514,6 +549,48 @@ mod tests {
                 .is_some_and(|e| e.contains("negligible: value 9 is outside 1 to 5")),
             "{error:?}"
         );
+    }
+
+    #[test]
+    fn webhooks_are_checked_when_read_and_their_secrets_masked() {
+        let dir = keelson_store::testing::TempDir::new().expect("dir");
+        let path = dir.path.join("keelson.toml");
+        let good = "webhook_retry_secs = [0, 5]\n[[webhooks]]\nurl = \"http://127.0.0.1:9/hook\"\n\
+                    secret = \"s3cret-hook\"\nevents = [\"case.transition\", \"finding.kev\"]\n";
+        std::fs::write(&path, good).expect("write");
+        let layer = Layer::from_file(&path).expect("good file");
+        let config = Config::from_layers([layer]);
+        assert_eq!(config.webhook_retry_secs, [0, 5]);
+        assert_eq!(config.webhooks[0].max_tlp, Tlp::Green);
+        let shown = config.to_masked_toml();
+        assert!(
+            !shown.contains("s3cret-hook") && shown.contains("[[webhooks]]"),
+            "{shown}"
+        );
+
+        for (bad, expected) in [
+            (
+                good.replace("http://", "ftp://"),
+                "must be http:// or https://",
+            ),
+            (
+                good.replace("events = [", "max_tlp = \"RED\"\nevents = ["),
+                "TLP:RED never leaves",
+            ),
+            (
+                good.replace("\"finding.kev\"", "\"finding.maybe\""),
+                "finding.maybe",
+            ),
+        ] {
+            std::fs::write(&path, bad).expect("write");
+            let error = Layer::from_file(&path)
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            assert!(
+                error.as_ref().is_err_and(|e| e.contains(expected)),
+                "{error:?}"
+            );
+        }
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod remediation;
 pub mod retention;
 pub mod risk;
 pub mod security_txt;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -39,6 +40,7 @@ use crate::disclosure::IntakeLimiter;
 use crate::evidence::EvidenceFiles;
 use crate::ingest::uploads::{UploadQueue, UploadWorker};
 use crate::metrics::{Metrics, RequestLabels};
+use crate::webhooks::Notifier;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -58,6 +60,8 @@ pub struct AppState {
     pub uploads: UploadQueue,
     /// Public disclosure reports per client address.
     pub disclosure_limiter: Arc<IntakeLimiter>,
+    /// Webhook deliveries to the configured subscribers.
+    pub notifier: Notifier,
 }
 
 impl AppState {
@@ -81,6 +85,12 @@ impl AppState {
             config.disclosure_rate_per_hour,
             config.disclosure_burst,
         ));
+        let backoff = config
+            .webhook_retry_secs
+            .iter()
+            .map(|secs| std::time::Duration::from_secs(*secs))
+            .collect();
+        let notifier = Notifier::new(store.clone(), config.webhooks.clone(), backoff);
         Self {
             store,
             config: Arc::new(config),
@@ -90,6 +100,7 @@ impl AppState {
             evidence,
             uploads,
             disclosure_limiter,
+            notifier,
         }
     }
 

@@ -33,6 +33,7 @@ pub mod testing;
 pub mod tokens;
 pub mod uploads;
 pub mod users;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -652,7 +652,7 @@ impl Cases {
 
 /// ISO/SAE 21434 risk determinations per case and build, imported TARAs
 /// and the threat scenarios a case realises, remediation packages and
-/// compensating controls.
+/// compensating controls, and webhook deliveries.
 struct RiskRemediation;
 
 impl MigrationName for RiskRemediation {
@@ -680,7 +680,22 @@ impl MigrationTrait for RiskRemediation {
             .to_owned();
         manager.create_table(risks).await?;
         self.create_tara_tables(manager).await?;
-        self.create_remediation_tables(manager).await
+        self.create_remediation_tables(manager).await?;
+        let deliveries = Table::create()
+            .table("webhook_deliveries")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(text("url"))
+            .col(string("event"))
+            .col(text("payload"))
+            .col(string("status"))
+            .col(integer("attempts"))
+            .col(integer_null("last_status_code"))
+            .col(text_null("last_error"))
+            .col(big_integer("created_at_us"))
+            .col(big_integer("updated_at_us"))
+            .to_owned();
+        manager.create_table(deliveries).await
     }
 }
 

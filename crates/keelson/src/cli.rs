@@ -169,6 +169,9 @@ pub enum Command {
     /// ISO/SAE 21434 TARAs (threat analysis and risk assessment).
     #[command(subcommand)]
     Tara(TaraCommand),
+    /// Webhook notifications.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
     /// Score CVSS vectors: one JSON line per vector.
     Cvss {
         /// Vectors (v2 without prefix; v3.x and v4.0 with `CVSS:x.y/`).
@@ -382,6 +385,17 @@ pub enum CasesCommand {
         id: String,
         #[command(flatten)]
         reader: ReaderOptions,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Webhook deliveries as NDJSON, newest first: URL, event, payload,
+    /// status (pending, delivered, failed), attempts, last status code and
+    /// error.
+    Deliveries {
+        #[arg(long)]
+        status: Option<String>,
     },
 }
 

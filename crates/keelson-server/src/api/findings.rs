@@ -25,6 +25,7 @@ use crate::auth::Caller;
 use crate::clearance::{visible, visible_only};
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::findings;
+use crate::webhooks::{EventKind, FindingKind, Notification};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -53,7 +54,7 @@ async fn attach_sbom(
     body: Bytes,
 ) -> Result<(StatusCode, Json<AttachAnswer>), ApiError> {
     caller.require(INVENTORY_WRITERS)?;
-    visible(
+    let build = visible(
         &caller,
         state.store.build(&id).await?,
         &format!("build {id}"),
@@ -67,6 +68,9 @@ async fn attach_sbom(
         Attached::Already(sbom) => (StatusCode::OK, true, sbom),
     };
     let (status, already_attached, sbom) = answer;
+    if !already_attached {
+        announce_findings(&state, &id, &build.marking).await?;
+    }
     Ok((
         status,
         Json(AttachAnswer {
@@ -74,6 +78,41 @@ async fn attach_sbom(
             already_attached,
         }),
     ))
+}
+
+/// Tells webhook subscribers of the critical and KEV findings a newly
+/// attached SBOM brings to the build (the same SBOM again announces nothing).
+async fn announce_findings(
+    state: &AppState,
+    build_id: &str,
+    marking: &keelson_core::Marking,
+) -> Result<(), ApiError> {
+    let notifier = &state.notifier;
+    let wanted = [EventKind::CriticalFinding, EventKind::KevFinding];
+    if !wanted.into_iter().any(|kind| notifier.subscribed_to(kind)) {
+        return Ok(());
+    }
+    let kb = findings::knowledge_base(&state.store).await?;
+    let report = findings::scan_build(&state.store, &kb, build_id).await?;
+    for finding in report.findings {
+        let critical = finding.severity == Some(Severity::Critical);
+        let kinds = [
+            (critical, FindingKind::Critical),
+            (finding.kev, FindingKind::Kev),
+        ];
+        for (_, kind) in kinds.into_iter().filter(|(applies, _)| *applies) {
+            let notification = Notification::Finding {
+                kind,
+                build_id: build_id.to_owned(),
+                vulnerability: finding.vulnerability.clone(),
+                component: finding.component.clone(),
+                severity: finding.severity.map(|severity| severity.to_string()),
+                marking: marking.clone(),
+            };
+            state.notifier.notify(notification).await;
+        }
+    }
+    Ok(())
 }
 
 /// One finding of a build with the number of vehicles that run the build.

@@ -22,6 +22,7 @@ mod telemetry;
 mod tokens;
 mod uploads;
 mod users;
+mod webhooks;
 
 pub use tokens::{MAX_TOKEN_DAYS, expiry_after_days};
 
@@ -64,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .merge(case_risk::routes())
         .merge(tara::routes())
         .merge(remediation::routes())
+        .merge(webhooks::routes())
         .merge(disclosures::routes(state.config.disclosure_body_limit))
         .split_for_parts();
     let document = std::sync::Arc::new(document);

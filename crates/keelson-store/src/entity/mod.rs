@@ -29,3 +29,4 @@ pub mod tara_record;
 pub mod user;
 pub mod vehicle;
 pub mod vehicle_model;
+pub mod webhook_delivery;

@@ -17,6 +17,7 @@ mod serve;
 mod tara;
 mod vex;
 mod vulndb;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -93,6 +94,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retention(command) => runtime()?.block_on(ingest::retention(config, command)),
         Command::Cases(command) => runtime()?.block_on(cases::run(config, command)),
         Command::Tara(command) => runtime()?.block_on(tara::run(config, command)),
+        Command::Webhooks(command) => runtime()?.block_on(webhooks::run(config, command)),
     }
 }
 
