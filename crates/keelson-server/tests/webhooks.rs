@@ -199,3 +199,66 @@ async fn a_record_above_the_subscriber_is_not_sent() {
     let (status, _) = app.get("/api/v1/webhooks/deliveries", Some(&bob)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// The PyPI `requests` OSV record of the corpus (CVE-2023-32681, affected
+/// up to its last listed version 2.9.2 among others) and a one-entry KEV
+/// catalogue naming that CVE, written here for the test.
+async fn knowledge_base_with_a_kev_entry(app: &TestApp) -> bool {
+    let Some(record) =
+        keelson_testkit::corpus_path("osv/osv-schema/tools/osv-linter/testdata/PYSEC-2023-74.json")
+    else {
+        return false;
+    };
+    let osv = std::fs::read(&record).expect("read record");
+    let kev = br#"{"catalogVersion": "test", "vulnerabilities": [
+        {"cveID": "CVE-2023-32681", "dateAdded": "2023-06-01"}]}"#
+        .to_vec();
+    for (kind, name, bytes) in [("osv", "PYSEC-2023-74.json", osv), ("kev", "kev.json", kev)] {
+        use sha2::Digest;
+        let file = keelson_store::feeds::FeedFile {
+            sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            bytes,
+        };
+        app.store.store_feed_file("test", file).await.expect("feed");
+    }
+    true
+}
+
+#[tokio::test]
+async fn a_newly_attached_sbom_announces_its_kev_finding_once() {
+    let receiver = Arc::new(Mutex::new(Receiver::default()));
+    let url = start_receiver(receiver.clone()).await;
+    let mut config = config(&url, 0);
+    config.webhooks[0].events = vec![EventKind::KevFinding];
+    let app = TestApp::with_config(config).await;
+    if !knowledge_base_with_a_kev_entry(&app).await {
+        return;
+    }
+    let admin = app.token_for("root", Role::Admin, None).await;
+    let build = json!({"id": "hu-1.0", "ecu": "hu", "firmware_version": "1.0",
+                       "marking": {"tlp": "GREEN"}});
+    assert_eq!(
+        app.post("/api/v1/builds", &admin, &build).await.0,
+        StatusCode::CREATED
+    );
+    let sbom = json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+                      "components": [{"type": "library", "bom-ref": "requests", "name": "requests",
+                                      "version": "2.9.2", "purl": "pkg:pypi/requests@2.9.2"}]});
+
+    let (status, answer) = app.post("/api/v1/builds/hu-1.0/sbom", &admin, &sbom).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    let (status, _) = app.post("/api/v1/builds/hu-1.0/sbom", &admin, &sbom).await;
+    assert_eq!(status, StatusCode::OK, "the same SBOM again");
+    app.state.notifier.flush().await;
+
+    let receiver = receiver.lock().await;
+    assert_eq!(receiver.seen.len(), 1, "announced once");
+    let (signature, body) = &receiver.seen[0];
+    assert_eq!(signature, &python_signature(body));
+    let payload: Value = serde_json::from_str(body).expect("JSON body");
+    assert_eq!(payload["event"], "finding.kev");
+    assert_eq!(payload["data"]["vulnerability"], "CVE-2023-32681");
+    assert_eq!(payload["data"]["build_id"], "hu-1.0");
+}
