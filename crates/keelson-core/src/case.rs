@@ -9,9 +9,6 @@
 //! place that decides whether a move is in the workflow.
 
 use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
 
 /// A string that is not one of a vocabulary's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,7 +24,7 @@ pub struct UnknownWord {
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident, $what:literal, { $($(#[$vmeta:meta])* $variant:ident => $word:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($(#[$vmeta])* $variant),+
@@ -45,29 +42,31 @@ macro_rules! vocabulary {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
-            type Err = UnknownWord;
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::case::UnknownWord;
 
             fn from_str(text: &str) -> Result<Self, Self::Err> {
                 $name::ALL
                     .iter()
                     .copied()
                     .find(|word| word.as_str() == text)
-                    .ok_or_else(|| UnknownWord {
+                    .ok_or_else(|| $crate::case::UnknownWord {
                         what: $what,
                         text: text.to_owned(),
-                        expected: join_words($name::ALL.iter().map(|word| word.as_str())),
+                        expected: $crate::case::join_words($name::ALL.iter().map(|word| word.as_str())),
                     })
             }
         }
     };
 }
+
+pub(crate) use vocabulary;
 
 vocabulary!(
     /// Where a case came from.
@@ -253,7 +252,7 @@ impl Transition {
 }
 
 /// `a, b or c`.
-fn join_words<'a>(words: impl Iterator<Item = &'a str>) -> String {
+pub(crate) fn join_words<'a>(words: impl Iterator<Item = &'a str>) -> String {
     let words: Vec<&str> = words.collect();
     match words.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),

@@ -7,12 +7,18 @@
 //! - [`severity`]: the severity scale shared by alerts, findings and cases;
 //! - [`case`]: the PSIRT case workflow, intake kinds, teams, build statuses;
 //! - [`vulnerability`]: checked vulnerability identifiers (CVE, GHSA, ...);
-//! - [`sla`]: response deadlines per severity.
+//! - [`sla`]: response deadlines per severity;
+//! - [`risk`]: ISO/SAE 21434 impact, attack feasibility and risk values;
+//! - [`tara`]: the TARA import format and its checks;
+//! - [`remediation`]: remediation packages and compensating controls.
 
 pub mod case;
+pub mod remediation;
+pub mod risk;
 pub mod role;
 pub mod severity;
 pub mod sla;
+pub mod tara;
 pub mod tlp;
 pub mod vulnerability;
 

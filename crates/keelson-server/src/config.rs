@@ -8,10 +8,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use keelson_core::risk::RiskMatrix;
 use keelson_core::{SlaPolicy, Tlp};
 use serde::{Deserialize, Serialize};
 
 use crate::security_txt::SecurityTxt;
+use crate::webhooks::WebhookSubscription;
 use keelson_sbom::origin::OriginPolicy;
 
 /// How log lines are written.
@@ -111,6 +113,14 @@ pub struct Config {
     pub csaf_publisher: String,
     /// The publisher's namespace URL CSAF requires (`document.publisher.namespace`).
     pub csaf_namespace: String,
+    /// The ISO/SAE 21434 risk value of each impact rating at each attack
+    /// feasibility rating (`[risk_matrix]`); default the standard's example.
+    pub risk_matrix: RiskMatrix,
+    /// Webhook subscribers (`[[webhooks]]`); secrets masked by `config show`.
+    pub webhooks: Vec<WebhookSubscription>,
+    /// Seconds to wait before each retry of a failed webhook delivery; one
+    /// retry per entry.
+    pub webhook_retry_secs: Vec<u64>,
 }
 
 impl Default for Config {
@@ -147,6 +157,9 @@ impl Default for Config {
             prohibited_supplier_countries: ProhibitedCountries::default(),
             csaf_publisher: "Keelson PSIRT".to_owned(),
             csaf_namespace: "urn:keelson:psirt".to_owned(),
+            risk_matrix: RiskMatrix::default(),
+            webhooks: Vec::new(),
+            webhook_retry_secs: vec![1, 2, 4, 8, 16],
         }
     }
 }
@@ -220,6 +233,12 @@ pub struct Layer {
     pub prohibited_supplier_countries: Option<ProhibitedCountries>,
     pub csaf_publisher: Option<String>,
     pub csaf_namespace: Option<String>,
+    /// The whole `[risk_matrix]` table, all four rows (file only).
+    pub risk_matrix: Option<RiskMatrix>,
+    /// Replaces the whole list (file only).
+    pub webhooks: Option<Vec<WebhookSubscription>>,
+    /// Replaces the whole schedule (file only).
+    pub webhook_retry_secs: Option<Vec<u64>>,
 }
 
 /// A configuration value that cannot be used.
@@ -244,10 +263,22 @@ impl Layer {
             path: path.to_owned(),
             source,
         })?;
-        toml::from_str(&text).map_err(|error| ConfigError::File {
+        let layer: Layer = toml::from_str(&text).map_err(|error| ConfigError::File {
             path: path.to_owned(),
             message: error.to_string(),
-        })
+        })?;
+        let problem = layer
+            .webhooks
+            .iter()
+            .flatten()
+            .find_map(WebhookSubscription::problem);
+        match problem {
+            Some(message) => Err(ConfigError::File {
+                path: path.to_owned(),
+                message,
+            }),
+            None => Ok(layer),
+        }
     }
 
     /// The layer `KEELSON_*` variables set; `vars` is usually `std::env::vars()`.
@@ -357,6 +388,9 @@ impl Config {
             prohibited_supplier_countries,
             csaf_publisher,
             csaf_namespace,
+            risk_matrix,
+            webhooks,
+            webhook_retry_secs,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -381,6 +415,13 @@ impl Config {
         }
         self.csaf_publisher = csaf_publisher.unwrap_or_else(|| self.csaf_publisher.clone());
         self.csaf_namespace = csaf_namespace.unwrap_or_else(|| self.csaf_namespace.clone());
+        self.risk_matrix = risk_matrix.unwrap_or(self.risk_matrix);
+        if let Some(webhooks) = webhooks {
+            self.webhooks = webhooks;
+        }
+        if let Some(schedule) = webhook_retry_secs {
+            self.webhook_retry_secs = schedule;
+        }
         self.apply_cases(Layer {
             case_sla_days,
             disclosure_body_limit,
@@ -436,6 +477,9 @@ impl Config {
     pub fn to_masked_toml(&self) -> String {
         let mut shown = self.clone();
         shown.vin_hash_key = self.vin_hash_key.as_ref().map(|_| "****".to_owned());
+        for webhook in &mut shown.webhooks {
+            webhook.secret = "****".to_owned();
+        }
         shown.database = self
             .database
             .as_deref()
@@ -549,6 +593,79 @@ mod tests {
         assert_eq!(config.disclosure_rate_per_hour, 10);
         assert!(config.security_txt.is_some());
         assert!(config.to_masked_toml().contains("[security_txt]"));
+    }
+
+    #[test]
+    fn a_risk_matrix_is_read_whole_and_checked_for_shape_and_range() {
+        let own = "[risk_matrix]\nsevere = [3, 4, 5, 5]\nmajor = [2, 3, 4, 5]\n\
+                   moderate = [1, 2, 3, 4]\nnegligible = [1, 1, 1, 1]\n";
+        let layer: Result<Layer, _> = toml::from_str(own);
+        let config = Config::from_layers([layer.unwrap_or_default()]);
+        let severe_very_low = config.risk_matrix.value(
+            keelson_core::risk::ImpactRating::Severe,
+            keelson_core::risk::FeasibilityRating::VeryLow,
+        );
+        assert_eq!(severe_very_low, 3);
+        assert!(config.to_masked_toml().contains("[risk_matrix]"));
+
+        let missing_row = "[risk_matrix]\nsevere = [3, 4, 5, 5]\nmajor = [2, 3, 4, 5]\n\
+                           moderate = [1, 2, 3, 4]\n";
+        let error = toml::from_str::<Layer>(missing_row)
+            .err()
+            .map(|e| e.to_string());
+        assert!(error.is_some_and(|e| e.contains("negligible")));
+        let out_of_range = own.replace("[1, 1, 1, 1]", "[1, 1, 1, 9]");
+        let error = toml::from_str::<Layer>(&out_of_range)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|e| e.contains("negligible: value 9 is outside 1 to 5")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn webhooks_are_checked_when_read_and_their_secrets_masked() {
+        let dir = keelson_store::testing::TempDir::new().expect("dir");
+        let path = dir.path.join("keelson.toml");
+        let good = "webhook_retry_secs = [0, 5]\n[[webhooks]]\nurl = \"http://127.0.0.1:9/hook\"\n\
+                    secret = \"s3cret-hook\"\nevents = [\"case.transition\", \"finding.kev\"]\n";
+        std::fs::write(&path, good).expect("write");
+        let layer = Layer::from_file(&path).expect("good file");
+        let config = Config::from_layers([layer]);
+        assert_eq!(config.webhook_retry_secs, [0, 5]);
+        assert_eq!(config.webhooks[0].max_tlp, Tlp::Green);
+        let shown = config.to_masked_toml();
+        assert!(
+            !shown.contains("s3cret-hook") && shown.contains("[[webhooks]]"),
+            "{shown}"
+        );
+
+        for (bad, expected) in [
+            (
+                good.replace("http://", "ftp://"),
+                "must be http:// or https://",
+            ),
+            (
+                good.replace("events = [", "max_tlp = \"RED\"\nevents = ["),
+                "TLP:RED never leaves",
+            ),
+            (
+                good.replace("\"finding.kev\"", "\"finding.maybe\""),
+                "finding.maybe",
+            ),
+        ] {
+            std::fs::write(&path, bad).expect("write");
+            let error = Layer::from_file(&path)
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            assert!(
+                error.as_ref().is_err_and(|e| e.contains(expected)),
+                "{error:?}"
+            );
+        }
     }
 
     #[test]

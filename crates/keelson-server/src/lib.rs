@@ -20,10 +20,13 @@ pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod origin;
+pub mod remediation;
 pub mod retention;
+pub mod risk;
 pub mod security_tests;
 pub mod security_txt;
 pub mod vex;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -41,6 +44,7 @@ use crate::disclosure::IntakeLimiter;
 use crate::evidence::EvidenceFiles;
 use crate::ingest::uploads::{UploadQueue, UploadWorker};
 use crate::metrics::{Metrics, RequestLabels};
+use crate::webhooks::Notifier;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -62,6 +66,8 @@ pub struct AppState {
     pub disclosure_limiter: Arc<IntakeLimiter>,
     /// The knowledge base and each build's findings, kept between requests.
     pub findings: Arc<findings::FindingsCache>,
+    /// Webhook deliveries to the configured subscribers.
+    pub notifier: Notifier,
 }
 
 impl AppState {
@@ -85,6 +91,12 @@ impl AppState {
             config.disclosure_rate_per_hour,
             config.disclosure_burst,
         ));
+        let backoff = config
+            .webhook_retry_secs
+            .iter()
+            .map(|secs| std::time::Duration::from_secs(*secs))
+            .collect();
+        let notifier = Notifier::new(store.clone(), config.webhooks.clone(), backoff);
         Self {
             store,
             config: Arc::new(config),
@@ -95,6 +107,7 @@ impl AppState {
             uploads,
             disclosure_limiter,
             findings: Arc::default(),
+            notifier,
         }
     }
 

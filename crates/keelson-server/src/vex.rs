@@ -334,7 +334,7 @@ pub struct Publisher {
 /// The VEX of one build the reader may see: a statement per finding (the
 /// component as a subcomponent of the build), with the deciding status or
 /// `under_investigation`, plus the decisions on the build about vulnerabilities
-/// the matcher did not find. Its TLP is the strictest of the build's and of every
+/// the matcher did not find (`found` is the build's findings). Its TLP is the strictest of the build's and of every
 /// record it draws on.
 pub async fn build_vex(
     store: &Store,
@@ -342,15 +342,14 @@ pub async fn build_vex(
     publisher: &Publisher,
     build_id: &str,
     build_tlp: Tlp,
+    found: &[Finding],
 ) -> Result<VexDocument, StoreError> {
-    let kb = findings::knowledge_base(store).await?;
-    let report = findings::scan_build(store, &kb, build_id).await?;
-    let decisions = BuildDecisions::load(store, reader, build_id, &report.findings).await?;
+    let decisions = BuildDecisions::load(store, reader, build_id, found).await?;
     let build = Product::Build(build_id.to_owned());
 
     let mut tlp = build_tlp;
     let mut statements = Vec::new();
-    for finding in &report.findings {
+    for finding in found {
         let decided = decisions.status_of_finding(finding);
         if let Some(decided) = &decided {
             tlp = tlp.max(decided.tlp);
@@ -372,7 +371,7 @@ pub async fn build_vex(
             timestamp: None,
         });
     }
-    statements.extend(undiscovered(&decisions, &report.findings, &build, &mut tlp));
+    statements.extend(undiscovered(&decisions, found, &build, &mut tlp));
 
     let now = OffsetDateTime::now_utc()
         .replace_nanosecond(0)

@@ -4,7 +4,7 @@
 //! SQLite in the data folder (the embedded default) or PostgreSQL from a
 //! `postgres://` URL, applies the migrations on open, and offers domain
 //! operations (accounts, tokens, sessions, the audit chain, the fleet, detection
-//! rules and alerts, PSIRT cases and disclosures, VEX statements) rather
+//! rules and alerts, PSIRT cases and disclosures, VEX statements, TARAs) rather
 //! than SQL. Queries are written once with sea-orm's builder, which renders
 //! them for either database; only the audit chain's lock is backend-specific.
 //!
@@ -29,12 +29,14 @@ pub mod sboms;
 pub mod security_findings;
 pub mod sessions;
 pub mod suppliers;
+pub mod tara;
 pub mod telemetry;
 pub mod testing;
 pub mod tokens;
 pub mod uploads;
 pub mod users;
 pub mod vex;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -5,8 +5,8 @@
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{
-    big_integer, big_integer_null, blob, boolean, integer_null, string, string_null, string_uniq,
-    text, text_null,
+    big_integer, big_integer_null, blob, boolean, integer, integer_null, string, string_null,
+    string_uniq, text, text_null,
 };
 
 pub struct Migrator;
@@ -27,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(QuarantineOnce),
             Box::new(Cases),
             Box::new(VexStatements),
+            Box::new(RiskRemediation),
             Box::new(HardwareBomsAndSuppliers),
         ]
     }
@@ -662,6 +663,17 @@ impl MigrationName for VexStatements {
     }
 }
 
+/// ISO/SAE 21434 risk determinations per case and build, imported TARAs
+/// and the threat scenarios a case realises, remediation packages and
+/// compensating controls, and webhook deliveries.
+struct RiskRemediation;
+
+impl MigrationName for RiskRemediation {
+    fn name(&self) -> &str {
+        "m0013_risk_remediation"
+    }
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for VexStatements {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -744,6 +756,125 @@ impl VexStatements {
             .unique()
             .to_owned();
         manager.create_index(once).await
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for RiskRemediation {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let risks = Table::create()
+            .table("case_risks")
+            .if_not_exists()
+            .col(string("case_id"))
+            .col(string("build_id"))
+            .col(text("impacts"))
+            .col(text("feasibility"))
+            .col(string("feasibility_rating"))
+            .col(integer("risk_value"))
+            .col(text("matrix"))
+            .col(string("assessed_by"))
+            .col(big_integer("assessed_at_us"))
+            .primary_key(Index::create().col("case_id").col("build_id"))
+            .to_owned();
+        manager.create_table(risks).await?;
+        self.create_tara_tables(manager).await?;
+        self.create_remediation_tables(manager).await?;
+        let deliveries = Table::create()
+            .table("webhook_deliveries")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(text("url"))
+            .col(string("event"))
+            .col(text("payload"))
+            .col(string("status"))
+            .col(integer("attempts"))
+            .col(integer_null("last_status_code"))
+            .col(text_null("last_error"))
+            .col(big_integer("created_at_us"))
+            .col(big_integer("updated_at_us"))
+            .to_owned();
+        manager.create_table(deliveries).await
+    }
+}
+
+impl RiskRemediation {
+    async fn create_remediation_tables(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+        let packages = Table::create()
+            .table("remediation_packages")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("case_id"))
+            .col(text("plan"))
+            .col(string("created_by"))
+            .col(big_integer("created_at_us"))
+            .col(string("updated_by"))
+            .col(big_integer("updated_at_us"))
+            .to_owned();
+        manager.create_table(packages).await?;
+        let by_case = index(
+            "remediation_packages_by_case",
+            "remediation_packages",
+            &["case_id"],
+        );
+        manager.create_index(by_case).await?;
+
+        let controls = Table::create()
+            .table("compensating_controls")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("case_id"))
+            .col(string("owner"))
+            .col(text("description"))
+            .col(string("expires_on"))
+            .col(string("created_by"))
+            .col(big_integer("created_at_us"))
+            .to_owned();
+        manager.create_table(controls).await?;
+        let by_case = index(
+            "compensating_controls_by_case",
+            "compensating_controls",
+            &["case_id"],
+        );
+        manager.create_index(by_case).await
+    }
+
+    async fn create_tara_tables(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+        let taras = marked(Table::create().table("taras").if_not_exists())
+            .col(string("id").primary_key())
+            .col(text("title"))
+            .col(string("imported_by"))
+            .col(big_integer("imported_at_us"))
+            .col(big_integer("updated_at_us"))
+            .to_owned();
+        manager.create_table(taras).await?;
+
+        let records = Table::create()
+            .table("tara_records")
+            .if_not_exists()
+            .col(string("tara_id"))
+            .col(string("kind"))
+            .col(string("record_id"))
+            .col(text("body"))
+            .primary_key(Index::create().col("tara_id").col("kind").col("record_id"))
+            .to_owned();
+        manager.create_table(records).await?;
+
+        let links = Table::create()
+            .table("case_threats")
+            .if_not_exists()
+            .col(string("case_id"))
+            .col(string("tara_id"))
+            .col(string("threat_id"))
+            .col(string("linked_by"))
+            .col(big_integer("linked_at_us"))
+            .primary_key(
+                Index::create()
+                    .col("case_id")
+                    .col("tara_id")
+                    .col("threat_id"),
+            )
+            .to_owned();
+        manager.create_table(links).await
     }
 }
 

@@ -183,6 +183,12 @@ pub enum Command {
     /// Security-test findings (SARIF) of builds.
     #[command(subcommand)]
     Findings(FindingsCommand),
+    /// ISO/SAE 21434 TARAs (threat analysis and risk assessment).
+    #[command(subcommand)]
+    Tara(TaraCommand),
+    /// Webhook notifications.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
     /// Score CVSS vectors: one JSON line per vector.
     Cvss {
         /// Vectors (v2 without prefix; v3.x and v4.0 with `CVSS:x.y/`).
@@ -431,8 +437,8 @@ pub enum CasesCommand {
         #[command(flatten)]
         reader: ReaderOptions,
     },
-    /// One case with its builds, tasks and comments as JSON; exit 2 when
-    /// there is no such case the reader may see.
+    /// One case with its builds, risks, tasks and comments as JSON; exit 2
+    /// when there is no such case the reader may see.
     Show {
         id: String,
         #[command(flatten)]
@@ -442,6 +448,28 @@ pub enum CasesCommand {
     /// change (transitions, field and CVSS changes, build statuses, VEX,
     /// advisory revisions, comments, tasks); exit 2 as for `show`.
     History {
+        id: String,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
+    /// Determine and record the ISO/SAE 21434 risk of one build of a case
+    /// by the configured `[risk_matrix]`; prints `{"outcome", "risk"}`.
+    Risk {
+        /// The case ID.
+        id: String,
+        /// A build the case concerns.
+        #[arg(long, value_name = "ID")]
+        build: String,
+        /// The determination's JSON (`impacts` and `feasibility`, as the
+        /// API takes it); `-` reads standard input.
+        #[arg(long, value_name = "FILE")]
+        input: std::path::PathBuf,
+    },
+    /// A case's remediation packages (each with the vehicles currently on
+    /// its fixed builds) and compensating controls (with `expired`) as
+    /// `{"packages", "controls"}`; exit 2 when there is no such case the
+    /// reader may see.
+    Remediation {
         id: String,
         #[command(flatten)]
         reader: ReaderOptions,
@@ -464,6 +492,25 @@ pub enum FindingsCommand {
         #[arg(long, value_name = "SEVERITY")]
         open_cases: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Webhook deliveries as NDJSON, newest first: URL, event, payload,
+    /// status (pending, delivered, failed), attempts, last status code and
+    /// error.
+    Deliveries {
+        #[arg(long)]
+        status: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaraCommand {
+    /// Import a TARA (JSON Lines, see docs/tara.md); prints `{"tara",
+    /// "created", "updated", "unchanged"}`. Any bad line refuses the whole
+    /// file: one `{"file", "line", "reason"}` line each, exit 2.
+    Import { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

@@ -148,3 +148,23 @@ fn config_show_masks_the_database_password() {
     assert!(!text.contains("hunter2"), "{text}");
     assert!(text.contains("127.0.0.1:9999"), "{text}");
 }
+
+#[test]
+fn webhooks_deliveries_lists_nothing_on_a_fresh_store_and_refuses_bad_config() {
+    let dir = keelson_store::testing::TempDir::new().expect("dir");
+    let output = support::keelson(&dir.path, &["webhooks", "deliveries"]);
+    assert!(output.status.success(), "{}", support::stderr(&output));
+    assert!(output.stdout.is_empty());
+
+    let config = dir.path.join("keelson.toml");
+    let bad = "[[webhooks]]\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"\"\nevents = [\"finding.kev\"]\n";
+    std::fs::write(&config, bad).expect("write");
+    let config = config.to_string_lossy().into_owned();
+    let output = support::keelson(&dir.path, &["--config", &config, "webhooks", "deliveries"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        support::stderr(&output).contains("a secret is required"),
+        "{}",
+        support::stderr(&output)
+    );
+}

@@ -23,6 +23,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::clearance::{visible, visible_only};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::webhooks::Notification;
 
 /// Roles that open cases (the VSOC escalates to the PSIRT).
 const CASE_OPENERS: &[Role] = &[Role::Admin, Role::PsirtEngineer, Role::VsocAnalyst];
@@ -275,7 +276,7 @@ async fn transition(
     caller.require(CASE_WRITERS)?;
     let move_to = Transition::new(input.to, &input.reason, input.duplicate_of)
         .map_err(|invalid| ApiError::invalid(invalid.to_string()))?;
-    readable_case(&state, &caller, &id).await?;
+    let before = readable_case(&state, &caller, &id).await?;
     if let Some(original) = &move_to.duplicate_of {
         let found = state.store.case(original).await?;
         visible(&caller, found, "")
@@ -285,6 +286,15 @@ async fn transition(
         .store
         .transition_case(&caller.user.name, &id, &move_to)
         .await?;
+    let moved = Notification::CaseTransition {
+        case_id: case.id.clone(),
+        title: case.title.clone(),
+        from: before.state,
+        to: case.state,
+        reason: move_to.reason.clone(),
+        marking: case.marking.clone(),
+    };
+    state.notifier.notify(moved).await;
     Ok(Json(case))
 }
 

@@ -6,6 +6,7 @@
 mod alerts;
 mod audit;
 mod case_advisory;
+mod case_risk;
 mod case_work;
 mod cases;
 mod disclosures;
@@ -14,15 +15,18 @@ mod fleet;
 mod health;
 mod inventory;
 mod quarantine;
+mod remediation;
 mod rules;
 mod security_tests;
 mod session;
 mod suppliers;
+mod tara;
 mod telemetry;
 mod tokens;
 mod uploads;
 mod users;
 mod vex;
+mod webhooks;
 
 pub use tokens::{MAX_TOKEN_DAYS, expiry_after_days};
 
@@ -66,6 +70,10 @@ pub fn router(state: AppState) -> Router {
         .merge(vex::routes())
         .merge(case_advisory::routes())
         .merge(security_tests::routes())
+        .merge(case_risk::routes())
+        .merge(tara::routes())
+        .merge(remediation::routes())
+        .merge(webhooks::routes())
         .merge(disclosures::routes(state.config.disclosure_body_limit))
         .split_for_parts();
     let document = std::sync::Arc::new(document);

@@ -98,12 +98,14 @@ async fn build_vex(
         &format!("build {id}"),
     )?;
     let publisher = publisher(&state);
+    let report = state.findings.build_report(&state.store, &id).await?;
     let document = vex::build_vex(
         &state.store,
         &caller.principal,
         &publisher,
         &id,
         build.marking.tlp,
+        &report.findings,
     )
     .await?;
     Ok(Json(vex::write(&document, format).map_err(api_error)?))

@@ -26,7 +26,7 @@ pub struct HistoryEntry {
     /// `case.create`, `case.intake`, `case.transition`, `case.update`,
     /// `case.build_status`, `case.comment`, `case.task.create`, `case.task.update`,
     /// `case.vex` (VEX statements imported about the case's vulnerabilities),
-    /// `case.advisory` (a published advisory revision); a CVSS change is a
+    /// `case.advisory` (a published advisory revision), `case.risk`; a CVSS change is a
     /// `case.update` with the field `cvss_vector`.
     pub action: String,
     /// What changed; the shape depends on the action.

@@ -1,7 +1,8 @@
 //! PSIRT cases at rest: opening a case from an intake, reading and listing
 //! cases, and the rows they are made of. The workflow moves and field
 //! changes are in [`workflow`], comments, tasks and build statuses in
-//! [`work`], the history read back from the audit log in [`history`].
+//! [`work`], the ISO/SAE 21434 risk per build in [`risk`], the history
+//! read back from the audit log in [`history`].
 //!
 //! **Invariant:** a vulnerability is tracked by at most one open case. An
 //! intake naming a vulnerability that an open case already tracks adds its
@@ -13,6 +14,8 @@
 
 pub mod advisory;
 pub mod history;
+pub mod remediation;
+pub mod risk;
 pub mod work;
 pub mod workflow;
 

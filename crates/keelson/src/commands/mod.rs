@@ -16,8 +16,10 @@ mod sbom;
 mod scan;
 mod serve;
 mod suppliers;
+mod tara;
 mod vex;
 mod vulndb;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -101,6 +103,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retention(command) => runtime()?.block_on(ingest::retention(config, command)),
         Command::Cases(command) => runtime()?.block_on(cases::run(config, command)),
         Command::Findings(command) => runtime()?.block_on(findings::run(config, command)),
+        Command::Tara(command) => runtime()?.block_on(tara::run(config, command)),
+        Command::Webhooks(command) => runtime()?.block_on(webhooks::run(config, command)),
     }
 }
 

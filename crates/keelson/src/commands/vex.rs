@@ -120,8 +120,11 @@ async fn export(
         name: config.csaf_publisher.clone(),
         namespace: config.csaf_namespace.clone(),
     };
+    let kb = keelson_server::findings::knowledge_base(&store).await?;
+    let (_, report) = keelson_server::findings::scan_build(&store, &kb, build_id).await?;
+    let tlp = build.marking.tlp;
     let document =
-        psirt::build_vex(&store, &reader, &publisher, build_id, build.marking.tlp).await?;
+        psirt::build_vex(&store, &reader, &publisher, build_id, tlp, &report.findings).await?;
     let output = psirt::write(&document, format)?;
     println!("{}", serde_json::to_string_pretty(&output)?);
     store.close().await?;
