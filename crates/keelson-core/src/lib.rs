@@ -6,6 +6,7 @@
 //! - [`role`]: account roles and the principal (who is asking);
 //! - [`severity`]: the severity scale shared by alerts, findings and cases;
 //! - [`case`]: the PSIRT case workflow, intake kinds, teams, build statuses;
+//! - [`incident`]: the VSOC incident states and response times (MTTD..MTTR);
 //! - [`vulnerability`]: checked vulnerability identifiers (CVE, GHSA, ...);
 //! - [`sla`]: response deadlines per severity;
 //! - [`risk`]: ISO/SAE 21434 impact, attack feasibility and risk values;
@@ -13,6 +14,7 @@
 //! - [`remediation`]: remediation packages and compensating controls.
 
 pub mod case;
+pub mod incident;
 pub mod remediation;
 pub mod risk;
 pub mod role;
@@ -23,6 +25,7 @@ pub mod tlp;
 pub mod vulnerability;
 
 pub use case::{BuildStatus, CaseState, IntakeKind, Team};
+pub use incident::IncidentState;
 pub use role::{Principal, Role};
 pub use severity::Severity;
 pub use sla::SlaPolicy;

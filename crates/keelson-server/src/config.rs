@@ -66,6 +66,9 @@ pub struct Config {
     /// A rule firing again for the same vehicle within this many minutes of
     /// the alert's last sighting raises its count instead of a new alert.
     pub alert_dedup_window_minutes: u32,
+    /// Minutes after an incident's last alert within which a new alert of
+    /// the same rule, scope and marking joins it.
+    pub incident_window_minutes: u32,
     /// The folder vehicle models' `dbc_files` are named relative to.
     pub dbc_dir: Option<PathBuf>,
     /// The largest log upload, in bytes.
@@ -137,6 +140,7 @@ impl Default for Config {
             ingest_concurrency: 4,
             vin_hash_key: None,
             alert_dedup_window_minutes: 10,
+            incident_window_minutes: 60,
             dbc_dir: None,
             upload_limit: 256 * 1024 * 1024,
             upload_queue: 16,
@@ -210,6 +214,7 @@ pub struct Layer {
     pub ingest_concurrency: Option<usize>,
     pub vin_hash_key: Option<String>,
     pub alert_dedup_window_minutes: Option<u32>,
+    pub incident_window_minutes: Option<u32>,
     pub dbc_dir: Option<PathBuf>,
     pub upload_limit: Option<usize>,
     pub upload_queue: Option<usize>,
@@ -308,6 +313,7 @@ impl Layer {
             "INGEST_CONCURRENCY" => self.ingest_concurrency = Some(parse(value)?),
             "VIN_HASH_KEY" => self.vin_hash_key = Some(value.to_owned()),
             "ALERT_DEDUP_WINDOW_MINUTES" => self.alert_dedup_window_minutes = Some(parse(value)?),
+            "INCIDENT_WINDOW_MINUTES" => self.incident_window_minutes = Some(parse(value)?),
             "DBC_DIR" => self.dbc_dir = Some(PathBuf::from(value)),
             "UPLOAD_LIMIT" => self.upload_limit = Some(parse(value)?),
             "UPLOAD_QUEUE" => self.upload_queue = Some(parse(value)?),
@@ -368,6 +374,7 @@ impl Config {
             ingest_concurrency,
             vin_hash_key,
             alert_dedup_window_minutes,
+            incident_window_minutes,
             dbc_dir,
             upload_limit,
             upload_queue,
@@ -404,6 +411,8 @@ impl Config {
         self.vin_hash_key = vin_hash_key.or_else(|| self.vin_hash_key.take());
         self.alert_dedup_window_minutes =
             alert_dedup_window_minutes.unwrap_or(self.alert_dedup_window_minutes);
+        self.incident_window_minutes =
+            incident_window_minutes.unwrap_or(self.incident_window_minutes);
         self.dbc_dir = dbc_dir.or_else(|| self.dbc_dir.take());
         self.upload_limit = upload_limit.unwrap_or(self.upload_limit);
         self.upload_queue = upload_queue.unwrap_or(self.upload_queue);

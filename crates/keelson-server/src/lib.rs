@@ -77,6 +77,7 @@ impl AppState {
         let metrics = Metrics::new();
         let detector = detection::Detector::new(
             config.alert_dedup_window_minutes,
+            config.incident_window_minutes,
             metrics.alerts_raised.clone(),
         );
         let evidence = EvidenceFiles::in_data_dir(&config.data_dir);

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use crate::audit::{self, AuditEvent};
 use crate::entity::{alert, alert_event, event};
+use crate::incidents;
 use crate::marking::{MarkingColumns, marking_from_columns};
 use crate::rules::{json_list, json_text};
 use crate::telemetry::{StoredEvent, stored_event};
@@ -104,12 +105,14 @@ pub struct CitedEvent {
 impl Store {
     /// Records sightings in one transaction: each merges into the latest
     /// alert of its rule and vehicle when it lies within `window_us` of that
-    /// alert's last sighting, else opens a new alert.
+    /// alert's last sighting, else opens a new alert, which joins its
+    /// incident (see `incidents`) grouped within `incident_window_us`.
     pub async fn record_sightings(
         &self,
         actor: &str,
         sightings: Vec<Sighting>,
         window_us: i64,
+        incident_window_us: i64,
     ) -> Result<Vec<(Raised, AlertRecord)>, StoreError> {
         if sightings.is_empty() {
             return Ok(Vec::new());
@@ -121,7 +124,10 @@ impl Store {
             let open = open_alert(&txn, &sighting, window_us).await?;
             let outcome = match open {
                 Some(row) => (Raised::Merged, merge(&txn, actor, row, sighting).await?),
-                None => (Raised::New, open_new(&txn, actor, sighting).await?),
+                None => {
+                    let record = open_new(&txn, actor, sighting, incident_window_us).await?;
+                    (Raised::New, record)
+                }
             };
             outcomes.push(outcome);
         }
@@ -210,6 +216,7 @@ async fn open_new(
     txn: &DatabaseTransaction,
     actor: &str,
     sighting: Sighting,
+    incident_window_us: i64,
 ) -> Result<AlertRecord, StoreError> {
     let id = new_id();
     let evidence = capped(Vec::new(), sighting.evidence);
@@ -241,10 +248,11 @@ async fn open_new(
         .exec_without_returning(txn)
         .await?;
     link_events(txn, &id, &evidence).await?;
-    let record = alert_from_row(row)?;
+    let record = alert_from_row(row.clone())?;
     let entry = AuditEvent::new(actor, "alert.raise", "alert", &id)
         .after(serde_json::to_value(&record).unwrap_or_default());
     audit::append(txn, entry).await?;
+    incidents::group_alert(txn, actor, &row, incident_window_us).await?;
     Ok(record)
 }
 
@@ -273,6 +281,7 @@ async fn merge(
     change.updated_at_us = Set(now_us());
     let row = alert::Entity::update(change).exec(txn).await?;
     link_events(txn, &row.id, &added).await?;
+    incidents::alert_changed(txn, &row.id).await?;
     let record = alert_from_row(row)?;
     let entry = AuditEvent::new(actor, "alert.merge", "alert", &record.id)
         .before(serde_json::to_value(&before).unwrap_or_default())

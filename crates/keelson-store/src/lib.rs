@@ -19,6 +19,7 @@ mod entity;
 mod error;
 pub mod feeds;
 pub mod fleet;
+pub mod incidents;
 pub mod installations;
 pub mod marking;
 mod migration;

@@ -29,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(VexStatements),
             Box::new(RiskRemediation),
             Box::new(HardwareBomsAndSuppliers),
+            Box::new(Incidents),
         ]
     }
 }
@@ -946,6 +947,76 @@ impl MigrationTrait for HardwareBomsAndSuppliers {
             .col(big_integer("imported_at_us"))
             .to_owned();
         manager.create_table(suppliers).await
+    }
+}
+
+/// VSOC incidents: alerts grouped per rule, scope and marking, their
+/// response stamps, and analysts' comments.
+struct Incidents;
+
+impl MigrationName for Incidents {
+    fn name(&self) -> &str {
+        "m0015_incidents"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Incidents {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let incidents = marked(Table::create().table("incidents").if_not_exists())
+            .col(string("id").primary_key())
+            .col(text("title"))
+            .col(string("state"))
+            .col(string("severity"))
+            .col(string("sigma_rule"))
+            .col(string_null("build_id"))
+            .col(string_null("model_id"))
+            .col(string_null("owner"))
+            .col(text("custom_fields"))
+            .col(big_integer("first_event_us"))
+            .col(big_integer("detected_us"))
+            .col(big_integer("last_seen_us"))
+            .col(big_integer_null("acknowledged_us"))
+            .col(big_integer_null("investigating_us"))
+            .col(big_integer_null("contained_us"))
+            .col(big_integer_null("resolved_us"))
+            .col(big_integer_null("false_positive_us"))
+            .col(big_integer("created_at_us"))
+            .col(big_integer("updated_at_us"))
+            .to_owned();
+        manager.create_table(incidents).await?;
+        let open_by_rule = Index::create()
+            .name("incidents_by_rule")
+            .table("incidents")
+            .col("sigma_rule")
+            .col("state")
+            .to_owned();
+        manager.create_index(open_by_rule).await?;
+
+        let members = Table::create()
+            .table("incident_alerts")
+            .if_not_exists()
+            .col(string("alert_id").primary_key())
+            .col(string("incident_id"))
+            .to_owned();
+        manager.create_table(members).await?;
+        let by_incident = Index::create()
+            .name("incident_alerts_by_incident")
+            .table("incident_alerts")
+            .col("incident_id")
+            .to_owned();
+        manager.create_index(by_incident).await?;
+
+        let comments = Table::create()
+            .table("incident_comments")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("incident_id"))
+            .col(string("author"))
+            .col(text("body"))
+            .col(big_integer("at_us"))
+            .to_owned();
+        manager.create_table(comments).await
     }
 }
 

@@ -156,7 +156,7 @@ async fn retention_keeps_events_an_alert_cites(store: &Store) {
     ];
     store.store_events("test", events).await.expect("store");
     let raised = store
-        .record_sightings("test", vec![citing(&["old-cited"])], 0)
+        .record_sightings("test", vec![citing(&["old-cited"])], 0, 0)
         .await
         .expect("alert");
     let alert_id = raised[0].1.id.clone();

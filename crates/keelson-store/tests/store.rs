@@ -626,13 +626,13 @@ async fn sightings_merge_within_the_window_and_link_their_events(store: &Store) 
     let window_us = 600 * 1_000_000;
 
     let first = store
-        .record_sightings("detection", vec![sighting(0, &["a", "b"])], window_us)
+        .record_sightings("detection", vec![sighting(0, &["a", "b"])], window_us, 0)
         .await
         .expect("record");
     assert_eq!(first[0].0, Raised::New);
     // 100 s after the last sighting (40 s): inside the ten-minute window.
     let second = store
-        .record_sightings("detection", vec![sighting(140, &["b", "c"])], window_us)
+        .record_sightings("detection", vec![sighting(140, &["b", "c"])], window_us, 0)
         .await
         .expect("record");
     assert_eq!(second[0].0, Raised::Merged);
@@ -642,7 +642,7 @@ async fn sightings_merge_within_the_window_and_link_their_events(store: &Store) 
     assert_eq!(second[0].1.last_seen, "1970-01-01T00:03:00Z");
     // 20 minutes after the last sighting (180 s): a new alert.
     let third = store
-        .record_sightings("detection", vec![sighting(1_380, &["c"])], window_us)
+        .record_sightings("detection", vec![sighting(1_380, &["c"])], window_us, 0)
         .await
         .expect("record");
     assert_eq!(third[0].0, Raised::New);

@@ -180,6 +180,9 @@ pub enum Command {
     /// PSIRT cases.
     #[command(subcommand)]
     Cases(CasesCommand),
+    /// VSOC incidents (alerts grouped per rule, scope and time window).
+    #[command(subcommand)]
+    Incidents(IncidentsCommand),
     /// Security-test findings (SARIF) of builds.
     #[command(subcommand)]
     Findings(FindingsCommand),
@@ -418,6 +421,30 @@ pub struct ReaderOptions {
     /// case but TLP:RED ones it is not named on.
     #[arg(long = "as", value_name = "USER")]
     pub reader: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentsCommand {
+    /// Incidents as NDJSON, most recently seen first.
+    List {
+        /// new, acknowledged, investigating, contained, resolved or
+        /// false_positive.
+        #[arg(long)]
+        state: Option<String>,
+        /// none, low, medium, high or critical.
+        #[arg(long)]
+        severity: Option<String>,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
+    /// One incident with its scope (vehicles, builds, regions), alerts and
+    /// comments as JSON; exit 2 when there is no such incident the reader
+    /// may see.
+    Show {
+        id: String,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -332,3 +332,66 @@ fn importing_the_shipped_rules_twice_stores_each_once_and_ingest_alerts_with_the
     );
     assert_eq!(alerts[0].evidence.len(), 5);
 }
+
+#[test]
+fn incidents_form_from_the_alerts_of_active_rules_and_read_back_through_the_cli() {
+    let dir = TempDir::new().expect("dir");
+    let rules = dir.path.join("rules");
+    std::fs::create_dir(&rules).expect("rules dir");
+    let shipped = std::fs::read_to_string(
+        shipped_rules().join("vehicle/uds_security_access_brute_force.yml"),
+    )
+    .expect("shipped rule");
+    assert!(
+        shipped.contains("status: test"),
+        "the shipped rule's status changed"
+    );
+    let stable = shipped.replace("status: test", "status: stable");
+    std::fs::write(rules.join("uds.yml"), stable).expect("write rule");
+    let import = keelson(
+        &dir.path,
+        &["rules", "import", rules.to_str().expect("utf-8")],
+    );
+    assert!(import.status.success(), "{}", stderr(&import));
+    let file = dir.path.join("events.ndjson");
+    let events: Vec<String> = ["veh-1", "veh-2"]
+        .iter()
+        .flat_map(|vehicle| (0..5).map(move |i| rejected_key(vehicle, i * 10).to_string()))
+        .collect();
+    std::fs::write(&file, events.join("\n")).expect("write events");
+    let ingest = keelson(
+        &dir.path,
+        &["ingest", file.to_str().expect("utf-8"), "--json"],
+    );
+    assert!(ingest.status.success(), "{}", stderr(&ingest));
+
+    let list = keelson(&dir.path, &["incidents", "list", "--state", "new"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    let incidents = stdout_lines(&list);
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    assert_eq!(incidents[0]["sigma_rule"], UDS_BRUTE_FORCE);
+    let id = incidents[0]["id"].as_str().expect("id");
+    let show = keelson(&dir.path, &["incidents", "show", id]);
+    assert!(show.status.success(), "{}", stderr(&show));
+    let detail = support::stdout_json(&show);
+    assert_eq!(detail["vehicles_affected"], 2, "{detail}");
+    assert_eq!(detail["alerts"].as_array().map(Vec::len), Some(2));
+    assert_eq!(detail["allowed_transitions"][0], "acknowledged");
+
+    let resolved = keelson(&dir.path, &["incidents", "list", "--state", "resolved"]);
+    assert!(stdout_lines(&resolved).is_empty());
+    let missing = keelson(&dir.path, &["incidents", "show", "no-such-incident"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("incident no-such-incident not found"),
+        "{}",
+        stderr(&missing)
+    );
+    let bad_state = keelson(&dir.path, &["incidents", "list", "--state", "escalated"]);
+    assert_eq!(bad_state.status.code(), Some(2));
+    assert!(
+        stderr(&bad_state).contains("escalated"),
+        "{}",
+        stderr(&bad_state)
+    );
+}

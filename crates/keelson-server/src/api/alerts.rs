@@ -56,7 +56,11 @@ async fn list_alerts(
     caller: Caller,
     ApiQuery(query): ApiQuery<AlertQuery>,
 ) -> Result<Json<Page<AlertRecord>>, ApiError> {
-    let since_us = query.since.as_deref().map(parse_since).transpose()?;
+    let since_us = query
+        .since
+        .as_deref()
+        .map(|t| parse_time("since", t))
+        .transpose()?;
     let filter = AlertFilter {
         rule_id: query.rule,
         vehicle_id: query.vehicle,
@@ -88,8 +92,10 @@ async fn get_alert(
     Ok(Json(AlertDetail { alert, events }))
 }
 
-fn parse_since(text: &str) -> Result<i64, ApiError> {
+/// Microseconds since the epoch of an RFC 3339 time, or a 400 naming the
+/// query field.
+pub(super) fn parse_time(field: &str, text: &str) -> Result<i64, ApiError> {
     let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| ApiError::bad_request(format!("since {text:?} is not an RFC 3339 time")))?;
+        .map_err(|_| ApiError::bad_request(format!("{field} {text:?} is not an RFC 3339 time")))?;
     Ok(i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX))
 }

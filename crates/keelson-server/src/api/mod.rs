@@ -13,6 +13,7 @@ mod disclosures;
 mod findings;
 mod fleet;
 mod health;
+mod incidents;
 mod inventory;
 mod quarantine;
 mod remediation;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(telemetry::routes())
         .merge(rules::routes())
         .merge(alerts::routes())
+        .merge(incidents::routes())
         .merge(uploads::routes(state.config.upload_limit))
         .merge(quarantine::routes())
         .merge(cases::routes())

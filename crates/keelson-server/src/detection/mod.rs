@@ -44,16 +44,24 @@ pub struct Detector {
     /// holds what the live set was compiled from.
     reload_turn: Arc<tokio::sync::Mutex<Fingerprint>>,
     dedup_window_ms: i64,
+    /// How long after an incident's last alert a new alert of the same rule
+    /// and scope still joins it.
+    incident_window_ms: i64,
     alerts_raised: Family<AlertLabels, Counter>,
 }
 
 impl Detector {
     /// A detector with no rules; call [`Detector::reload`] to load the store's.
-    pub fn new(dedup_window_minutes: u32, alerts_raised: Family<AlertLabels, Counter>) -> Self {
+    pub fn new(
+        dedup_window_minutes: u32,
+        incident_window_minutes: u32,
+        alerts_raised: Family<AlertLabels, Counter>,
+    ) -> Self {
         Self {
             compiled: Arc::new(Mutex::new(Compiled::default())),
             reload_turn: Arc::new(tokio::sync::Mutex::new(Fingerprint::default())),
             dedup_window_ms: i64::from(dedup_window_minutes) * 60_000,
+            incident_window_ms: i64::from(incident_window_minutes) * 60_000,
             alerts_raised,
         }
     }
@@ -111,8 +119,9 @@ impl Detector {
         };
         let sightings = self.run(events, &models);
         let window_us = self.dedup_window_ms.saturating_mul(1_000);
+        let incident_window_us = self.incident_window_ms.saturating_mul(1_000);
         let outcomes = store
-            .record_sightings(DETECTION_ACTOR, sightings, window_us)
+            .record_sightings(DETECTION_ACTOR, sightings, window_us, incident_window_us)
             .await?;
         self.count(&outcomes);
         Ok(outcomes)

@@ -10,6 +10,7 @@ mod cvss;
 mod detect;
 mod findings;
 mod fleet;
+mod incidents;
 mod ingest;
 mod rules;
 mod sbom;
@@ -103,6 +104,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retention(command) => runtime()?.block_on(ingest::retention(config, command)),
         Command::Cases(command) => runtime()?.block_on(cases::run(config, command)),
         Command::Findings(command) => runtime()?.block_on(findings::run(config, command)),
+        Command::Incidents(command) => runtime()?.block_on(incidents::run(config, command)),
         Command::Tara(command) => runtime()?.block_on(tara::run(config, command)),
         Command::Webhooks(command) => runtime()?.block_on(webhooks::run(config, command)),
     }
