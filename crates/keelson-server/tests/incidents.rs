@@ -2,14 +2,17 @@
 //! fires the shipped UDS brute-force rule raises alerts, which group into
 //! incidents per build; analysts move, merge and split them; the metrics'
 //! MTTD and MTTR equal the means worked out here from the stamps each
-//! incident recorded; a reader without clearance sees none of it.
+//! incident recorded; a reader without clearance sees none of it; an
+//! escalation opens a PSIRT case linked both ways that carries the
+//! hand-over and the containment notes.
 
 mod support;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use keelson_core::Role;
+use keelson_core::{Marking, Role, Tlp};
 use keelson_server::config::Config;
+use keelson_store::fleet::{SoftwareBuild, Vehicle};
 use serde_json::{Value, json};
 use support::{TestApp, error_code};
 use time::OffsetDateTime;
@@ -273,4 +276,111 @@ async fn analysts_split_merge_comment_and_own_incidents() {
         .get(&format!("/api/v1/incidents/{split_id}"), Some(&analyst))
         .await;
     assert_eq!(gone, StatusCode::NOT_FOUND);
+}
+
+async fn add_inventory(app: &TestApp) {
+    let build = SoftwareBuild {
+        id: "gw-1.2.0".to_owned(),
+        ecu: "gateway".to_owned(),
+        firmware_version: "1.2.0".to_owned(),
+        digest: None,
+        marking: Marking::new(Tlp::Green),
+    };
+    app.store.create_build("test", &build).await.expect("build");
+    for (id, region) in [("veh-1", "EU"), ("veh-2", "EU")] {
+        let vehicle = Vehicle {
+            id: id.to_owned(),
+            model_id: None,
+            vin_hash: None,
+            region: Some(region.to_owned()),
+            marking: Marking::new(Tlp::Green),
+        };
+        app.store
+            .create_vehicle("test", &vehicle)
+            .await
+            .expect("vehicle");
+    }
+}
+
+#[tokio::test]
+async fn escalation_opens_a_linked_case_with_the_hand_over_and_the_containment_notes() {
+    for app in TestApp::on_both_backends(Config::default()).await {
+        let (engineer, analyst) = setup(&app).await;
+        let psirt = app.token_for("pia", Role::PsirtEngineer, None).await;
+        let partner = app.token_for("pat", Role::Partner, Some("acme")).await;
+        add_inventory(&app).await;
+        ingest(&app, &engineer, &burst("a", "veh-1", "gw-1.2.0", 0)).await;
+        ingest(&app, &engineer, &burst("b", "veh-2", "gw-1.2.0", 120)).await;
+        let incident = incidents(&app, &analyst, "").await[0].clone();
+        let id = incident["id"].as_str().expect("id");
+
+        let containment = json!({"action": "SecurityAccess over DoIP blocked at the gateway",
+                                 "scope": "builds gw-1.2.0, region EU",
+                                 "expires_at": "2030-01-01T00:00:00Z"});
+        let path = format!("/api/v1/incidents/{id}/containment");
+        let (status, noted) = app.post(&path, &analyst, &containment).await;
+        assert_eq!(status, StatusCode::CREATED, "{noted}");
+        assert_eq!(noted["expired"], false);
+        let escalate = format!("/api/v1/incidents/{id}/escalate");
+        let (bad_vector, refusal) = app
+            .post(
+                &escalate,
+                &analyst,
+                &json!({"cvss_vector": "CVSS:3.1/AV:X"}),
+            )
+            .await;
+        assert_eq!(bad_vector, StatusCode::UNPROCESSABLE_ENTITY, "{refusal}");
+
+        let hand_over = json!({
+            "cvss_vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:H/I:H/A:H",
+            "usage_pattern": "rental fleet, short trips",
+            "driver_visible_impact": "none"});
+        let (status, answer) = app.post(&escalate, &analyst, &hand_over).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        let case = &answer["case"];
+        let summary = &answer["escalation"]["summary"];
+        assert_eq!(case["intake"]["kind"], "vsoc_escalation");
+        assert_eq!(case["intake"]["source"], format!("incident:{id}"));
+        assert_eq!(case["severity"], incident["severity"]);
+        assert_eq!(case["marking"]["tlp"], incident["marking"]["tlp"]);
+        assert_eq!(
+            case["cvss_vector"],
+            "CVSS:3.1/AV:N/AC:L/PR:N/UI:R/S:C/C:H/I:H/A:H"
+        );
+        assert_eq!(summary["vehicles_affected"], 2);
+        assert_eq!(summary["build_ids"], json!(["gw-1.2.0"]));
+        assert_eq!(summary["provisional_cvss"]["score"], 9.6);
+        assert_eq!(summary["operational_context"]["regions"], json!(["EU"]));
+        assert_eq!(summary["log_references"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            summary["log_references"][0]["events"]
+                .as_array()
+                .map(Vec::len),
+            Some(5)
+        );
+        assert_eq!(summary["containment"][0]["action"], containment["action"]);
+
+        let case_id = case["id"].as_str().expect("case id");
+        let (status, detail) = app
+            .get(&format!("/api/v1/cases/{case_id}"), Some(&psirt))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{detail}");
+        assert_eq!(detail["builds"][0]["build_id"], "gw-1.2.0");
+        assert_eq!(detail["builds"][0]["status"], "under_investigation");
+        let escalations = format!("/api/v1/cases/{case_id}/escalations");
+        let (status, seen) = app.get(&escalations, Some(&psirt)).await;
+        assert_eq!(status, StatusCode::OK, "{seen}");
+        assert_eq!(seen[0]["incident_id"], id);
+        assert_eq!(seen[0]["containment"][0]["scope"], containment["scope"]);
+        let (_, incident) = app
+            .get(&format!("/api/v1/incidents/{id}"), Some(&analyst))
+            .await;
+        assert_eq!(incident["escalation"]["case_id"], case_id);
+
+        let (again, refusal) = app.post(&escalate, &analyst, &hand_over).await;
+        assert_eq!(again, StatusCode::CONFLICT, "{refusal}");
+        assert!(refusal.to_string().contains(case_id), "{refusal}");
+        let (hidden, _) = app.get(&escalations, Some(&partner)).await;
+        assert_eq!(hidden, StatusCode::NOT_FOUND);
+    }
 }

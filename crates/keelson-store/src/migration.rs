@@ -951,7 +951,8 @@ impl MigrationTrait for HardwareBomsAndSuppliers {
 }
 
 /// VSOC incidents: alerts grouped per rule, scope and marking, their
-/// response stamps, and analysts' comments.
+/// response stamps, analysts' comments, containment notes, and the PSIRT
+/// case each was escalated to.
 struct Incidents;
 
 impl MigrationName for Incidents {
@@ -1016,7 +1017,37 @@ impl MigrationTrait for Incidents {
             .col(text("body"))
             .col(big_integer("at_us"))
             .to_owned();
-        manager.create_table(comments).await
+        manager.create_table(comments).await?;
+
+        let containments = Table::create()
+            .table("incident_containments")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("incident_id"))
+            .col(text("action"))
+            .col(text("scope"))
+            .col(string("recorded_by"))
+            .col(big_integer("recorded_at_us"))
+            .col(big_integer_null("expires_at_us"))
+            .to_owned();
+        manager.create_table(containments).await?;
+
+        let escalations = Table::create()
+            .table("incident_escalations")
+            .if_not_exists()
+            .col(string("incident_id").primary_key())
+            .col(string("case_id"))
+            .col(text("summary"))
+            .col(string("escalated_by"))
+            .col(big_integer("escalated_at_us"))
+            .to_owned();
+        manager.create_table(escalations).await?;
+        let by_case = index(
+            "incident_escalations_by_case",
+            "incident_escalations",
+            &["case_id"],
+        );
+        manager.create_index(by_case).await
     }
 }
 

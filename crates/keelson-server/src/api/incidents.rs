@@ -1,5 +1,5 @@
 //! VSOC incidents over the API: the list with filters, one incident with
-//! its alerts, scope and comments, field changes, moves along the response
+//! its alerts, scope, comments, containment and escalation, field changes, moves along the response
 //! states, merge and split, and the response-time metrics of a period.
 //!
 //! Incidents form on their own as alerts are stored (see
@@ -16,6 +16,7 @@ use axum::http::StatusCode;
 use keelson_core::incident::MeanResponseTimes;
 use keelson_core::{IncidentState, Role, Severity};
 use keelson_store::alerts::AlertRecord;
+use keelson_store::incidents::response::{Containment, Escalation};
 use keelson_store::incidents::{
     IncidentChanges, IncidentComment, IncidentError, IncidentFilter, IncidentRecord, IncidentScope,
 };
@@ -32,7 +33,7 @@ use crate::clearance::{visible, visible_only};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 
 /// Roles that work incidents.
-const RESPONDERS: &[Role] = &[Role::Admin, Role::VsocAnalyst];
+pub(super) const RESPONDERS: &[Role] = &[Role::Admin, Role::VsocAnalyst];
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -85,6 +86,10 @@ pub struct IncidentDetail {
     /// Its alerts, oldest first.
     pub alerts: Vec<AlertRecord>,
     pub comments: Vec<IncidentComment>,
+    /// Containment actions taken, oldest first.
+    pub containment: Vec<Containment>,
+    /// The PSIRT case it was escalated to, if it was.
+    pub escalation: Option<Escalation>,
     /// The states it may move to now.
     pub allowed_transitions: Vec<IncidentState>,
 }
@@ -162,6 +167,9 @@ impl From<IncidentError> for ApiError {
                 refused.to_string(),
             ),
             IncidentError::Invalid(message) => ApiError::invalid(message),
+            escalated @ IncidentError::Escalated { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", escalated.to_string())
+            }
             IncidentError::Store(error) => error.into(),
         }
     }
@@ -267,6 +275,8 @@ async fn get_incident(
         scope: state.store.incident_scope(&id).await?,
         alerts: visible_only(&caller, alerts),
         comments: state.store.incident_comments(&id).await?,
+        containment: state.store.incident_containments(&id).await?,
+        escalation: state.store.escalation_of_incident(&id).await?,
         allowed_transitions: incident.state.allowed(),
         incident,
     };
@@ -394,7 +404,7 @@ async fn split(
 }
 
 /// The incident if it exists and the caller may read it; otherwise 404.
-async fn readable_incident(
+pub(super) async fn readable_incident(
     state: &AppState,
     caller: &Caller,
     id: &str,

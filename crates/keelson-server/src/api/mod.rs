@@ -13,6 +13,7 @@ mod disclosures;
 mod findings;
 mod fleet;
 mod health;
+mod incident_response;
 mod incidents;
 mod inventory;
 mod quarantine;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rules::routes())
         .merge(alerts::routes())
         .merge(incidents::routes())
+        .merge(incident_response::routes())
         .merge(uploads::routes(state.config.upload_limit))
         .merge(quarantine::routes())
         .merge(cases::routes())

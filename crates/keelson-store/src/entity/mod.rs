@@ -21,6 +21,8 @@ pub mod feed_file;
 pub mod incident;
 pub mod incident_alert;
 pub mod incident_comment;
+pub mod incident_containment;
+pub mod incident_escalation;
 pub mod installation;
 pub mod log_upload;
 pub mod quarantined;

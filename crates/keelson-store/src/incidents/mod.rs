@@ -7,6 +7,8 @@
 //! (`keelson_core::incident`), each move stamped and audited with its
 //! reason, and merge or split them; the stamps give the response times.
 
+pub mod response;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use keelson_core::incident::{IncidentMoveRefused, ResponseTimes, Stamps};
@@ -111,6 +113,8 @@ pub enum IncidentError {
     Move(#[from] IncidentMoveRefused),
     #[error("{0}")]
     Invalid(String),
+    #[error("incident {incident} was already escalated to case {case}")]
+    Escalated { incident: String, case: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
