@@ -91,12 +91,7 @@ impl AppState {
             config.disclosure_rate_per_hour,
             config.disclosure_burst,
         ));
-        let backoff = config
-            .webhook_retry_secs
-            .iter()
-            .map(|secs| std::time::Duration::from_secs(*secs))
-            .collect();
-        let notifier = Notifier::new(store.clone(), config.webhooks.clone(), backoff);
+        let notifier = Notifier::from_config(store.clone(), &config);
         Self {
             store,
             config: Arc::new(config),

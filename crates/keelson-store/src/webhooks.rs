@@ -49,6 +49,10 @@ impl Store {
         id: &str,
         payload: &str,
     ) -> Result<Delivery, StoreError> {
+        // Deliveries are written from background tasks: taking the writers'
+        // turn keeps them from landing inside another write transaction, which
+        // SQLite would refuse as a busy snapshot.
+        let _turn = self.audit_lock.lock().await;
         let now = now_us();
         let row = webhook_delivery::Model {
             id: id.to_owned(),
@@ -74,6 +78,7 @@ impl Store {
         id: &str,
         attempt: &Attempt,
     ) -> Result<Delivery, StoreError> {
+        let _turn = self.audit_lock.lock().await;
         let row = webhook_delivery::Entity::find_by_id(id.to_owned())
             .one(self.connection())
             .await?
