@@ -194,6 +194,10 @@ async fn a_record_above_the_subscriber_is_not_sent() {
     assert!(receiver.lock().await.seen.is_empty());
     let (_, list) = app.get("/api/v1/webhooks/deliveries", Some(&admin)).await;
     assert_eq!(list["total"], 0);
+    let (status, refused) = app
+        .get("/api/v1/webhooks/deliveries?status=sent", Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
 
     let bob = app.token_for("bob", Role::PsirtEngineer, None).await;
     let (status, _) = app.get("/api/v1/webhooks/deliveries", Some(&bob)).await;

@@ -12,6 +12,9 @@ use serde::Serialize;
 use crate::entity::webhook_delivery;
 use crate::{Store, StoreError, format_us, new_id, now_us};
 
+/// The statuses a delivery can have.
+const DELIVERY_STATUSES: [&str; 3] = ["pending", "delivered", "failed"];
+
 /// A delivery and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Delivery {
@@ -105,6 +108,10 @@ impl Store {
     pub async fn list_deliveries(&self, status: Option<&str>) -> Result<Vec<Delivery>, StoreError> {
         let mut query = webhook_delivery::Entity::find();
         if let Some(status) = status {
+            if !DELIVERY_STATUSES.contains(&status) {
+                let reason = format!("{status:?} is not one of pending, delivered or failed");
+                return Err(StoreError::invalid("status", reason));
+            }
             query = query.filter(webhook_delivery::Column::Status.eq(status));
         }
         let rows = query
