@@ -132,7 +132,7 @@ pub enum Notification {
 }
 
 /// Which finding event a [`Notification::Finding`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FindingKind {
     Critical,
     Kev,

@@ -255,6 +255,14 @@ async fn a_newly_attached_sbom_announces_its_kev_finding_once() {
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let (status, _) = app.post("/api/v1/builds/hu-1.0/sbom", &admin, &sbom).await;
     assert_eq!(status, StatusCode::OK, "the same SBOM again");
+    // Another document of the build that lists the same component again:
+    // its finding is not new, so it is not announced again.
+    let mut second = sbom.clone();
+    second["serialNumber"] = json!("urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79");
+    let (status, answer) = app
+        .post("/api/v1/builds/hu-1.0/sbom", &admin, &second)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
     app.state.notifier.flush().await;
 
     let receiver = receiver.lock().await;

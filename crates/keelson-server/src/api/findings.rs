@@ -95,14 +95,19 @@ async fn attach(
         .map_err(|error| ApiError::bad_request(format!("sbom: {error}")))?;
 
     let new = findings::new_sbom(subject.clone(), &sbom, body.to_vec());
+    let builds = builds_of(state, &subject).await?;
+    let mut known = Vec::with_capacity(builds.len());
+    for build in &builds {
+        known.push(announced_findings(state, &build.id).await?);
+    }
     let answer = match state.store.attach_sbom(&caller.user.name, new).await? {
         Attached::New(sbom) => (StatusCode::CREATED, false, sbom),
         Attached::Already(sbom) => (StatusCode::OK, true, sbom),
     };
     let (status, already_attached, sbom) = answer;
     if !already_attached {
-        for build in builds_of(state, &subject).await? {
-            announce_findings(state, &build.id, &build.marking).await?;
+        for (build, known) in builds.iter().zip(&known) {
+            announce_findings(state, &build.id, &build.marking, known).await?;
         }
     }
     Ok((
@@ -153,26 +158,73 @@ async fn builds_of(state: &AppState, subject: &Subject) -> Result<Vec<SoftwareBu
     Ok(builds)
 }
 
+/// A finding event already raised: the vulnerability, the component and
+/// which event.
+type Announced = BTreeSet<(String, String, FindingKind)>;
+
+/// Whether anyone is subscribed to finding events.
+fn finding_events_wanted(state: &AppState) -> bool {
+    let wanted = [EventKind::CriticalFinding, EventKind::KevFinding];
+    wanted
+        .into_iter()
+        .any(|kind| state.notifier.subscribed_to(kind))
+}
+
+/// The events a finding raises: critical, KEV, both or none.
+fn finding_events(finding: &Finding) -> impl Iterator<Item = FindingKind> + use<> {
+    let critical = finding.severity == Some(Severity::Critical);
+    [
+        (critical, FindingKind::Critical),
+        (finding.kev, FindingKind::Kev),
+    ]
+    .into_iter()
+    .filter_map(|(applies, kind)| applies.then_some(kind))
+}
+
+/// The finding events a build's current findings raise (none when nobody
+/// listens): what attaching another document must not announce again.
+async fn announced_findings(state: &AppState, build_id: &str) -> Result<Announced, ApiError> {
+    if !finding_events_wanted(state) {
+        return Ok(Announced::new());
+    }
+    let report = state.findings.build_report(&state.store, build_id).await?;
+    let mut announced = Announced::new();
+    for finding in &report.findings {
+        for kind in finding_events(finding) {
+            announced.insert((
+                finding.vulnerability.clone(),
+                finding.component.clone(),
+                kind,
+            ));
+        }
+    }
+    Ok(announced)
+}
+
 /// Tells webhook subscribers of the critical and KEV findings a newly
-/// attached SBOM brings to the build (the same SBOM again announces nothing).
+/// attached SBOM brings to the build: those not in `known` (what the build
+/// had before), so neither the same SBOM again nor another SBOM with the
+/// same findings announces them twice.
 async fn announce_findings(
     state: &AppState,
     build_id: &str,
     marking: &keelson_core::Marking,
+    known: &Announced,
 ) -> Result<(), ApiError> {
-    let notifier = &state.notifier;
-    let wanted = [EventKind::CriticalFinding, EventKind::KevFinding];
-    if !wanted.into_iter().any(|kind| notifier.subscribed_to(kind)) {
+    if !finding_events_wanted(state) {
         return Ok(());
     }
     let report = state.findings.build_report(&state.store, build_id).await?;
     for finding in report.findings {
-        let critical = finding.severity == Some(Severity::Critical);
-        let kinds = [
-            (critical, FindingKind::Critical),
-            (finding.kev, FindingKind::Kev),
-        ];
-        for (_, kind) in kinds.into_iter().filter(|(applies, _)| *applies) {
+        for kind in finding_events(&finding) {
+            let key = (
+                finding.vulnerability.clone(),
+                finding.component.clone(),
+                kind,
+            );
+            if known.contains(&key) {
+                continue;
+            }
             let notification = Notification::Finding {
                 kind,
                 build_id: build_id.to_owned(),
