@@ -15,6 +15,7 @@ pub mod detection;
 pub mod disclosure;
 pub mod error;
 pub mod evidence;
+pub mod finding_events;
 pub mod findings;
 pub mod ingest;
 pub mod logging;
