@@ -95,6 +95,9 @@ pub struct RowProblem {
 
 /// Reads and checks a TARA; every problem is returned, not just the first.
 pub fn parse(text: &str) -> Result<TaraDocument, Vec<RowProblem>> {
+    if let Some(problem) = whole_json_document(text) {
+        return Err(vec![problem]);
+    }
     let mut problems = Vec::new();
     let mut header: Option<TaraHeader> = None;
     let mut document = Parts::default();
@@ -141,6 +144,21 @@ pub fn parse(text: &str) -> Result<TaraDocument, Vec<RowProblem>> {
         return Err(problems);
     }
     Ok(document.finish(header))
+}
+
+/// One problem for a file that is a single JSON document spread over several
+/// lines (a pretty-printed object or an array) rather than one object per
+/// line, instead of a complaint about every one of its lines.
+fn whole_json_document(text: &str) -> Option<RowProblem> {
+    let lines = text.lines().filter(|line| !line.trim().is_empty()).count();
+    if lines < 2 || serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+        return None;
+    }
+    let reason = format!(
+        "one JSON document over {lines} lines, not JSON Lines: \
+         write each record as one object on its own line"
+    );
+    Some(RowProblem { line: 0, reason })
 }
 
 /// The records read so far, each with its line.
@@ -321,6 +339,30 @@ mod tests {
         );
         assert!(problems[2].reason.contains("defined twice"));
         assert!(problems[3].reason.contains("nme"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_pretty_printed_document_is_one_problem_not_one_per_line() {
+        let records: Vec<serde_json::Value> = GOOD
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| serde_json::from_str(line).unwrap_or_default())
+            .collect();
+        let pretty = serde_json::to_string_pretty(&records).unwrap_or_default();
+        let problems = parse(&pretty).err().unwrap_or_default();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, 0);
+        assert!(
+            problems[0].reason.contains("not JSON Lines"),
+            "{problems:?}"
+        );
+        // A one-line file is JSON Lines already: its own problems are named.
+        let header_only = r#"{"kind": "tara", "id": "t", "title": "T", "extra": 1}"#;
+        let problems = parse(header_only).err().unwrap_or_default();
+        assert!(
+            problems.iter().any(|p| p.reason.contains("extra")),
+            "{problems:?}"
+        );
     }
 
     #[test]

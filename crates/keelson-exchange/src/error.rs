@@ -11,8 +11,9 @@ pub enum Error {
         column: usize,
         reason: String,
     },
-    /// The JSON is not the document it claims to be.
-    #[error("{at}: {reason}")]
+    /// The JSON is not the document it claims to be (`at` is the JSON pointer of
+    /// the fault, empty for the whole document).
+    #[error("{}{reason}", pointer_prefix(.at))]
     Invalid { at: String, reason: String },
     /// The input model cannot be expressed in the requested format.
     #[error("cannot write {format}: {reason}")]
@@ -20,6 +21,15 @@ pub enum Error {
         format: &'static str,
         reason: String,
     },
+}
+
+/// `"/a/0: "` before a reason, nothing when the fault is the whole document.
+fn pointer_prefix(at: &str) -> String {
+    if at.is_empty() {
+        String::new()
+    } else {
+        format!("{at}: ")
+    }
 }
 
 impl Error {

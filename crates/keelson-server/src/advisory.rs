@@ -5,8 +5,8 @@
 //! published.
 //!
 //! [`publish_case_advisory`] is the one function that publishes: the API and the
-//! CLI call it, so whatever must follow a publication (a webhook, a notice) hooks
-//! in there.
+//! CLI call it, and it announces each new revision to the webhook subscribers of
+//! `advisory.published`.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +19,7 @@ use keelson_store::{Store, StoreError, format_us, now_us};
 use serde_json::{Value, json};
 
 use crate::vex::Publisher;
+use crate::webhooks::{Notification, Notifier};
 
 /// The tracking ID of a case's advisory.
 pub fn tracking_id(case: &Case) -> String {
@@ -43,9 +44,11 @@ pub async fn preview_case_advisory(
 }
 
 /// Publishes a new revision of the case's advisory (revision history grows by
-/// one), as `actor` with `reader`'s view of the builds.
+/// one), as `actor` with `reader`'s view of the builds, and tells the webhook
+/// subscribers (the deliveries run in the background of `notifier`).
 pub async fn publish_case_advisory(
     store: &Store,
+    notifier: &Notifier,
     actor: &str,
     reader: &Principal,
     publisher: &Publisher,
@@ -66,7 +69,18 @@ pub async fn publish_case_advisory(
         document,
         published_at_us: next.at_us,
     };
-    store.publish_case_advisory(actor, &case.id, revision).await
+    let revision = store
+        .publish_case_advisory(actor, &case.id, revision)
+        .await?;
+    let published = Notification::AdvisoryPublished {
+        case_id: case.id.clone(),
+        advisory_id: revision.tracking_id.clone(),
+        revision: revision.revision,
+        title: case.title.clone(),
+        marking: case.marking.clone(),
+    };
+    notifier.notify(published).await;
+    Ok(revision)
 }
 
 /// The revision being written.

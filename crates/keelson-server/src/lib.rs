@@ -15,6 +15,7 @@ pub mod detection;
 pub mod disclosure;
 pub mod error;
 pub mod evidence;
+pub mod finding_events;
 pub mod findings;
 pub mod ingest;
 pub mod logging;
@@ -92,12 +93,7 @@ impl AppState {
             config.disclosure_rate_per_hour,
             config.disclosure_burst,
         ));
-        let backoff = config
-            .webhook_retry_secs
-            .iter()
-            .map(|secs| std::time::Duration::from_secs(*secs))
-            .collect();
-        let notifier = Notifier::new(store.clone(), config.webhooks.clone(), backoff);
+        let notifier = Notifier::from_config(store.clone(), &config);
         Self {
             store,
             config: Arc::new(config),

@@ -13,7 +13,7 @@ use keelson_store::{Store, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// Not a SARIF 2.1.0 report Keelson can read; the reason names where.
-    #[error("{0}")]
+    #[error(transparent)]
     Report(#[from] keelson_exchange::Error),
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -39,7 +39,7 @@ use crate::findings;
 #[derive(Debug, thiserror::Error)]
 pub enum VexError {
     /// The document is not VEX Keelson can read; the reason names where.
-    #[error("{0}")]
+    #[error(transparent)]
     Document(#[from] keelson_exchange::Error),
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -120,18 +120,19 @@ pub enum Notification {
         severity: Option<String>,
         marking: Marking,
     },
-    /// For the advisory publication path: call [`Notifier::notify`] with
-    /// this once an advisory is published.
+    /// A new revision of a case's CSAF advisory was published.
     AdvisoryPublished {
         case_id: String,
+        /// The CSAF tracking ID.
         advisory_id: String,
+        revision: i64,
         title: String,
         marking: Marking,
     },
 }
 
 /// Which finding event a [`Notification::Finding`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FindingKind {
     Critical,
     Kev,
@@ -191,11 +192,12 @@ impl Notification {
             Notification::AdvisoryPublished {
                 case_id,
                 advisory_id,
+                revision,
                 title,
                 marking,
             } => json!({
-                "case_id": case_id, "advisory_id": advisory_id, "title": title,
-                "tlp": marking.tlp,
+                "case_id": case_id, "advisory_id": advisory_id, "revision": revision,
+                "title": title, "tlp": marking.tlp,
             }),
         }
     }
@@ -231,6 +233,16 @@ struct Inner {
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Notifier {
+    /// The subscribers and retry schedule of the configuration.
+    pub fn from_config(store: Store, config: &crate::config::Config) -> Self {
+        let backoff = config
+            .webhook_retry_secs
+            .iter()
+            .map(|secs| Duration::from_secs(*secs))
+            .collect();
+        Self::new(store, config.webhooks.clone(), backoff)
+    }
+
     pub fn new(
         store: Store,
         subscriptions: Vec<WebhookSubscription>,

@@ -194,6 +194,10 @@ async fn a_record_above_the_subscriber_is_not_sent() {
     assert!(receiver.lock().await.seen.is_empty());
     let (_, list) = app.get("/api/v1/webhooks/deliveries", Some(&admin)).await;
     assert_eq!(list["total"], 0);
+    let (status, refused) = app
+        .get("/api/v1/webhooks/deliveries?status=sent", Some(&admin))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
 
     let bob = app.token_for("bob", Role::PsirtEngineer, None).await;
     let (status, _) = app.get("/api/v1/webhooks/deliveries", Some(&bob)).await;
@@ -251,6 +255,14 @@ async fn a_newly_attached_sbom_announces_its_kev_finding_once() {
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let (status, _) = app.post("/api/v1/builds/hu-1.0/sbom", &admin, &sbom).await;
     assert_eq!(status, StatusCode::OK, "the same SBOM again");
+    // Another document of the build that lists the same component again:
+    // its finding is not new, so it is not announced again.
+    let mut second = sbom.clone();
+    second["serialNumber"] = json!("urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79");
+    let (status, answer) = app
+        .post("/api/v1/builds/hu-1.0/sbom", &admin, &second)
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
     app.state.notifier.flush().await;
 
     let receiver = receiver.lock().await;
@@ -261,4 +273,52 @@ async fn a_newly_attached_sbom_announces_its_kev_finding_once() {
     assert_eq!(payload["event"], "finding.kev");
     assert_eq!(payload["data"]["vulnerability"], "CVE-2023-32681");
     assert_eq!(payload["data"]["build_id"], "hu-1.0");
+}
+
+#[tokio::test]
+async fn publishing_an_advisory_announces_each_revision() {
+    let receiver = Arc::new(Mutex::new(Receiver::default()));
+    let url = start_receiver(receiver.clone()).await;
+    let mut config = config(&url, 0);
+    config.webhooks[0].events = vec![EventKind::AdvisoryPublished];
+    let app = TestApp::with_config(config).await;
+    let admin = app.token_for("root", Role::Admin, None).await;
+    let build = json!({"id": "tcu-4.2.0", "ecu": "tcu", "firmware_version": "4.2.0",
+                       "marking": {"tlp": "GREEN"}});
+    assert_eq!(
+        app.post("/api/v1/builds", &admin, &build).await.0,
+        StatusCode::CREATED
+    );
+    let case = json!({"title": "OTA client skips the signature check",
+                      "intake": {"kind": "manual"}, "vulnerability_ids": ["CVE-2024-3094"],
+                      "marking": {"tlp": "GREEN"},
+                      "builds": [{"build_id": "tcu-4.2.0", "status": "affected"}]});
+    let (status, case) = app.post("/api/v1/cases", &admin, &case).await;
+    assert_eq!(status, StatusCode::CREATED, "{case}");
+    let id = case["id"].as_str().unwrap_or_default().to_owned();
+
+    let path = format!("/api/v1/cases/{id}/csaf");
+    for summary in ["Initial release.", "Fix rolled out."] {
+        let (status, answer) = app.post(&path, &admin, &json!({"summary": summary})).await;
+        assert_eq!(status, StatusCode::CREATED, "{summary}: {answer}");
+    }
+    // A preview is no publication.
+    assert_eq!(app.get(&path, Some(&admin)).await.0, StatusCode::OK);
+    app.state.notifier.flush().await;
+
+    let receiver = receiver.lock().await;
+    assert_eq!(receiver.seen.len(), 2, "one announcement per revision");
+    let mut revisions = Vec::new();
+    for (signature, body) in &receiver.seen {
+        assert_eq!(signature, &python_signature(body));
+        let payload: Value = serde_json::from_str(body).expect("JSON body");
+        assert_eq!(payload["event"], "advisory.published");
+        let data = &payload["data"];
+        assert_eq!(data["case_id"], json!(id));
+        assert_eq!(data["advisory_id"], json!(format!("KEELSON-CASE-{id}")));
+        assert_eq!(data["tlp"], "GREEN");
+        revisions.push(data["revision"].as_i64());
+    }
+    revisions.sort_unstable();
+    assert_eq!(revisions, [Some(1), Some(2)]);
 }

@@ -84,8 +84,9 @@ impl StoreLocation {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
-    /// Serialises appends to the audit chain within this process; the
-    /// database lock taken inside the transaction covers other processes.
+    /// Serialises appends to the audit chain (and the webhook delivery
+    /// records written beside them) within this process; the database lock
+    /// taken inside the transaction covers other processes.
     audit_lock: Arc<Mutex<()>>,
 }
 

@@ -12,6 +12,9 @@ use serde::Serialize;
 use crate::entity::webhook_delivery;
 use crate::{Store, StoreError, format_us, new_id, now_us};
 
+/// The statuses a delivery can have.
+const DELIVERY_STATUSES: [&str; 3] = ["pending", "delivered", "failed"];
+
 /// A delivery and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Delivery {
@@ -49,6 +52,10 @@ impl Store {
         id: &str,
         payload: &str,
     ) -> Result<Delivery, StoreError> {
+        // Deliveries are written from background tasks: taking the writers'
+        // turn keeps them from landing inside another write transaction, which
+        // SQLite would refuse as a busy snapshot.
+        let _turn = self.audit_lock.lock().await;
         let now = now_us();
         let row = webhook_delivery::Model {
             id: id.to_owned(),
@@ -74,6 +81,7 @@ impl Store {
         id: &str,
         attempt: &Attempt,
     ) -> Result<Delivery, StoreError> {
+        let _turn = self.audit_lock.lock().await;
         let row = webhook_delivery::Entity::find_by_id(id.to_owned())
             .one(self.connection())
             .await?
@@ -100,6 +108,10 @@ impl Store {
     pub async fn list_deliveries(&self, status: Option<&str>) -> Result<Vec<Delivery>, StoreError> {
         let mut query = webhook_delivery::Entity::find();
         if let Some(status) = status {
+            if !DELIVERY_STATUSES.contains(&status) {
+                let reason = format!("{status:?} is not one of pending, delivered or failed");
+                return Err(StoreError::invalid("status", reason));
+            }
             query = query.filter(webhook_delivery::Column::Status.eq(status));
         }
         let rows = query

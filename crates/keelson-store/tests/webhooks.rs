@@ -62,4 +62,11 @@ async fn every_attempt_is_recorded_and_the_last_one_decides(store: &Store) {
         [failing.as_str()]
     );
     assert_eq!(store.list_deliveries(None).await.expect("all").len(), 2);
+
+    let unknown = store.list_deliveries(Some("sent")).await;
+    let message = unknown.expect_err("an unknown status").to_string();
+    assert_eq!(
+        message,
+        "invalid status: \"sent\" is not one of pending, delivered or failed"
+    );
 }

@@ -155,6 +155,13 @@ fn webhooks_deliveries_lists_nothing_on_a_fresh_store_and_refuses_bad_config() {
     let output = support::keelson(&dir.path, &["webhooks", "deliveries"]);
     assert!(output.status.success(), "{}", support::stderr(&output));
     assert!(output.stdout.is_empty());
+    let output = support::keelson(&dir.path, &["webhooks", "deliveries", "--status", "sent"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        support::stderr(&output).contains("\"sent\" is not one of pending, delivered or failed"),
+        "{}",
+        support::stderr(&output)
+    );
 
     let config = dir.path.join("keelson.toml");
     let bad = "[[webhooks]]\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"\"\nevents = [\"finding.kev\"]\n";

@@ -106,12 +106,28 @@ fn vex_import_export_and_advisory_revisions_from_the_command_line() {
     let again = stdout_json(&keelson(&data.path, &["vex", "import", &vex]));
     assert_eq!(again["already_imported"], true);
     let not_vex = write(&files.path, "other.json", &json!({ "hello": "world" }));
+    let refused = keelson(&data.path, &["vex", "import", &not_vex]);
+    assert_eq!(refused.status.code(), Some(2));
+    let reason = "neither OpenVEX (@context, statements), CycloneDX (bomFormat) nor CSAF";
     assert_eq!(
-        keelson(&data.path, &["vex", "import", &not_vex])
-            .status
-            .code(),
-        Some(2)
+        stderr(&refused).matches(reason).count(),
+        1,
+        "said once: {}",
+        stderr(&refused)
     );
+    let truncated = files.path.join("truncated.json");
+    std::fs::write(&truncated, "{\"statements\": [").expect("write");
+    let refused = keelson(
+        &data.path,
+        &["vex", "import", &truncated.display().to_string()],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let message = stderr(&refused);
+    assert!(
+        message.contains("truncated.json: line 1 column 16"),
+        "{message}"
+    );
+    assert_eq!(message.matches("EOF while parsing").count(), 1, "{message}");
 
     let exported = keelson(&data.path, &["vex", "export", "--build", BUILD]);
     assert!(exported.status.success(), "{}", stderr(&exported));

@@ -84,6 +84,7 @@ async fn publish(
     let publisher = publisher(&state);
     let revision = advisory::publish_case_advisory(
         &state.store,
+        &state.notifier,
         &caller.user.name,
         &caller.principal,
         &publisher,

@@ -11,7 +11,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use keelson_core::Severity;
-use keelson_store::fleet::SoftwareBuild;
 use keelson_store::installations::Installation;
 use keelson_store::sboms::{Attached, SbomRecord, Subject};
 use keelson_vulndb::{Finding, MatchWarning};
@@ -25,9 +24,9 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::clearance::{visible, visible_only};
 use crate::error::{ApiError, ApiPath, ApiQuery};
+use crate::finding_events::FindingEvents;
 use crate::findings;
 use crate::vex::{BuildDecisions, VexStatus};
-use crate::webhooks::{EventKind, FindingKind, Notification};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -95,15 +94,19 @@ async fn attach(
         .map_err(|error| ApiError::bad_request(format!("sbom: {error}")))?;
 
     let new = findings::new_sbom(subject.clone(), &sbom, body.to_vec());
+    let events = FindingEvents {
+        store: &state.store,
+        cache: &state.findings,
+        notifier: &state.notifier,
+    };
+    let before = events.before_attaching(&subject).await?;
     let answer = match state.store.attach_sbom(&caller.user.name, new).await? {
         Attached::New(sbom) => (StatusCode::CREATED, false, sbom),
         Attached::Already(sbom) => (StatusCode::OK, true, sbom),
     };
     let (status, already_attached, sbom) = answer;
     if !already_attached {
-        for build in builds_of(state, &subject).await? {
-            announce_findings(state, &build.id, &build.marking).await?;
-        }
+        events.announce_new(&before).await?;
     }
     Ok((
         status,
@@ -130,61 +133,6 @@ async fn visible_part_ecus(
         return Err(ApiError::not_found(format!("hardware part {part}")));
     }
     Ok(ecus)
-}
-
-/// The builds whose findings a document attached to `subject` feeds: the
-/// build itself, or every build of an ECU with that hardware part.
-async fn builds_of(state: &AppState, subject: &Subject) -> Result<Vec<SoftwareBuild>, ApiError> {
-    let store = &state.store;
-    let builds = match subject {
-        Subject::Build(id) => store.build(id).await?.into_iter().collect(),
-        Subject::HardwarePart(part) => {
-            let ecus: BTreeSet<String> = store
-                .list_ecus()
-                .await?
-                .into_iter()
-                .filter(|ecu| ecu.hardware_part_number.as_deref() == Some(part.as_str()))
-                .map(|ecu| ecu.id)
-                .collect();
-            let builds = store.list_builds().await?.into_iter();
-            builds.filter(|build| ecus.contains(&build.ecu)).collect()
-        }
-    };
-    Ok(builds)
-}
-
-/// Tells webhook subscribers of the critical and KEV findings a newly
-/// attached SBOM brings to the build (the same SBOM again announces nothing).
-async fn announce_findings(
-    state: &AppState,
-    build_id: &str,
-    marking: &keelson_core::Marking,
-) -> Result<(), ApiError> {
-    let notifier = &state.notifier;
-    let wanted = [EventKind::CriticalFinding, EventKind::KevFinding];
-    if !wanted.into_iter().any(|kind| notifier.subscribed_to(kind)) {
-        return Ok(());
-    }
-    let report = state.findings.build_report(&state.store, build_id).await?;
-    for finding in report.findings {
-        let critical = finding.severity == Some(Severity::Critical);
-        let kinds = [
-            (critical, FindingKind::Critical),
-            (finding.kev, FindingKind::Kev),
-        ];
-        for (_, kind) in kinds.into_iter().filter(|(applies, _)| *applies) {
-            let notification = Notification::Finding {
-                kind,
-                build_id: build_id.to_owned(),
-                vulnerability: finding.vulnerability.clone(),
-                component: finding.component.clone(),
-                severity: finding.severity.map(|severity| severity.to_string()),
-                marking: marking.clone(),
-            };
-            state.notifier.notify(notification).await;
-        }
-    }
-    Ok(())
 }
 
 /// One finding of a build with the number of vehicles that run the build.

@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use keelson_server::advisory;
 use keelson_server::config::Config;
 use keelson_server::vex::Publisher;
+use keelson_server::webhooks::Notifier;
 use serde_json::{Value, json};
 
 use super::{cases, local_actor, open_store, runtime};
@@ -75,10 +76,14 @@ async fn export(
         }
         Wanted::Publish(summary) => {
             let actor = local_actor();
+            let notifier = Notifier::from_config(store.clone(), config);
             let revision = advisory::publish_case_advisory(
-                &store, &actor, &reader, &publisher, &case, &summary,
+                &store, &notifier, &actor, &reader, &publisher, &case, &summary,
             )
             .await?;
+            // The command ends once every webhook delivery, retries included,
+            // has its outcome recorded.
+            notifier.flush().await;
             revision.document
         }
     };

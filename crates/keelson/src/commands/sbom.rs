@@ -1,4 +1,6 @@
-//! `keelson sbom validate` and `keelson sbom import --build|--hardware-part`.
+//! `keelson sbom validate` and `keelson sbom import --build|--hardware-part`
+//! (which announces the critical and KEV findings the document adds to the
+//! webhook subscribers, as the API does).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -6,8 +8,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use keelson_sbom::{Format, Sbom};
 use keelson_server::config::Config;
-use keelson_server::findings;
+use keelson_server::finding_events::FindingEvents;
+use keelson_server::findings::{self, FindingsCache};
+use keelson_server::webhooks::Notifier;
 use keelson_store::sboms::{Attached, Subject};
+use keelson_store::{Store, StoreError};
 use serde_json::json;
 
 use super::open_store;
@@ -60,8 +65,7 @@ async fn import(config: Config, path: &Path, subject: Subject) -> anyhow::Result
     let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
     let sbom = read_sbom(path, &bytes)?;
     let store = open_store(&config).await?;
-    let new = findings::new_sbom(subject.clone(), &sbom, bytes);
-    let attached = store.attach_sbom(&super::local_actor(), new).await;
+    let attached = attach_and_announce(&config, &store, &sbom, bytes, &subject).await;
     store.close().await?;
     let attached = attached.with_context(|| format!("cannot attach to {}", subject.describe()))?;
     let mut summary = json!({
@@ -77,6 +81,33 @@ async fn import(config: Config, path: &Path, subject: Subject) -> anyhow::Result
     summary[key] = json!(id);
     println!("{summary}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Attaches the document and tells the webhook subscribers of the critical
+/// and KEV findings it adds, as the API does; returns once every delivery,
+/// retries included, has its outcome recorded.
+async fn attach_and_announce(
+    config: &Config,
+    store: &Store,
+    sbom: &Sbom,
+    bytes: Vec<u8>,
+    subject: &Subject,
+) -> Result<Attached, StoreError> {
+    let notifier = Notifier::from_config(store.clone(), config);
+    let cache = FindingsCache::default();
+    let events = FindingEvents {
+        store,
+        cache: &cache,
+        notifier: &notifier,
+    };
+    let before = events.before_attaching(subject).await?;
+    let new = findings::new_sbom(subject.clone(), sbom, bytes);
+    let attached = store.attach_sbom(&super::local_actor(), new).await?;
+    if matches!(attached, Attached::New(_)) {
+        events.announce_new(&before).await?;
+        notifier.flush().await;
+    }
+    Ok(attached)
 }
 
 /// The component graph of a document, or an error naming the file, the
