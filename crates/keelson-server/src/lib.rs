@@ -17,6 +17,7 @@ pub mod error;
 pub mod evidence;
 pub mod finding_events;
 pub mod findings;
+pub mod forensics;
 pub mod ingest;
 pub mod logging;
 pub mod metrics;

@@ -181,8 +181,11 @@ pub enum Command {
     #[command(subcommand)]
     Cases(CasesCommand),
     /// VSOC incidents (alerts grouped per rule, scope and time window).
-    #[command(subcommand)]
+    #[command(subcommand, alias = "incident")]
     Incidents(IncidentsCommand),
+    /// Forensic evidence packages.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// Security-test findings (SARIF) of builds.
     #[command(subcommand)]
     Findings(FindingsCommand),
@@ -444,6 +447,33 @@ pub enum IncidentsCommand {
         id: String,
         #[command(flatten)]
         reader: ReaderOptions,
+    },
+    /// Write the incident's evidence package: a ZIP of its record, alerts,
+    /// cited events, timeline and the affected vehicles' log uploads, with a
+    /// manifest of SHA-256 digests signed by the instance's Ed25519 key.
+    /// Prints `{"file", "sha256", "files", "signing_key"}`; the export is
+    /// audited.
+    Export {
+        id: String,
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Check an evidence package: the manifest's signature and every file's
+    /// digest. Prints `{"valid", "incident_id", "signing_key", "files",
+    /// "problems": [{"file", "reason"}]}`; exit 1 when anything is wrong.
+    Verify {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The signer's public key (hex) to require; default: the key the
+        /// manifest names, which proves integrity but not origin.
+        #[arg(long, value_name = "HEX")]
+        key: Option<String>,
     },
 }
 

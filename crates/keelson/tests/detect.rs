@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use keelson_store::testing::TempDir;
 use serde_json::{Value, json};
+use sha2::Digest;
 use support::{keelson, stderr, stdout_lines};
 
 const UDS_BRUTE_FORCE: &str = "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f02";
@@ -394,4 +395,77 @@ fn incidents_form_from_the_alerts_of_active_rules_and_read_back_through_the_cli(
         "{}",
         stderr(&bad_state)
     );
+
+    evidence_package_verifies_and_a_changed_byte_names_its_file(&dir.path, id);
+}
+
+/// The byte offset of the first `needle` in `haystack`.
+fn first_offset(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+        .unwrap_or_else(|| panic!("{:?} not found", String::from_utf8_lossy(needle)))
+}
+
+fn evidence_package_verifies_and_a_changed_byte_names_its_file(data: &Path, incident: &str) {
+    let package = data.join("incident.zip");
+    let path = package.to_str().expect("utf-8");
+    let export = keelson(data, &["incident", "export", incident, "-o", path]);
+    assert!(export.status.success(), "{}", stderr(&export));
+    let exported = support::stdout_json(&export);
+    let signer = exported["signing_key"].as_str().expect("key").to_owned();
+    let bytes = std::fs::read(&package).expect("package");
+    assert_eq!(
+        exported["sha256"],
+        hex::encode(sha2::Sha256::digest(&bytes))
+    );
+
+    let intact = keelson(data, &["evidence", "verify", path, "--key", &signer]);
+    assert!(intact.status.success(), "{}", stderr(&intact));
+    let report = support::stdout_json(&intact);
+    assert_eq!(report["valid"], true);
+    assert_eq!(report["incident_id"], incident);
+
+    // One byte of the first cited event, as stored in events.ndjson (only
+    // there is the field compact JSON; the timeline pretty-prints it).
+    let mut changed = bytes.clone();
+    let at = first_offset(&changed, br#""kind":"uds.negative_response""#);
+    changed[at + 9] ^= 0x01;
+    let tampered = data.join("tampered.zip");
+    std::fs::write(&tampered, &changed).expect("write");
+    let broken = keelson(
+        data,
+        &["evidence", "verify", tampered.to_str().expect("utf-8")],
+    );
+    assert_eq!(broken.status.code(), Some(1), "{}", stderr(&broken));
+    let report = support::stdout_json(&broken);
+    assert_eq!(report["valid"], false);
+    let files: Vec<&str> = report["problems"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|problem| problem["file"].as_str())
+        .collect();
+    assert_eq!(files, ["events.ndjson"], "{report}");
+    assert!(
+        stderr(&broken).contains("events.ndjson"),
+        "{}",
+        stderr(&broken)
+    );
+
+    let mut forged = bytes.clone();
+    let at = first_offset(&forged, br#""exported_by": ""#);
+    forged[at + 16] ^= 0x01;
+    std::fs::write(&tampered, &forged).expect("write");
+    let unsigned = keelson(
+        data,
+        &["evidence", "verify", tampered.to_str().expect("utf-8")],
+    );
+    assert_eq!(unsigned.status.code(), Some(1));
+    let report = support::stdout_json(&unsigned);
+    assert_eq!(report["problems"][0]["file"], "manifest.json", "{report}");
+
+    let stranger = "11".repeat(32);
+    let wrong_key = keelson(data, &["evidence", "verify", path, "--key", &stranger]);
+    assert_eq!(wrong_key.status.code(), Some(1), "{}", stderr(&wrong_key));
 }

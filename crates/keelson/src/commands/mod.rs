@@ -105,6 +105,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cases(command) => runtime()?.block_on(cases::run(config, command)),
         Command::Findings(command) => runtime()?.block_on(findings::run(config, command)),
         Command::Incidents(command) => runtime()?.block_on(incidents::run(config, command)),
+        Command::Evidence(command) => incidents::verify(command),
         Command::Tara(command) => runtime()?.block_on(tara::run(config, command)),
         Command::Webhooks(command) => runtime()?.block_on(webhooks::run(config, command)),
     }
