@@ -90,6 +90,34 @@ fn replace_database(url: &str, database: &str) -> String {
 /// PostgreSQL database (skipped without `KEELSON_TEST_POSTGRES_URL`, failing
 /// with `KEELSON_REQUIRE_POSTGRES=1`). The caller needs tokio as a
 /// dev-dependency.
+/// Opens a manual, AMBER, high-severity case on CVE-2024-3094 for tests
+/// that need a case to hang work on; returns its ID.
+pub async fn open_test_case(store: &crate::Store, actor: &str, title: &str) -> String {
+    use keelson_core::{IntakeKind, Marking, Principal, Role, Severity, SlaPolicy, Tlp};
+
+    use crate::cases::{Intake, NewCase, Opened};
+
+    let new = NewCase {
+        title: title.to_owned(),
+        intake: Intake {
+            kind: IntakeKind::Manual,
+            source: None,
+        },
+        vulnerability_ids: vec!["CVE-2024-3094".parse().expect("a CVE ID")],
+        severity: Severity::High,
+        owner: None,
+        team: None,
+        marking: Marking::new(Tlp::Amber),
+        builds: Vec::new(),
+    };
+    let reader = Principal::new(actor, Role::PsirtEngineer, None);
+    let opened = store
+        .open_case(actor, &reader, &new, &SlaPolicy::default())
+        .await;
+    let (Opened::Created(case) | Opened::Merged(case)) = opened.expect("open a case");
+    case.id
+}
+
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {

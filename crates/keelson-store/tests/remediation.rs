@@ -6,8 +6,7 @@ use keelson_core::remediation::{
     CompensatingControl, Fix, FixKind, Phase, RemediationPlan, RolloutPhase, Verification,
     VerificationStatus,
 };
-use keelson_core::{IntakeKind, Marking, Principal, Role, Severity, SlaPolicy, Tlp};
-use keelson_store::cases::{Intake, NewCase, Opened};
+use keelson_core::{Marking, Role, Tlp};
 use keelson_store::fleet::SoftwareBuild;
 use keelson_store::users::NewUser;
 use keelson_store::{ErrorKind, Store};
@@ -29,24 +28,8 @@ async fn open_case(store: &Store) -> String {
         marking: Marking::new(Tlp::Amber),
     };
     store.create_build("test", &build).await.expect("build");
-    let new = NewCase {
-        title: "OTA client skips the signature check".to_owned(),
-        intake: Intake {
-            kind: IntakeKind::Manual,
-            source: None,
-        },
-        vulnerability_ids: vec!["CVE-2024-3094".parse().expect("id")],
-        severity: Severity::High,
-        owner: None,
-        team: None,
-        marking: Marking::new(Tlp::Amber),
-        builds: Vec::new(),
-    };
-    let reader = Principal::new(ACTOR, Role::PsirtEngineer, None);
-    let sla = SlaPolicy::default();
-    let opened = store.open_case(ACTOR, &reader, &new, &sla).await;
-    let (Opened::Created(case) | Opened::Merged(case)) = opened.expect("open");
-    case.id
+    keelson_store::testing::open_test_case(store, ACTOR, "OTA client skips the signature check")
+        .await
 }
 
 fn plan(build: &str) -> RemediationPlan {

@@ -5,9 +5,8 @@
 use keelson_core::risk::{
     self, CvssExploitability, Feasibility, ImpactRating, Impacts, RawRiskMatrix, RiskMatrix,
 };
-use keelson_core::{BuildStatus, IntakeKind, Marking, Principal, Role, Severity, SlaPolicy, Tlp};
+use keelson_core::{BuildStatus, Marking, Tlp};
 use keelson_store::cases::work::StatusOutcome;
-use keelson_store::cases::{Intake, NewCase, Opened};
 use keelson_store::fleet::SoftwareBuild;
 use keelson_store::{ErrorKind, Store};
 use serde_json::json;
@@ -29,28 +28,17 @@ async fn case_with_build(store: &Store, build: &str) -> String {
         marking: Marking::new(Tlp::Amber),
     };
     store.create_build("test", &record).await.expect("build");
-    let new = NewCase {
-        title: "Telematics unit accepts unsigned firmware".to_owned(),
-        intake: Intake {
-            kind: IntakeKind::Manual,
-            source: None,
-        },
-        vulnerability_ids: vec!["CVE-2024-3094".parse().expect("id")],
-        severity: Severity::High,
-        owner: None,
-        team: None,
-        marking: Marking::new(Tlp::Amber),
-        builds: Vec::new(),
-    };
-    let reader = Principal::new(ACTOR, Role::PsirtEngineer, None);
-    let sla = SlaPolicy::default();
-    let opened = store.open_case(ACTOR, &reader, &new, &sla).await;
-    let (Opened::Created(case) | Opened::Merged(case)) = opened.expect("open");
+    let case_id = keelson_store::testing::open_test_case(
+        store,
+        ACTOR,
+        "Telematics unit accepts unsigned firmware",
+    )
+    .await;
     store
-        .set_build_status(ACTOR, &case.id, build, BuildStatus::Affected, None)
+        .set_build_status(ACTOR, &case_id, build, BuildStatus::Affected, None)
         .await
         .expect("status");
-    case.id
+    case_id
 }
 
 fn impacts(safety: ImpactRating) -> Impacts {

@@ -3,9 +3,8 @@
 //! record is updated, and a case links to and unlinks from the threat
 //! scenarios it realises, each audited on the case.
 
+use keelson_core::Tlp;
 use keelson_core::tara::{self, TaraDocument};
-use keelson_core::{IntakeKind, Marking, Principal, Role, Severity, SlaPolicy, Tlp};
-use keelson_store::cases::{Intake, NewCase, Opened};
 use keelson_store::{ErrorKind, Store};
 use serde_json::json;
 
@@ -86,25 +85,14 @@ async fn a_case_links_and_unlinks_threat_scenarios(store: &Store) {
         .import_tara(ACTOR, &document(TARA))
         .await
         .expect("import");
-    let new = NewCase {
-        title: "OTA client skips the signature check".to_owned(),
-        intake: Intake {
-            kind: IntakeKind::Manual,
-            source: None,
-        },
-        vulnerability_ids: vec!["CVE-2024-3094".parse().expect("id")],
-        severity: Severity::High,
-        owner: None,
-        team: None,
-        marking: Marking::new(Tlp::Amber),
-        builds: Vec::new(),
-    };
-    let reader = Principal::new(ACTOR, Role::PsirtEngineer, None);
-    let sla = SlaPolicy::default();
-    let opened = store.open_case(ACTOR, &reader, &new, &sla).await;
-    let (Opened::Created(case) | Opened::Merged(case)) = opened.expect("open");
+    let case_id = keelson_store::testing::open_test_case(
+        store,
+        ACTOR,
+        "OTA client skips the signature check",
+    )
+    .await;
 
-    let link = |threat: &'static str| store.link_threat(ACTOR, &case.id, "tcu-gen3", threat);
+    let link = |threat: &'static str| store.link_threat(ACTOR, &case_id, "tcu-gen3", threat);
     assert!(link("TS-1").await.expect("link"));
     assert!(
         !link("TS-1").await.expect("again"),
@@ -113,7 +101,7 @@ async fn a_case_links_and_unlinks_threat_scenarios(store: &Store) {
     let missing = link("TS-9").await.expect_err("no such threat");
     assert_eq!(missing.kind(), ErrorKind::Invalid);
 
-    let linked = store.case_threats(&case.id).await.expect("threats");
+    let linked = store.case_threats(&case_id).await.expect("threats");
     assert_eq!(linked.len(), 1);
     assert_eq!(
         linked[0].threat.description,
@@ -122,22 +110,22 @@ async fn a_case_links_and_unlinks_threat_scenarios(store: &Store) {
     assert_eq!(linked[0].marking.tlp, Tlp::Green);
 
     store
-        .unlink_threat(ACTOR, &case.id, "tcu-gen3", "TS-1")
+        .unlink_threat(ACTOR, &case_id, "tcu-gen3", "TS-1")
         .await
         .expect("unlink");
     let gone = store
-        .unlink_threat(ACTOR, &case.id, "tcu-gen3", "TS-1")
+        .unlink_threat(ACTOR, &case_id, "tcu-gen3", "TS-1")
         .await;
     assert_eq!(gone.map_err(|e| e.kind()).err(), Some(ErrorKind::NotFound));
     assert!(
         store
-            .case_threats(&case.id)
+            .case_threats(&case_id)
             .await
             .expect("threats")
             .is_empty()
     );
 
-    let history = store.case_history(&case.id).await.expect("history");
+    let history = store.case_history(&case_id).await.expect("history");
     let links: Vec<_> = history
         .iter()
         .filter(|e| e.action.starts_with("case.threat"))
