@@ -1,9 +1,10 @@
-//! The `finding.critical` and `finding.kev` webhook events of a document
-//! attached to a build or a hardware part, without HTTP: the builds the
-//! document feeds, their critical and KEV findings before it is attached,
-//! and an announcement of each such finding it adds. The API's SBOM and HBOM
-//! uploads and `keelson sbom import` both use it, so a finding is announced
-//! once whichever way its document arrives.
+//! The `finding.critical` and `finding.kev` webhook events, without HTTP:
+//! the builds a change may touch (those a document attached to a build or
+//! hardware part feeds, or every build for a knowledge-base update), their
+//! critical and KEV findings before it, and an announcement of each such
+//! finding the change adds. The API's SBOM and HBOM uploads, `keelson sbom
+//! import` and `keelson vulndb import` use it, so a finding is announced
+//! once whichever way it arises.
 
 use std::collections::BTreeSet;
 
@@ -27,16 +28,16 @@ pub struct FindingEvents<'a> {
     pub notifier: &'a Notifier,
 }
 
-/// The builds a document feeds and the finding events each had before it
-/// was attached.
-pub struct BeforeAttaching {
+/// The builds a change may touch and the finding events each had before
+/// it (a document attached, a knowledge-base update).
+pub struct BeforeChange {
     builds: Vec<(SoftwareBuild, Raised)>,
 }
 
 impl FindingEvents<'_> {
     /// Takes the finding events of the builds `subject`'s documents feed;
     /// nothing is matched when nobody listens.
-    pub async fn before_attaching(&self, subject: &Subject) -> Result<BeforeAttaching, StoreError> {
+    pub async fn before_attaching(&self, subject: &Subject) -> Result<BeforeChange, StoreError> {
         let mut builds = Vec::new();
         if self.wanted() {
             for build in builds_fed_by(self.store, subject).await? {
@@ -44,12 +45,26 @@ impl FindingEvents<'_> {
                 builds.push((build, raised));
             }
         }
-        Ok(BeforeAttaching { builds })
+        Ok(BeforeChange { builds })
+    }
+
+    /// Takes the finding events of every build, before a knowledge-base
+    /// update (a KEV catalogue that lists a CVE, a record that raises a
+    /// severity); nothing is matched when nobody listens.
+    pub async fn before_feed_import(&self) -> Result<BeforeChange, StoreError> {
+        let mut builds = Vec::new();
+        if self.wanted() {
+            for build in self.store.list_builds().await? {
+                let raised = self.raised(&build.id).await?;
+                builds.push((build, raised));
+            }
+        }
+        Ok(BeforeChange { builds })
     }
 
     /// Announces each critical or KEV finding the builds have now and did
     /// not have `before`.
-    pub async fn announce_new(&self, before: &BeforeAttaching) -> Result<(), StoreError> {
+    pub async fn announce_new(&self, before: &BeforeChange) -> Result<(), StoreError> {
         for (build, known) in &before.builds {
             let report = self.cache.build_report(self.store, &build.id).await?;
             for finding in report.findings {

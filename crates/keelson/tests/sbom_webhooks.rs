@@ -2,7 +2,8 @@
 //! SBOM brings to a build, as the API does: the delivery reaches a real HTTP
 //! receiver on a local port with its HMAC-SHA256 signature (checked with
 //! Python's `hmac` module), is recorded, and a second SBOM with the same
-//! finding announces nothing.
+//! finding announces nothing. `keelson vulndb import` announces the KEV
+//! finding a new catalogue makes of a finding the build already had.
 
 mod support;
 
@@ -134,4 +135,60 @@ fn an_imported_sbom_announces_its_new_kev_finding_once() {
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0]["status"], "delivered");
     assert_eq!(deliveries[0]["id"], payload["id"]);
+}
+
+#[test]
+fn a_kev_catalogue_that_lists_a_builds_cve_announces_the_finding_once() {
+    let Some(osv) = keelson_testkit::corpus_path(OSV) else {
+        return;
+    };
+    let data = keelson_store::testing::TempDir::new().expect("dir");
+    let files = keelson_store::testing::TempDir::new().expect("dir");
+    let (url, received) = start_receiver();
+    let config = write(
+        &files.path,
+        "keelson.toml",
+        &format!(
+            "webhook_retry_secs = []\n[[webhooks]]\nurl = \"{url}\"\nsecret = \"{SECRET}\"\n\
+             events = [\"finding.kev\", \"finding.critical\"]\nmax_tlp = \"AMBER\"\n"
+        ),
+    );
+    let kev = write(
+        &files.path,
+        "known_exploited_vulnerabilities.json",
+        r#"{"catalogVersion": "test", "vulnerabilities": [
+            {"cveID": "CVE-2023-32681", "dateAdded": "2023-06-01"}]}"#,
+    );
+    let fleet = write(
+        &files.path,
+        "fleet.csv",
+        "vehicle,model,make,model_name,ecu,build,firmware_version,installed_at,tlp\n\
+         v1,m1,Acme,Roadster,hu,hu-1.0,1.0,2026-01-01T00:00:00Z,GREEN\n",
+    );
+    let sbom = json!({"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+                      "components": [{"type": "library", "bom-ref": "requests", "name": "requests",
+                                      "version": "2.9.2", "purl": "pkg:pypi/requests@2.9.2"}]});
+    let sbom = write(&files.path, "hu.cdx.json", &sbom.to_string());
+    let with_config = |args: &[&str]| {
+        let mut all = vec!["--config", config.as_str()];
+        all.extend_from_slice(args);
+        run(&data.path, &all)
+    };
+
+    // The finding exists before the catalogue; it is neither KEV nor critical.
+    with_config(&["vulndb", "import", &osv.display().to_string()]);
+    with_config(&["fleet", "import", &fleet]);
+    with_config(&["sbom", "import", &sbom, "--build", "hu-1.0"]);
+    assert_eq!(received.try_iter().count(), 0, "nothing to announce yet");
+    with_config(&["vulndb", "import", &kev]);
+    with_config(&["vulndb", "import", &kev]);
+
+    let seen: Vec<(String, String)> = received.try_iter().collect();
+    assert_eq!(seen.len(), 1, "announced once: {seen:?}");
+    let (signature, body) = &seen[0];
+    assert_eq!(signature, &python_signature(body));
+    let payload: Value = serde_json::from_str(body).expect("JSON body");
+    assert_eq!(payload["event"], "finding.kev");
+    assert_eq!(payload["data"]["vulnerability"], "CVE-2023-32681");
+    assert_eq!(payload["data"]["build_id"], "hu-1.0");
 }

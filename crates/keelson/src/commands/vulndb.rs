@@ -1,5 +1,7 @@
 //! `keelson vulndb import`: feed files into the store, counted per source
-//! against the knowledge base the stored files already make up.
+//! against the knowledge base the stored files already make up. Webhook
+//! subscribers hear of each critical or KEV finding the import adds to a
+//! build (a KEV catalogue that now lists a CVE a build has, say).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -7,6 +9,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use keelson_server::config::Config;
+use keelson_server::finding_events::FindingEvents;
+use keelson_server::findings::FindingsCache;
+use keelson_server::webhooks::Notifier;
 use keelson_store::Store;
 use keelson_store::feeds::FeedFile;
 use keelson_vulndb::{FeedKind, ImportReport, KnowledgeBase};
@@ -46,6 +51,14 @@ impl SourceCounts {
 pub async fn run(config: Config, command: VulndbCommand) -> anyhow::Result<ExitCode> {
     let VulndbCommand::Import { files } = command;
     let store = open_store(&config).await?;
+    let notifier = Notifier::from_config(store.clone(), &config);
+    let cache = FindingsCache::default();
+    let events = FindingEvents {
+        store: &store,
+        cache: &cache,
+        notifier: &notifier,
+    };
+    let before = events.before_feed_import().await?;
     let mut kb = load_knowledge_base(&store).await?;
     let feeds: Vec<FeedFile> = files
         .iter()
@@ -64,6 +77,8 @@ pub async fn run(config: Config, command: VulndbCommand) -> anyhow::Result<ExitC
             .or_default()
             .add(&report, new_file);
     }
+    events.announce_new(&before).await?;
+    notifier.flush().await;
     store.close().await?;
     println!("{}", serde_json::to_string(&counts)?);
     let refused = counts.values().any(|source| source.errors > 0);
