@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use keelson_core::Principal;
+use keelson_store::alerts::{AlertRecord, CitedEvent};
 use keelson_store::audit::AuditEvent;
 use keelson_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -181,20 +182,7 @@ async fn package_files(
         .filter(|incident| reader.may_read(&incident.marking))
         .ok_or_else(|| PackageError::NotFound(incident_id.to_owned()))?;
     let scope = store.incident_scope(incident_id).await?;
-    let mut alerts = Vec::new();
-    for alert_id in store.incident_alert_ids(incident_id).await? {
-        let alert = store.alert(&alert_id).await?;
-        alerts.extend(alert.filter(|alert| reader.may_read(&alert.marking)));
-    }
-    let mut cited = BTreeMap::new();
-    for alert in &alerts {
-        for event in store.cited_events(&alert.id).await? {
-            let entry = cited
-                .entry(event.key.clone())
-                .or_insert((event, Vec::new()));
-            entry.1.push(alert.id.clone());
-        }
-    }
+    let (alerts, cited) = cited_events(store, reader, incident_id).await?;
 
     let mut files = BTreeMap::new();
     let summary = json!({
@@ -225,10 +213,46 @@ async fn package_files(
     Ok(files)
 }
 
+/// Each event cited by an alert, by store key, with the alerts citing it.
+type Cited = BTreeMap<String, (CitedEvent, Vec<String>)>;
+
+/// An incident's alerts the reader may see and the events they cite.
+async fn cited_events(
+    store: &Store,
+    reader: &Principal,
+    incident_id: &str,
+) -> Result<(Vec<AlertRecord>, Cited), StoreError> {
+    let mut alerts = Vec::new();
+    for alert_id in store.incident_alert_ids(incident_id).await? {
+        let alert = store.alert(&alert_id).await?;
+        alerts.extend(alert.filter(|alert| reader.may_read(&alert.marking)));
+    }
+    let mut cited = Cited::new();
+    for alert in &alerts {
+        for event in store.cited_events(&alert.id).await? {
+            let entry = cited
+                .entry(event.key.clone())
+                .or_insert((event, Vec::new()));
+            entry.1.push(alert.id.clone());
+        }
+    }
+    Ok((alerts, cited))
+}
+
+/// The attack timeline of an incident the reader may see: every event its
+/// alerts cite (vehicle, ECU and backend alike) in time order, vehicle time
+/// where the event has one, else the time Keelson received it.
+pub async fn incident_timeline(
+    store: &Store,
+    reader: &Principal,
+    incident_id: &str,
+) -> Result<Value, StoreError> {
+    let (_, cited) = cited_events(store, reader, incident_id).await?;
+    Ok(timeline(cited.into_values()))
+}
+
 /// The cited events in time order, each with the alerts citing it.
-fn timeline(
-    events: impl Iterator<Item = (keelson_store::alerts::CitedEvent, Vec<String>)>,
-) -> Value {
+fn timeline(events: impl Iterator<Item = (CitedEvent, Vec<String>)>) -> Value {
     let mut entries: Vec<(String, Value)> = events
         .map(|(cited, alerts)| {
             let event = &cited.event;

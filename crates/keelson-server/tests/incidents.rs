@@ -118,6 +118,25 @@ async fn alerts_group_per_build_and_the_metrics_follow_the_recorded_stamps() {
         assert_eq!(detail["vehicle_ids"], json!(["veh-1", "veh-2"]));
         assert_eq!(detail["build_ids"], json!(["gw-1.2.0"]));
         assert_eq!(detail["alerts"].as_array().map(Vec::len), Some(2));
+        let (status, timeline) = app
+            .get(
+                &format!("/api/v1/incidents/{old_id}/timeline"),
+                Some(&analyst),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{timeline}");
+        let at: Vec<&str> = timeline
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|entry| entry["at"].as_str())
+            .collect();
+        assert_eq!(at.len(), 10, "{timeline}");
+        assert_eq!(at.first(), Some(&"2026-06-01T08:00:00Z"));
+        assert_eq!(at.last(), Some(&"2026-06-01T08:02:40Z"));
+        assert!(at.windows(2).all(|pair| pair[0] <= pair[1]), "{at:?}");
+        assert_eq!(timeline[5]["vehicle_id"], "veh-2");
+        assert_eq!(timeline[5]["clock"], "vehicle");
 
         for to in ["acknowledged", "contained", "resolved"] {
             let (status, moved) = move_to(&app, &analyst, old_id, to).await;
@@ -203,6 +222,10 @@ async fn moves_outside_the_workflow_and_readers_without_clearance_are_refused() 
     assert!(incidents(&app, &partner, "").await.is_empty());
     let (hidden, _) = app
         .get(&format!("/api/v1/incidents/{id}"), Some(&partner))
+        .await;
+    assert_eq!(hidden, StatusCode::NOT_FOUND);
+    let (hidden, _) = app
+        .get(&format!("/api/v1/incidents/{id}/timeline"), Some(&partner))
         .await;
     assert_eq!(hidden, StatusCode::NOT_FOUND);
     let (status, metrics) = app.get("/api/v1/incidents/metrics", Some(&partner)).await;

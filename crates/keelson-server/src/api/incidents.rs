@@ -42,6 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_incident, update_incident))
         .routes(routes!(transition))
         .routes(routes!(list_comments, add_comment))
+        .routes(routes!(timeline))
         .routes(routes!(merge))
         .routes(routes!(split))
 }
@@ -327,6 +328,24 @@ async fn transition(
         .transition_incident(&caller.user.name, &id, input.to, &input.reason)
         .await?;
     Ok(Json(incident))
+}
+
+/// The attack timeline: every event the incident's alerts cite (vehicle,
+/// ECU and backend alike) in time order, each `{at, clock, vehicle_id, ecu,
+/// source, kind, event_id, key, alerts}`; `clock` says whether `at` is the
+/// vehicle's time or the time Keelson received the event.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/timeline", tag = "detection",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Vec<Object>), (status = 404)))]
+async fn timeline(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    readable_incident(&state, &caller, &id).await?;
+    let timeline =
+        crate::forensics::incident_timeline(&state.store, &caller.principal, &id).await?;
+    Ok(Json(timeline))
 }
 
 /// An incident's comments, oldest first.
