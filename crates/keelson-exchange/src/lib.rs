@@ -8,6 +8,7 @@
 //! logs nothing and does not panic on any input.
 
 pub mod csaf;
+pub mod cwe;
 mod error;
 mod json;
 pub mod sarif;

@@ -111,17 +111,28 @@ pub(crate) fn prohibited_category(document: &Value) -> Vec<Violation> {
     Vec::new()
 }
 
-/// 6.1.11 CWE, as far as Keelson can judge without the CWE catalogue: the name must
-/// not be empty. FIXME: the check that the name is the catalogue's name for the ID
-/// needs the MITRE CWE list, which is not shipped; a wrong name passes.
+/// 6.1.11 CWE: the ID must be a weakness of the MITRE catalogue (the
+/// version `crate::cwe` ships) and the name the catalogue's name for it.
 pub(crate) fn cwe(document: &Value) -> Vec<Violation> {
     let mut out = Vec::new();
     for (v, vulnerability) in items(document, "vulnerabilities").iter().enumerate() {
-        if let Some(cwe) = vulnerability.get("cwe")
-            && text(cwe, "name").is_some_and(|name| name.trim().is_empty())
-        {
-            let path = format!("/vulnerabilities/{v}/cwe/name");
-            out.push(Violation::new("6.1.11", path, "the CWE name is empty"));
+        let Some(cwe) = vulnerability.get("cwe") else {
+            continue;
+        };
+        let (id, name) = (text(cwe, "id"), text(cwe, "name"));
+        let Some(id) = id else { continue };
+        let path = format!("/vulnerabilities/{v}/cwe");
+        match crate::cwe::weakness(id) {
+            None => {
+                let version = crate::cwe::catalogue_version();
+                let message = format!("{id} is not a weakness of the CWE catalogue {version}");
+                out.push(Violation::new("6.1.11", format!("{path}/id"), message));
+            }
+            Some(weakness) if name.is_some_and(|name| name != weakness.name) => {
+                let message = format!("the name of {id} is {:?}", weakness.name);
+                out.push(Violation::new("6.1.11", format!("{path}/name"), message));
+            }
+            Some(_) => {}
         }
     }
     out
