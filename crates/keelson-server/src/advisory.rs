@@ -110,12 +110,35 @@ async fn write(
         return Err(StoreError::Refused(why.to_owned()));
     }
     let products = Products::of(&builds);
+    let knowledge = crate::findings::knowledge_base(store).await?;
+    let vulnerabilities: Vec<Value> = case
+        .vulnerability_ids
+        .iter()
+        .map(|id| {
+            let mut entry = vulnerability(id.as_str(), case, &products);
+            if let Some(cwe) = weakness_of(&knowledge, id.as_str()) {
+                entry["cwe"] = cwe;
+            }
+            entry
+        })
+        .collect();
     Ok(json!({
         "document": document(publisher, case, published, next),
         "product_tree": products.tree(&publisher.namespace),
-        "vulnerabilities": case.vulnerability_ids.iter()
-            .map(|id| vulnerability(id.as_str(), case, &products)).collect::<Vec<_>>(),
+        "vulnerabilities": vulnerabilities,
     }))
+}
+
+/// The CSAF `cwe` of a vulnerability: the first CWE the knowledge base gives
+/// it that MITRE's catalogue knows, with the catalogue's name (CSAF 2.0 takes
+/// one). None when the knowledge base has no such CWE.
+fn weakness_of(knowledge: &keelson_vulndb::KnowledgeBase, id: &str) -> Option<Value> {
+    let advisory = knowledge.get(id)?;
+    advisory
+        .cwes
+        .iter()
+        .find_map(|cwe| keelson_exchange::cwe::weakness(cwe))
+        .map(|weakness| json!({ "id": weakness.id, "name": weakness.name }))
 }
 
 /// CSAF 2.0 speaks TLP 1.0: CLEAR is WHITE, AMBER+STRICT becomes RED so a reader

@@ -2,14 +2,17 @@
 //! document passes the reference validator (BSI's csaf-validator-lib: the strict
 //! schema and every mandatory test) with zero errors, a second publication adds a
 //! revision, and the case's history shows transitions, CVSS changes, VEX and
-//! advisory revisions.
+//! advisory revisions. A vulnerability the knowledge base gives a CWE carries
+//! it with the catalogue's name.
 
 mod support;
 
 use keelson_core::{Marking, Role, Tlp};
 use keelson_server::config::Config;
+use keelson_store::feeds::FeedFile;
 use keelson_store::fleet::SoftwareBuild;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use support::TestApp;
 
 const CVE: &str = "CVE-2024-3094";
@@ -244,4 +247,51 @@ async fn an_advisory_of_a_case_the_reader_may_not_see_is_a_404() {
     )
     .await;
     assert_eq!(bad.0, 422, "{}", bad.1);
+}
+
+/// The corpus NVD record of the Honda key-fob replay (CVE-2022-27254); its
+/// weakness is CWE-294.
+const KEY_FOB_RECORD: &str = "nvd/fkie-nvd-json-data-feeds/CVE-2022-27254.json";
+
+#[tokio::test]
+async fn the_advisory_names_the_knowledge_bases_cwe_as_the_reference_validator_knows_it() {
+    let Some(record) = keelson_testkit::corpus_path(KEY_FOB_RECORD) else {
+        return;
+    };
+    let bytes = std::fs::read(&record).expect("read the record");
+    let expected: Value = serde_json::from_slice(&bytes).expect("JSON");
+    let cwe = expected["weaknesses"][0]["description"][0]["value"].clone();
+    let app = TestApp::new().await;
+    let token = app.token_for("pia", Role::PsirtEngineer, None).await;
+    let file = FeedFile {
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        kind: "nvd".to_owned(),
+        name: "CVE-2022-27254.json".to_owned(),
+        bytes,
+    };
+    app.store.store_feed_file("test", file).await.expect("feed");
+    add_build(&app, "tcu-4.2.0", Tlp::Amber).await;
+    let case = json!({
+        "title": "Remote keyless entry accepts replayed codes",
+        "intake": { "kind": "disclosure", "source": "report-7" },
+        "vulnerability_ids": ["CVE-2022-27254"], "severity": "medium",
+        "builds": [{ "build_id": "tcu-4.2.0", "status": "affected" }]
+    });
+    let (status, body) = app.post("/api/v1/cases", &token, &case).await;
+    assert_eq!(status, 201, "{body}");
+
+    let path = format!("/api/v1/cases/{}/csaf", body["id"].as_str().expect("id"));
+    let (status, preview) = app.get(&path, Some(&token)).await;
+
+    assert_eq!(status, 200, "{preview}");
+    let written = &preview["vulnerabilities"][0]["cwe"];
+    assert_eq!(written["id"], cwe, "{preview}");
+    assert!(
+        written["name"]
+            .as_str()
+            .is_some_and(|name| !name.is_empty())
+    );
+    // The reference validator checks the name against its own CWE catalogue
+    // (mandatory test 6.1.11).
+    assert_reference_valid(&preview);
 }
