@@ -10,7 +10,8 @@
 //! received it), the log uploads of the affected vehicles under
 //! `evidence/SHA256`, then `manifest.json` and `manifest.sig` (the hex
 //! signature of the manifest's exact bytes). Entries are stored
-//! uncompressed: a changed byte stays a changed byte of one named file.
+//! uncompressed (a changed byte stays a changed byte of one named file) and
+//! dated with the export's time in UTC.
 //! Every export is audited (`incident.export`, with the package's digest).
 
 use std::collections::BTreeMap;
@@ -284,7 +285,9 @@ fn write_archive(
     let manifest_bytes = serde_json::to_vec_pretty(manifest).map_err(|e| archive_error(&e))?;
     let signature = key.signing.sign(&manifest_bytes);
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .last_modified_time(zip_time(time::OffsetDateTime::now_utc()));
     let signed = [
         (MANIFEST.to_owned(), manifest_bytes),
         (
@@ -300,6 +303,21 @@ fn write_archive(
     }
     let cursor = zip.finish().map_err(|e| archive_error(&e))?;
     Ok(cursor.into_inner())
+}
+
+/// The archive's entry time (ZIP keeps local date and time to two seconds,
+/// from 1980); UTC here, as the manifest's `exported_at`.
+fn zip_time(at: time::OffsetDateTime) -> zip::DateTime {
+    let year = u16::try_from(at.year()).unwrap_or(1980);
+    let time = zip::DateTime::from_date_and_time(
+        year,
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+    );
+    time.unwrap_or_default()
 }
 
 /// One thing wrong with a package, naming the file.
@@ -486,6 +504,14 @@ mod tests {
             .collect();
         assert_eq!(named, ["events.ndjson", "planted.bin"]);
         assert!(!verification.valid);
+    }
+
+    #[test]
+    fn entries_are_dated_with_the_export_time() {
+        let at = time::macros::datetime!(2026-12-04 08:38:21 UTC);
+        let dated = zip_time(at);
+        assert_eq!((dated.year(), dated.month(), dated.day()), (2026, 12, 4));
+        assert_eq!((dated.hour(), dated.minute(), dated.second()), (8, 38, 20));
     }
 
     #[test]
