@@ -24,6 +24,7 @@ pub mod installations;
 pub mod marking;
 mod migration;
 pub mod replay;
+pub mod reports;
 pub mod retention;
 pub mod rules;
 pub mod sboms;

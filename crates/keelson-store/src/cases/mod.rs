@@ -495,7 +495,7 @@ pub(crate) async fn require_case(db: &impl ConnectionTrait, id: &str) -> Result<
 /// How many case IDs one `IN (...)` lists at most.
 const IN_CHUNK: usize = 500;
 
-async fn cases_from_rows(
+pub(crate) async fn cases_from_rows(
     db: &impl ConnectionTrait,
     rows: Vec<case::Model>,
 ) -> Result<Vec<Case>, StoreError> {
