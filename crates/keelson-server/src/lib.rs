@@ -23,6 +23,7 @@ pub mod logging;
 pub mod metrics;
 pub mod origin;
 pub mod remediation;
+pub mod reports;
 pub mod retention;
 pub mod risk;
 pub mod security_tests;

@@ -186,6 +186,9 @@ pub enum Command {
     /// Forensic evidence packages.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// VSOC reports: metrics per period and the UN R155 monitoring report.
+    #[command(subcommand, alias = "reports")]
+    Report(ReportCommand),
     /// Security-test findings (SARIF) of builds.
     #[command(subcommand)]
     Findings(FindingsCommand),
@@ -457,6 +460,42 @@ pub enum IncidentsCommand {
         id: String,
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The UN R155 monitoring report of a period, written to FILE as HTML
+    /// or PDF, counting what the reader may see and marked with the
+    /// strictest TLP it draws on. Prints `{"file", "format", "tlp",
+    /// "sha256"}`; the export is audited.
+    R155 {
+        /// A date (YYYY-MM-DD, from its first instant) or an RFC 3339 time.
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// A date (up to the end of that day) or an RFC 3339 time (excluded).
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// html or pdf.
+        #[arg(long, value_name = "FORMAT", default_value = "pdf")]
+        format: String,
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
+    /// The metrics of a period as JSON (the answer of
+    /// `GET /api/v1/reports/metrics`).
+    Metrics {
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// day, week or month.
+        #[arg(long, value_name = "PERIOD", default_value = "month")]
+        period: String,
         #[command(flatten)]
         reader: ReaderOptions,
     },

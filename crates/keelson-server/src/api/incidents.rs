@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use keelson_core::incident::MeanResponseTimes;
 use keelson_core::{IncidentState, Role, Severity};
 use keelson_store::alerts::AlertRecord;
 use keelson_store::incidents::response::{Containment, Escalation};
@@ -31,6 +30,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::clearance::{visible, visible_only};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::reports::metrics::ResponseMetrics;
 
 /// Roles that work incidents.
 pub(super) const RESPONDERS: &[Role] = &[Role::Admin, Role::VsocAnalyst];
@@ -141,21 +141,8 @@ pub struct SplitInput {
 pub struct IncidentMetrics {
     pub since: Option<String>,
     pub until: Option<String>,
-    /// MTTD, MTTA, MTTC and MTTR in microseconds, each over the incidents
-    /// that reached the state.
     #[serde(flatten)]
-    pub means: MeanResponseTimes,
-    /// Incidents per state.
-    pub by_state: BTreeMap<String, u64>,
-    /// Per Sigma rule: incidents, false positives and their share.
-    pub false_positives_by_rule: BTreeMap<String, FalsePositiveRate>,
-}
-
-#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
-pub struct FalsePositiveRate {
-    pub incidents: u64,
-    pub false_positives: u64,
-    pub rate: f64,
+    pub response: ResponseMetrics,
 }
 
 impl From<IncidentError> for ApiError {
@@ -230,31 +217,11 @@ async fn incident_metrics(
         ..IncidentFilter::default()
     };
     let incidents = visible_only(&caller, state.store.list_incidents(&filter).await?);
-    Ok(Json(metrics_of(&incidents, period)))
-}
-
-fn metrics_of(incidents: &[IncidentRecord], period: PeriodQuery) -> IncidentMetrics {
-    let times: Vec<_> = incidents.iter().map(|i| i.response_times).collect();
-    let mut by_state = BTreeMap::new();
-    let mut by_rule: BTreeMap<String, FalsePositiveRate> = BTreeMap::new();
-    for incident in incidents {
-        *by_state.entry(incident.state.to_string()).or_default() += 1;
-        let rate = by_rule.entry(incident.sigma_rule.clone()).or_default();
-        rate.incidents += 1;
-        if incident.state == IncidentState::FalsePositive {
-            rate.false_positives += 1;
-        }
-    }
-    for rate in by_rule.values_mut() {
-        rate.rate = rate.false_positives as f64 / rate.incidents as f64;
-    }
-    IncidentMetrics {
+    Ok(Json(IncidentMetrics {
         since: period.since,
         until: period.until,
-        means: MeanResponseTimes::of(&times),
-        by_state,
-        false_positives_by_rule: by_rule,
-    }
+        response: ResponseMetrics::of(&incidents),
+    }))
 }
 
 /// One incident with its scope, alerts and comments.

@@ -18,6 +18,7 @@ mod incidents;
 mod inventory;
 mod quarantine;
 mod remediation;
+mod reports;
 mod rules;
 mod security_tests;
 mod session;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(case_risk::routes())
         .merge(tara::routes())
         .merge(remediation::routes())
+        .merge(reports::routes())
         .merge(webhooks::routes())
         .merge(disclosures::routes(state.config.disclosure_body_limit))
         .split_for_parts();

@@ -12,6 +12,7 @@ mod findings;
 mod fleet;
 mod incidents;
 mod ingest;
+mod report;
 mod rules;
 mod sbom;
 mod scan;
@@ -106,6 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Findings(command) => runtime()?.block_on(findings::run(config, command)),
         Command::Incidents(command) => runtime()?.block_on(incidents::run(config, command)),
         Command::Evidence(command) => incidents::verify(command),
+        Command::Report(command) => runtime()?.block_on(report::run(config, command)),
         Command::Tara(command) => runtime()?.block_on(tara::run(config, command)),
         Command::Webhooks(command) => runtime()?.block_on(webhooks::run(config, command)),
     }
