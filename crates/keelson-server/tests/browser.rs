@@ -138,6 +138,7 @@ async fn the_web_ui_works_in_a_real_browser() {
 
     let summary = last_json_line(&stdout);
     check_triage_reached_the_store(&app, &summary).await;
+    check_the_dashboard_was_saved(&app, &summary).await;
     for page in ["overview", "incident", "case", "portfolio"] {
         let file = screenshots.join(format!("{page}.png"));
         let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
@@ -235,6 +236,22 @@ async fn check_triage_reached_the_store(app: &TestApp, summary: &Value) {
         .await
         .expect("read");
     assert_eq!(escalation.map(|e| e.case_id).as_deref(), Some(case_id));
+}
+
+/// The dashboard built in the browser is ada's, with its two widgets.
+async fn check_the_dashboard_was_saved(app: &TestApp, summary: &Value) {
+    let id = summary["dashboard"]
+        .as_str()
+        .expect("dashboard in the summary");
+    let board = app
+        .store
+        .dashboard(id)
+        .await
+        .expect("read")
+        .expect("dashboard");
+    assert_eq!(board.owner, "ada");
+    let titles: Vec<&str> = board.widgets.iter().map(|w| w.title.as_str()).collect();
+    assert_eq!(titles, ["High alerts per vehicle", "Open incidents"]);
 }
 
 /// What the script needs to know about the seed.

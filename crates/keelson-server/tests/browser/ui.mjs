@@ -133,7 +133,7 @@ async function run(page) {
   for (const path of ["/alerts", "/alerts?severity=high&days=30", "/incidents", "/incidents?state=open",
     "/vehicles", "/vehicles/veh-eu-01", "/rules", "/rules/new", "/psirt", "/psirt/builds/tcu-4.1.0",
     "/cases", `/cases/${caseId}`, `/cases/${caseId}?av=A&ac=L&pr=N&ui=N&s=U&c=H&i=H&a=N`,
-    "/admin/users", "/admin/tokens", "/admin/audit"]) {
+    "/admin/users", "/admin/tokens", "/admin/audit", "/dashboards"]) {
     await open(page, path);
   }
   await open(page, "/incidents");
@@ -156,7 +156,55 @@ async function run(page) {
   await open(page, "/admin/audit");
   await shot(page, "audit");
 
-  return { ...(await triage(page)) };
+  await ruleTest(page);
+  const dashboard = await customDashboard(page);
+  return { ...(await triage(page)), dashboard };
+}
+
+/// The UDS brute-force rule run over an uploaded capture that fires it once.
+async function ruleTest(page) {
+  await open(page, "/rules/6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f02");
+  const lines = [0, 1, 2, 3, 4, 5].map((n) => JSON.stringify({
+    event_id: `bench-${n}`, vehicle_id: "bench-car", ecu: "gateway", source: "uds", kind: "uds.negative_response",
+    vehicle_time: `2026-12-01T10:00:0${n}Z`, attributes: { service: 0x27, nrc: 0x35 },
+  }));
+  await page.getByLabel("Capture file").setInputFiles({
+    name: "workshop.ndjson", mimeType: "application/x-ndjson", buffer: Buffer.from(lines.join("\n") + "\n"),
+  });
+  await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Run the rule" }).click()]);
+  await accessible(page, page.url());
+  const result = await page.locator("#test-result + p").innerText();
+  check(result.includes("6 events") && result.includes("1 alerts"), `the rule test says: ${result}`);
+  await shot(page, "rule-test");
+}
+
+/// A dashboard of the reader's own with a chart and a table widget.
+async function customDashboard(page) {
+  await open(page, "/dashboards");
+  await page.getByLabel("Title").fill("Night shift");
+  await Promise.all([page.waitForURL(/\/dashboards\/.+/), page.getByRole("button", { name: "Create" }).click()]);
+  const id = page.url().split("/dashboards/")[1];
+  await accessible(page, page.url());
+  const widgets = [
+    { title: "High alerts per vehicle", kind: "chart", source: "alerts", group: "vehicle", severity: "high" },
+    { title: "Open incidents", kind: "table", source: "incidents", group: "severity", state: "open" },
+  ];
+  for (const widget of widgets) {
+    await page.getByLabel("Title").fill(widget.title);
+    await page.getByLabel("Show as").selectOption(widget.kind);
+    await page.getByLabel("Records").selectOption(widget.source);
+    await page.getByLabel("Chart groups by").selectOption(widget.group);
+    if (widget.severity) await page.getByLabel("Severity").selectOption(widget.severity);
+    if (widget.state) await page.getByLabel("Incident state").selectOption(widget.state);
+    await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Add widget" }).click()]);
+    await accessible(page, page.url());
+  }
+  const charts = await page.locator("main svg.chart").count();
+  const rows = await page.locator("main table tbody tr").count();
+  check(charts === 1 && rows > 0, `the dashboard shows ${charts} charts and ${rows} table rows`);
+  check(!(await page.locator("main").innerText()).includes(hiddenTitle), "a widget shows a RED incident");
+  await shot(page, "dashboard");
+  return id;
 }
 
 /// Alert -> incident -> acknowledge -> containment note -> escalate.
