@@ -1,5 +1,5 @@
 //! Keelson's server: the HTTP API under `/api/v1/`, its OpenAPI document,
-//! authentication, health and metrics, and the serve loop with graceful
+//! the web UI outside `/api/`, authentication, health and metrics, and the serve loop with graceful
 //! shutdown. Handlers are thin: they authenticate, check clearance and call
 //! the store or a domain library.
 //!
@@ -28,6 +28,7 @@ pub mod retention;
 pub mod risk;
 pub mod security_tests;
 pub mod security_txt;
+pub mod ui;
 pub mod vex;
 pub mod webhooks;
 

@@ -14,6 +14,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod cases;
+pub mod dashboards;
 pub mod disclosures;
 mod entity;
 mod error;

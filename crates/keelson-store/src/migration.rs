@@ -30,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(RiskRemediation),
             Box::new(HardwareBomsAndSuppliers),
             Box::new(Incidents),
+            Box::new(Dashboards),
         ]
     }
 }
@@ -1048,6 +1049,35 @@ impl MigrationTrait for Incidents {
             &["case_id"],
         );
         manager.create_index(by_case).await
+    }
+}
+
+/// Users' own dashboards: a title and the widgets (each a chart or a table
+/// over a saved query) as JSON, listed per owner.
+struct Dashboards;
+
+impl MigrationName for Dashboards {
+    fn name(&self) -> &str {
+        "m0019_dashboards"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Dashboards {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let dashboards = Table::create()
+            .table("dashboards")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("owner"))
+            .col(text("title"))
+            .col(text("widgets"))
+            .col(big_integer("created_at_us"))
+            .col(big_integer("updated_at_us"))
+            .to_owned();
+        manager.create_table(dashboards).await?;
+        let by_owner = index("dashboards_by_owner", "dashboards", &["owner"]);
+        manager.create_index(by_owner).await
     }
 }
 

@@ -33,7 +33,7 @@ use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::reports::metrics::ResponseMetrics;
 
 /// Roles that work incidents.
-pub(super) const RESPONDERS: &[Role] = &[Role::Admin, Role::VsocAnalyst];
+pub(crate) const RESPONDERS: &[Role] = &[Role::Admin, Role::VsocAnalyst];
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -166,7 +166,7 @@ impl From<IncidentError> for ApiError {
 /// Incidents the caller may see, most recently seen first.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "detection", params(IncidentQuery),
     responses((status = 200, body = Page<IncidentRecord>), (status = 400)))]
-async fn list_incidents(
+pub(crate) async fn list_incidents(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<IncidentQuery>,
@@ -198,7 +198,7 @@ async fn list_incidents(
 /// rule over the incidents the caller may see detected in the period.
 #[utoipa::path(get, path = "/api/v1/incidents/metrics", tag = "detection", params(PeriodQuery),
     responses((status = 200, body = IncidentMetrics), (status = 400)))]
-async fn incident_metrics(
+pub(crate) async fn incident_metrics(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(period): ApiQuery<PeriodQuery>,
@@ -227,7 +227,7 @@ async fn incident_metrics(
 /// One incident with its scope, alerts and comments.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "detection",
     params(("id" = String, Path)), responses((status = 200, body = IncidentDetail), (status = 404)))]
-async fn get_incident(
+pub(crate) async fn get_incident(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -255,7 +255,7 @@ async fn get_incident(
 #[utoipa::path(patch, path = "/api/v1/incidents/{id}", tag = "detection",
     request_body = IncidentPatch, params(("id" = String, Path)),
     responses((status = 200, body = IncidentRecord), (status = 404), (status = 422)))]
-async fn update_incident(
+pub(crate) async fn update_incident(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -282,7 +282,7 @@ async fn update_incident(
     request_body = IncidentTransition, params(("id" = String, Path)),
     responses((status = 200, body = IncidentRecord), (status = 404), (status = 409),
               (status = 422)))]
-async fn transition(
+pub(crate) async fn transition(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -304,7 +304,7 @@ async fn transition(
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/timeline", tag = "detection",
     params(("id" = String, Path)),
     responses((status = 200, body = Vec<Object>), (status = 404)))]
-async fn timeline(
+pub(crate) async fn timeline(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -319,7 +319,7 @@ async fn timeline(
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/comments", tag = "detection",
     params(("id" = String, Path)),
     responses((status = 200, body = Vec<IncidentComment>), (status = 404)))]
-async fn list_comments(
+pub(crate) async fn list_comments(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -331,7 +331,7 @@ async fn list_comments(
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/comments", tag = "detection",
     request_body = CommentInput, params(("id" = String, Path)),
     responses((status = 201, body = IncidentComment), (status = 404), (status = 422)))]
-async fn add_comment(
+pub(crate) async fn add_comment(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -351,7 +351,7 @@ async fn add_comment(
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/merge", tag = "detection",
     request_body = MergeInput, params(("id" = String, Path)),
     responses((status = 200, body = IncidentRecord), (status = 404), (status = 422)))]
-async fn merge(
+pub(crate) async fn merge(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -374,7 +374,7 @@ async fn merge(
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/split", tag = "detection",
     request_body = SplitInput, params(("id" = String, Path)),
     responses((status = 201, body = IncidentRecord), (status = 404), (status = 422)))]
-async fn split(
+pub(crate) async fn split(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -390,7 +390,7 @@ async fn split(
 }
 
 /// The incident if it exists and the caller may read it; otherwise 404.
-pub(super) async fn readable_incident(
+pub(crate) async fn readable_incident(
     state: &AppState,
     caller: &Caller,
     id: &str,

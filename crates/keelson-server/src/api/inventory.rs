@@ -28,7 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// ECUs the caller may see.
 #[utoipa::path(get, path = "/api/v1/ecus", tag = "fleet", params(PageQuery),
     responses((status = 200, body = Page<Ecu>)))]
-async fn list_ecus(
+pub(crate) async fn list_ecus(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(page): ApiQuery<PageQuery>,
@@ -40,7 +40,7 @@ async fn list_ecus(
 /// One ECU.
 #[utoipa::path(get, path = "/api/v1/ecus/{id}", tag = "fleet",
     params(("id" = String, Path)), responses((status = 200, body = Ecu), (status = 404)))]
-async fn get_ecu(
+pub(crate) async fn get_ecu(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -52,7 +52,7 @@ async fn get_ecu(
 /// Registers an ECU.
 #[utoipa::path(post, path = "/api/v1/ecus", tag = "fleet", request_body = Ecu,
     responses((status = 201, body = Ecu), (status = 409)))]
-async fn create_ecu(
+pub(crate) async fn create_ecu(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(ecu): ApiJson<Ecu>,
@@ -66,17 +66,17 @@ async fn create_ecu(
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct BuildsQuery {
+pub(crate) struct BuildsQuery {
     /// `true` lists every installation, replaced ones included.
     #[serde(default)]
-    history: bool,
+    pub(crate) history: bool,
 }
 
 /// The builds installed on a vehicle: current ones, or its whole history.
 #[utoipa::path(get, path = "/api/v1/vehicles/{id}/builds", tag = "fleet",
     params(("id" = String, Path), BuildsQuery),
     responses((status = 200, body = Page<Installation>), (status = 404)))]
-async fn vehicle_builds(
+pub(crate) async fn vehicle_builds(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,

@@ -30,7 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/cases/{id}/remediation", tag = "psirt",
     params(("id" = String, Path), PageQuery),
     responses((status = 200, body = Page<PackageView>), (status = 404)))]
-async fn list_packages(
+pub(crate) async fn list_packages(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -47,7 +47,7 @@ async fn list_packages(
 #[utoipa::path(post, path = "/api/v1/cases/{id}/remediation", tag = "psirt",
     request_body = RemediationPlan, params(("id" = String, Path)),
     responses((status = 201, body = PackageView), (status = 404), (status = 422)))]
-async fn add_package(
+pub(crate) async fn add_package(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -69,7 +69,7 @@ async fn add_package(
     request_body = RemediationPlan,
     params(("id" = String, Path), ("package_id" = String, Path)),
     responses((status = 200, body = PackageView), (status = 404), (status = 422)))]
-async fn update_package(
+pub(crate) async fn update_package(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((id, package_id)): ApiPath<(String, String)>,
@@ -90,7 +90,7 @@ async fn update_package(
 #[utoipa::path(get, path = "/api/v1/cases/{id}/controls", tag = "psirt",
     params(("id" = String, Path), PageQuery),
     responses((status = 200, body = Page<Control>), (status = 404)))]
-async fn list_controls(
+pub(crate) async fn list_controls(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -105,7 +105,7 @@ async fn list_controls(
 #[utoipa::path(post, path = "/api/v1/cases/{id}/controls", tag = "psirt",
     request_body = CompensatingControl, params(("id" = String, Path)),
     responses((status = 201, body = Control), (status = 404), (status = 422)))]
-async fn add_control(
+pub(crate) async fn add_control(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -120,7 +120,7 @@ async fn add_control(
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
-async fn readable_fixed_builds(
+pub(crate) async fn readable_fixed_builds(
     state: &AppState,
     caller: &Caller,
     plan: &RemediationPlan,
@@ -131,7 +131,7 @@ async fn readable_fixed_builds(
     Ok(())
 }
 
-async fn single_view(
+pub(crate) async fn single_view(
     state: &AppState,
     caller: &Caller,
     package: keelson_store::cases::remediation::RemediationPackage,

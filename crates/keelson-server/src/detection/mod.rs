@@ -8,6 +8,7 @@
 //! (duplicates never reach it, so a replayed batch raises nothing).
 
 mod compiled;
+pub mod offline;
 pub mod rules;
 
 use std::collections::HashMap;

@@ -13,6 +13,7 @@ pub mod case_task;
 pub mod case_threat;
 pub mod case_vulnerability;
 pub mod compensating_control;
+pub mod dashboard;
 pub mod detection_rule;
 pub mod disclosure;
 pub mod ecu;
