@@ -1,7 +1,7 @@
 //! The HTTP API: routes under `/api/v1/`, the OpenAPI document generated
 //! from the handlers' annotations, health and metrics endpoints, the
-//! browser login, and the two public PSIRT routes (the disclosure intake
-//! and `/.well-known/security.txt`).
+//! browser login, the TAXII 2.1 server (`crate::taxii`), and the two public
+//! PSIRT routes (the disclosure intake and `/.well-known/security.txt`).
 
 mod alerts;
 mod audit;
@@ -15,6 +15,7 @@ mod fleet;
 mod health;
 mod incident_response;
 mod incidents;
+mod intel;
 mod inventory;
 mod quarantine;
 mod remediation;
@@ -78,6 +79,8 @@ pub fn router(state: AppState) -> Router {
         .merge(tara::routes())
         .merge(remediation::routes())
         .merge(webhooks::routes())
+        .merge(intel::routes())
+        .merge(crate::taxii::routes())
         .merge(disclosures::routes(state.config.disclosure_body_limit))
         .split_for_parts();
     let document = std::sync::Arc::new(document);
