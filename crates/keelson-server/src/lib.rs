@@ -19,6 +19,7 @@ pub mod finding_events;
 pub mod findings;
 pub mod forensics;
 pub mod ingest;
+pub mod intel;
 pub mod logging;
 pub mod metrics;
 pub mod origin;
@@ -29,6 +30,7 @@ pub mod risk;
 pub mod security_tests;
 pub mod security_txt;
 pub mod ui;
+pub mod taxii;
 pub mod vex;
 pub mod webhooks;
 

@@ -4,7 +4,8 @@
 //! SQLite in the data folder (the embedded default) or PostgreSQL from a
 //! `postgres://` URL, applies the migrations on open, and offers domain
 //! operations (accounts, tokens, sessions, the audit chain, the fleet, detection
-//! rules and alerts, PSIRT cases and disclosures, VEX statements, TARAs) rather
+//! rules and alerts, PSIRT cases and disclosures, VEX statements, TARAs, threat
+//! intelligence) rather
 //! than SQL. Queries are written once with sea-orm's builder, which renders
 //! them for either database; only the audit chain's lock is backend-specific.
 //!
@@ -22,6 +23,7 @@ pub mod feeds;
 pub mod fleet;
 pub mod incidents;
 pub mod installations;
+pub mod intel;
 pub mod marking;
 mod migration;
 pub mod replay;

@@ -30,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(RiskRemediation),
             Box::new(HardwareBomsAndSuppliers),
             Box::new(Incidents),
+            Box::new(ThreatIntel),
             Box::new(Dashboards),
         ]
     }
@@ -1049,6 +1050,53 @@ impl MigrationTrait for Incidents {
             &["case_id"],
         );
         manager.create_index(by_case).await
+    }
+}
+
+/// Threat intelligence from STIX 2.1: indicators, attack patterns (such as
+/// Automotive Threat Matrix techniques), vulnerabilities and relationships, one
+/// row per STIX ID at its latest version, each with its TLP marking.
+struct ThreatIntel;
+
+impl MigrationName for ThreatIntel {
+    fn name(&self) -> &str {
+        "m0016_threat_intel"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ThreatIntel {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let objects = marked(Table::create().table("intel_objects").if_not_exists())
+            .col(string("id").primary_key())
+            .col(string("kind"))
+            .col(string_uniq("stix_id"))
+            .col(string("created"))
+            .col(string("modified"))
+            .col(big_integer("modified_us"))
+            .col(text_null("name"))
+            .col(string_null("external_id"))
+            .col(text_null("tactic"))
+            .col(string_null("valid_from"))
+            .col(string_null("valid_until"))
+            .col(text("body"))
+            .col(string("source"))
+            .col(string("added_by"))
+            .col(big_integer("added_at_us"))
+            .to_owned();
+        manager.create_table(objects).await?;
+        let by_kind = index(
+            "intel_objects_by_kind",
+            "intel_objects",
+            &["kind", "added_at_us"],
+        );
+        manager.create_index(by_kind).await?;
+        let by_external_id = index(
+            "intel_objects_by_external_id",
+            "intel_objects",
+            &["external_id"],
+        );
+        manager.create_index(by_external_id).await
     }
 }
 

@@ -172,3 +172,44 @@ pub fn csaf_reference_verdict(document: &[u8]) -> Option<String> {
     );
     Some(String::from_utf8_lossy(&output.stdout).into_owned())
 }
+
+/// Runs the OASIS STIX 2.1 validator (PyPI `stix2-validator`, through
+/// `crates/keelson-exchange/tests/oracle/stix_validate.py`) in strict mode on a
+/// bundle, every warning an error except the checks in `disabled` (comma-separated
+/// codes), and returns its JSON verdict (`{"valid", "errors", "warnings"}`) as text.
+/// `None` when python3 or the package is missing, said on stderr so the test can skip.
+///
+/// # Panics
+///
+/// When the validator is missing and `KEELSON_REQUIRE_CORPUS=1`, or cannot be run.
+pub fn stix_validator_verdict(bundle: &[u8], disabled: &str) -> Option<String> {
+    if !python_oracle("stix2validator", "pip install stix2-validator==3.3.2") {
+        return None;
+    }
+    let unique = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let file =
+        std::env::temp_dir().join(format!("keelson-stix-{}-{unique}.json", std::process::id()));
+    if let Err(error) = std::fs::write(&file, bundle) {
+        panic!("{}: {error}", file.display());
+    }
+    let script = repo_root().join("crates/keelson-exchange/tests/oracle/stix_validate.py");
+    let output = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(&file)
+        .args(["--strict", "--disable", disabled])
+        .output();
+    let _ = std::fs::remove_file(&file);
+    let output = match output {
+        Ok(output) => output,
+        Err(error) => panic!("cannot run python3: {error}"),
+    };
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}

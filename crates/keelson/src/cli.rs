@@ -174,6 +174,9 @@ pub enum Command {
     /// VEX documents (OpenVEX, CycloneDX VEX, CSAF VEX).
     #[command(subcommand)]
     Vex(VexCommand),
+    /// Threat intelligence: STIX 2.1 bundles in and out.
+    #[command(subcommand)]
+    Intel(IntelCommand),
     /// Per-source retention of stored events.
     #[command(subcommand)]
     Retention(RetentionCommand),
@@ -381,6 +384,42 @@ pub enum VexCommand {
         /// openvex, cyclonedx (1.6), cyclonedx-1.5 or csaf.
         #[arg(long, value_name = "FORMAT", default_value = "openvex")]
         format: String,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntelCommand {
+    /// Store the indicators, attack patterns, vulnerabilities and relationships of
+    /// STIX 2.1 bundles: one JSON line of counts per type per file (objects of
+    /// other types are counted in `not_kept`); exit 2 when a file is no valid
+    /// bundle, naming the JSON pointer (the other files are still imported).
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The label of objects that carry no TLP marking (default AMBER).
+        #[arg(long, value_name = "LABEL")]
+        tlp: Option<String>,
+        /// A partner organisation the AMBER objects are shared with (repeatable).
+        #[arg(long = "share-with", value_name = "ORG")]
+        share_with: Vec<String>,
+        /// A user who may read the RED objects (repeatable).
+        #[arg(long = "named-reader", value_name = "USER")]
+        named_readers: Vec<String>,
+    },
+    /// A STIX 2.1 bundle of what the reader (or `--partner`) may receive, never
+    /// TLP:RED; IDs are stable across exports.
+    Export {
+        /// stix (the only format).
+        #[arg(long, value_name = "FORMAT", default_value = "stix")]
+        format: String,
+        /// Only what this partner organisation may receive.
+        #[arg(long, value_name = "ORG")]
+        partner: Option<String>,
+        /// Write the bundle here instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
         #[command(flatten)]
         reader: ReaderOptions,
     },

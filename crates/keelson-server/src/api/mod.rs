@@ -1,7 +1,7 @@
 //! The HTTP API: routes under `/api/v1/`, the OpenAPI document generated
 //! from the handlers' annotations, health and metrics endpoints, the
-//! browser login, and the two public PSIRT routes (the disclosure intake
-//! and `/.well-known/security.txt`).
+//! browser login, the TAXII 2.1 server (`crate::taxii`), and the two public
+//! PSIRT routes (the disclosure intake and `/.well-known/security.txt`).
 
 pub(crate) mod alerts;
 pub(crate) mod audit;
@@ -15,6 +15,7 @@ pub(crate) mod fleet;
 pub(crate) mod health;
 pub(crate) mod incident_response;
 pub(crate) mod incidents;
+pub(crate) mod intel;
 pub(crate) mod inventory;
 pub(crate) mod quarantine;
 pub(crate) mod remediation;
@@ -80,6 +81,8 @@ pub fn router(state: AppState) -> Router {
         .merge(remediation::routes())
         .merge(reports::routes())
         .merge(webhooks::routes())
+        .merge(intel::routes())
+        .merge(crate::taxii::routes())
         .merge(disclosures::routes(state.config.disclosure_body_limit))
         .split_for_parts();
     let document = std::sync::Arc::new(document);

@@ -25,6 +25,7 @@ pub mod incident_comment;
 pub mod incident_containment;
 pub mod incident_escalation;
 pub mod installation;
+pub mod intel_object;
 pub mod log_upload;
 pub mod quarantined;
 pub mod remediation_package;

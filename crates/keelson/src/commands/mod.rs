@@ -13,6 +13,7 @@ mod fleet;
 mod incidents;
 mod ingest;
 mod report;
+mod intel;
 mod rules;
 mod sbom;
 mod scan;
@@ -41,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cvss { vectors } => Ok(cvss::run(&vectors)),
         Command::Csaf(command) => csaf::run(config, command),
         Command::Vex(command) => vex::run(config, command),
+        Command::Intel(command) => intel::run(config, command),
         Command::Config(ConfigCommand::Show) => {
             print!("{}", config.to_masked_toml());
             Ok(ExitCode::SUCCESS)
