@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod clearance;
 pub mod config;
+pub mod demo;
 pub mod detection;
 pub mod disclosure;
 pub mod error;
