@@ -216,17 +216,17 @@ pub fn can_fuzzing(target: &Target<'_>, start: OffsetDateTime, rng: &mut ChaCha8
     events
 }
 
-/// The stolen account unlocks every vehicle of `fleet` once, one every two
-/// seconds, and the first five times more.
+/// The stolen account unlocks every vehicle of `fleet` once, one a second,
+/// and the first five times more, four seconds apart.
 pub fn remote_command_abuse(fleet: &[Target<'_>], start: OffsetDateTime) -> Vec<Event> {
     let mut events = Vec::new();
     for (place, target) in fleet.iter().enumerate() {
-        let at = start + millis(place as i64 * 2_000);
+        let at = start + millis(place as i64 * 1_000);
         events.push(remote_command(target, at, STOLEN_ACCOUNT, "unlock"));
     }
     if let Some(first) = fleet.first() {
         for repeat in 1..=5 {
-            let at = start + millis(repeat * 9_000 + 500);
+            let at = start + millis(repeat * 4_000 + 500);
             events.push(remote_command(first, at, STOLEN_ACCOUNT, "unlock"));
         }
     }
