@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod clearance;
 pub mod config;
+pub mod demo;
 pub mod detection;
 pub mod disclosure;
 pub mod error;
@@ -168,12 +169,21 @@ pub async fn bootstrap_admin(
 /// Serves until SIGTERM or Ctrl-C, then stops accepting and lets in-flight
 /// requests finish.
 pub async fn serve(state: AppState) -> std::io::Result<()> {
-    let listen = state.config.listen;
-    let listener = tokio::net::TcpListener::bind(listen)
+    let listener = bind(&state.config).await?;
+    serve_on(listener, state).await
+}
+
+/// The listening socket of `listen`, with the address in the error.
+pub async fn bind(config: &Config) -> std::io::Result<tokio::net::TcpListener> {
+    let listen = config.listen;
+    tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|error| {
-            std::io::Error::new(error.kind(), format!("listen on {listen}: {error}"))
-        })?;
+        .map_err(|error| std::io::Error::new(error.kind(), format!("listen on {listen}: {error}")))
+}
+
+/// Like [`serve`], on a socket the caller bound (so that it can say where
+/// the server listens before serving, as `keelson demo` does).
+pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!(%address, store = ?state.store.backend(), "listening");
     warn_if_security_txt_expired(&state.config);

@@ -38,6 +38,20 @@ pub struct MqttOptions {
     pub mqtt_embedded_listen: Option<String>,
 }
 
+/// The simulated fleet of `keelson demo` and `keelson simulate`.
+#[derive(Debug, Clone, Args)]
+pub struct FleetOptions {
+    /// How many vehicles (the remote-command fan-out needs 20 or more).
+    #[arg(long, value_name = "N", default_value_t = 24)]
+    pub vehicles: usize,
+    /// Background events per second over the whole fleet.
+    #[arg(long, value_name = "R", default_value_t = 20.0)]
+    pub rate: f64,
+    /// The seed of the fleet and its traffic.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+}
+
 /// Options every command accepts (each also readable from `KEELSON_*`).
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOptions {
@@ -67,6 +81,45 @@ pub enum Command {
         listen: Option<String>,
         #[command(flatten)]
         mqtt: MqttOptions,
+    },
+    /// The server on a fresh embedded store seeded with a simulated fleet
+    /// whose traffic (and attacks) keep every screen busy. Prints the URL
+    /// and one-time admin credentials as JSON.
+    Demo {
+        /// Address to listen on [default 127.0.0.1:8080; port 0 picks a free one].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        #[command(flatten)]
+        fleet: FleetOptions,
+    },
+    /// Drive a deployment with the demo fleet's traffic over MQTT or HTTP.
+    Simulate {
+        #[command(flatten)]
+        fleet: FleetOptions,
+        /// Publish to this MQTT broker, such as mqtt://127.0.0.1:1883.
+        #[arg(
+            long,
+            value_name = "URL",
+            conflicts_with = "http",
+            required_unless_present = "http"
+        )]
+        mqtt: Option<String>,
+        /// The topic of each vehicle's events; `{id}` becomes the vehicle ID.
+        #[arg(long, value_name = "PATTERN", default_value = "vehicles/{id}/events")]
+        topic: String,
+        /// Post NDJSON to this Keelson server's /api/v1/telemetry.
+        #[arg(long, value_name = "URL", requires = "token")]
+        http: Option<String>,
+        /// The API token for --http.
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+        /// Simulated seconds to run, one step per second of wall time.
+        #[arg(long, value_name = "S", default_value_t = 60)]
+        duration: u64,
+        /// The simulated clock's start (RFC 3339) [default now]; with --seed
+        /// it makes a run repeatable event for event.
+        #[arg(long, value_name = "TIME")]
+        start: Option<String>,
     },
     /// Accounts and tokens.
     #[command(subcommand)]
