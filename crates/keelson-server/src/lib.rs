@@ -30,8 +30,8 @@ pub mod retention;
 pub mod risk;
 pub mod security_tests;
 pub mod security_txt;
-pub mod ui;
 pub mod taxii;
+pub mod ui;
 pub mod vex;
 pub mod webhooks;
 
