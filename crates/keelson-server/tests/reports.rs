@@ -398,6 +398,15 @@ async fn metrics_per_day_follow_the_seeded_stamps_and_the_readers_clearance() {
                 .unwrap_or("")
                 .starts_with("to:")
         );
+        let (status, _) = app.get(&path, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, missing) = app
+            .get(
+                "/api/v1/reports/r155?from=2026-01-01",
+                Some(&seeded.analyst),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{missing}");
     }
 }
 
