@@ -3,7 +3,8 @@
 //! findings the demo SBOMs and knowledge base make, and after three
 //! simulated minutes every attack has raised its alerts, incidents are
 //! open, one was escalated to a case by the demo analyst and the case's
-//! advisory was published by the demo PSIRT account, all through the API.
+//! advisory was published by the demo PSIRT account, all through the API
+//! (and passes BSI's reference CSAF validator).
 
 mod support;
 
@@ -183,6 +184,11 @@ async fn three_minutes_on(app: &TestApp) {
     assert_eq!(document["document"]["tracking"]["status"], "final");
     let verdict = keelson_exchange::csaf::validate_value(&document);
     assert!(verdict.valid, "{:?}", verdict.errors);
+    let bytes = serde_json::to_vec(&document).expect("json");
+    if let Some(reference) = keelson_testkit::csaf_reference_verdict(&bytes) {
+        let reference: Value = serde_json::from_str(&reference).expect("verdict");
+        assert_eq!(reference["isValid"], true, "{reference}");
+    }
 }
 
 #[tokio::test]
