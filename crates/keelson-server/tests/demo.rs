@@ -3,7 +3,8 @@
 //! findings the demo SBOMs and knowledge base make, and after three
 //! simulated minutes every attack has raised its alerts, incidents are
 //! open, one was escalated to a case by the demo analyst and the case's
-//! advisory was published by the demo PSIRT account, all through the API.
+//! advisory was published by the demo PSIRT account, all through the API
+//! (and passes BSI's reference CSAF validator).
 
 mod support;
 
@@ -31,12 +32,15 @@ fn settings(start: OffsetDateTime) -> Settings {
     }
 }
 
-async fn demo_app(dbc: &TempDir) -> TestApp {
-    let config = Config {
+fn demo_config(dbc: &TempDir) -> Config {
+    Config {
         dbc_dir: Some(dbc.path.join("dbc")),
         ..Config::default()
-    };
-    TestApp::with_config(config).await
+    }
+}
+
+async fn demo_app(dbc: &TempDir) -> TestApp {
+    TestApp::with_config(demo_config(dbc)).await
 }
 
 /// The seeded demo and the simulation's start.
@@ -108,11 +112,17 @@ async fn the_portfolio_has_findings_right_after_seeding() {
     assert!(dirty_pipe["vehicles_affected"].as_u64() > Some(0));
 }
 
+/// On SQLite, and on PostgreSQL when `KEELSON_TEST_POSTGRES_URL` names a server.
 #[tokio::test]
 async fn three_simulated_minutes_raise_alerts_incidents_a_case_and_an_advisory() {
     let dbc = TempDir::new().expect("dir");
-    let app = demo_app(&dbc).await;
-    let (mut demo, start) = seeded(&app).await;
+    for app in TestApp::on_both_backends(demo_config(&dbc)).await {
+        three_minutes_on(&app).await;
+    }
+}
+
+async fn three_minutes_on(app: &TestApp) {
+    let (mut demo, start) = seeded(app).await;
 
     for second in 1..=SECONDS {
         demo.step(start + Duration::seconds(second))
@@ -174,6 +184,11 @@ async fn three_simulated_minutes_raise_alerts_incidents_a_case_and_an_advisory()
     assert_eq!(document["document"]["tracking"]["status"], "final");
     let verdict = keelson_exchange::csaf::validate_value(&document);
     assert!(verdict.valid, "{:?}", verdict.errors);
+    let bytes = serde_json::to_vec(&document).expect("json");
+    if let Some(reference) = keelson_testkit::csaf_reference_verdict(&bytes) {
+        let reference: Value = serde_json::from_str(&reference).expect("verdict");
+        assert_eq!(reference["isValid"], true, "{reference}");
+    }
 }
 
 #[tokio::test]
@@ -201,4 +216,16 @@ async fn the_ota_campaign_moves_vehicles_to_the_update() {
     // Sixteen vehicles (aurora and courier) carry an updatable TCU.
     assert_eq!(updated + factory, 16);
     assert!(dbc.path.join("dbc/nordvik_e1.dbc").is_file());
+}
+
+#[test]
+fn every_demo_sbom_passes_the_official_cyclonedx_schema() {
+    let files = keelson_server::demo::data::SBOMS;
+    assert_eq!(files.len(), keelson_sim::catalogue::all_builds().len());
+    for file in files {
+        let problems = keelson_sbom::validate(file.bytes);
+        assert!(problems.is_empty(), "{}: {problems:?}", file.name);
+        let text = std::str::from_utf8(file.bytes).expect("utf-8");
+        assert!(text.contains("\"specVersion\": \"1.5\""), "{}", file.name);
+    }
 }

@@ -52,6 +52,29 @@ pub struct FleetOptions {
     pub seed: u64,
 }
 
+impl FleetOptions {
+    /// The most vehicles a simulation holds (each keeps its state in memory).
+    pub const MAX_VEHICLES: usize = 100_000;
+
+    /// Refuses a fleet too large to hold or a rate that is no number.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.vehicles > Self::MAX_VEHICLES {
+            anyhow::bail!(
+                "--vehicles {}: at most {} are simulated",
+                self.vehicles,
+                Self::MAX_VEHICLES
+            );
+        }
+        if !self.rate.is_finite() || self.rate < 0.0 {
+            anyhow::bail!(
+                "--rate {}: must be a number of events per second, 0 or more",
+                self.rate
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Options every command accepts (each also readable from `KEELSON_*`).
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOptions {

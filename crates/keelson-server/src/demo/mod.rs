@@ -24,7 +24,8 @@ use time::OffsetDateTime;
 
 use crate::AppState;
 use crate::ingest::signals::{annotate, decoder_for_vehicle};
-use crate::ingest::{Batch, IngestTotals, event_key, new_event};
+use crate::ingest::{Batch, IngestTotals, event_key, new_event, unit_record_key, unit_sha256};
+use keelson_store::telemetry::NewQuarantined;
 use responder::{Progress, Responder};
 
 pub use seed::Seeded;
@@ -133,12 +134,18 @@ impl Simulation {
         let count = events.len();
         let mut batch = Batch::default();
         let received_us = time_us(now);
-        for (index, mut event) in events.into_iter().enumerate() {
-            self.add_signals(&mut event).await;
-            let line = serde_json::to_vec(&event).unwrap_or_default();
+        let lines: Vec<Vec<u8>> = events
+            .into_iter()
+            .map(|event| serde_json::to_vec(&event).unwrap_or_default())
+            .collect();
+        let step_sha256 = unit_sha256(&lines.concat());
+        for (index, line) in lines.into_iter().enumerate() {
             match parse_line(&line) {
-                Ok(event) => batch.accept(index, new_event(&event, event_key(&event), received_us)),
-                Err(reason) => tracing::warn!(%reason, "simulated event refused by the schema"),
+                Ok(mut event) => {
+                    self.add_signals(&mut event).await;
+                    batch.accept(index, new_event(&event, event_key(&event), received_us));
+                }
+                Err(reason) => batch.reject(index, quarantined(&step_sha256, index, line, reason)),
             }
         }
         let (totals, _) = batch
@@ -191,6 +198,22 @@ impl Simulation {
         let fleet = &self.generator.fleet().vehicles;
         let found = fleet.iter().find(|candidate| candidate.id == vehicle)?;
         Some(found.model.id.to_owned())
+    }
+}
+
+/// A generated event the schema refuses is quarantined like any source's,
+/// under the step's digest and its place in the step.
+fn quarantined(step_sha256: &str, index: usize, line: Vec<u8>, reason: String) -> NewQuarantined {
+    NewQuarantined {
+        dedup_key: unit_record_key("demo", SIMULATOR_ACTOR, step_sha256, index),
+        source: "demo".to_owned(),
+        origin: "keelson demo simulator".to_owned(),
+        position: format!("event {}", index + 1),
+        reason,
+        raw: line,
+        format: Some("ndjson".to_owned()),
+        vehicle_id: None,
+        record_key: None,
     }
 }
 

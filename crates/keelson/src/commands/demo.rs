@@ -26,6 +26,7 @@ pub struct Request {
 }
 
 pub async fn run(mut config: Config, request: Request) -> anyhow::Result<ExitCode> {
+    request.fleet.check()?;
     if request.database.is_some() {
         anyhow::bail!("--database: the demo runs on a fresh embedded store; leave it out");
     }

@@ -56,6 +56,7 @@ struct Sent {
 }
 
 pub async fn run(request: Request) -> anyhow::Result<ExitCode> {
+    request.fleet.check()?;
     let start = match &request.start {
         Some(text) => OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
             .with_context(|| format!("--start {text:?}: not an RFC 3339 time"))?,
