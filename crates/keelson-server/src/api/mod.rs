@@ -6,6 +6,7 @@
 mod alerts;
 mod audit;
 mod case_advisory;
+mod case_monitoring;
 mod case_risk;
 mod case_work;
 mod cases;
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(case_risk::routes())
         .merge(tara::routes())
         .merge(remediation::routes())
+        .merge(case_monitoring::routes())
         .merge(webhooks::routes())
         .merge(disclosures::routes(state.config.disclosure_body_limit))
         .split_for_parts();
