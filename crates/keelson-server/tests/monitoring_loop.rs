@@ -510,6 +510,15 @@ async fn roll_out_and_retire(app: &TestApp, who: &Tokens, case_id: &str, rule_id
         .post(&milestones, &who.psirt, &json!({"phase": "pilot"}))
         .await;
     assert_eq!(again, StatusCode::CONFLICT);
+    let (_, reached) = app.get(&milestones, Some(&who.psirt)).await;
+    let phases: Vec<&str> = reached["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|m| m["phase"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(phases, ["lab", "pilot"]);
+    let elsewhere = format!("/api/v1/cases/{case_id}/remediation/no-such-package/milestones");
+    let (missing, _) = app.get(&elsewhere, Some(&who.psirt)).await;
+    assert_eq!(missing, StatusCode::NOT_FOUND);
 
     // Of the four vehicles that ran the affected build, three move: 75%.
     let affected_fleet: Vec<&str> = FLEET

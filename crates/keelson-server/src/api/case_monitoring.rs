@@ -108,6 +108,11 @@ async fn list_milestones(
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<Milestone>>, ApiError> {
     readable_case(&state, &caller, &id).await?;
+    let packages = state.store.case_remediations(&id).await?;
+    if !packages.iter().any(|package| package.id == package_id) {
+        let what = format!("remediation package {package_id} of case {id}");
+        return Err(ApiError::not_found(what));
+    }
     let milestones: Vec<Milestone> = state
         .store
         .case_milestones(&id)

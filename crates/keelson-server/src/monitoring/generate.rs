@@ -118,7 +118,10 @@ fn sigma_text(context: Context<'_>, indicator: &CaseIndicator, id: &str) -> Stri
     text.push_str("status: experimental\n");
     text.push_str(&format!("description: {}\n", quoted(&description)));
     text.push_str(&format!("author: {}\n", quoted(context.author)));
-    text.push_str(&format!("date: {}\n", &indicator.created_at[..10]));
+    // The indicator's day, so the text (and its digest) stays the same on
+    // every revision until the case or the indicator changes.
+    let day = indicator.created_at.get(..10).unwrap_or("1970-01-01");
+    text.push_str(&format!("date: {day}\n"));
     text.push_str(&tags(case));
     text.push_str(&detection_part(&indicator.indicator));
     text.push_str(&format!("level: {}\n", sigma_level(case.severity)));
