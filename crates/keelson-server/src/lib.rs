@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod intel;
 pub mod logging;
 pub mod metrics;
+pub mod monitoring;
 pub mod origin;
 pub mod remediation;
 pub mod reports;
@@ -86,7 +87,8 @@ impl AppState {
             config.alert_dedup_window_minutes,
             config.incident_window_minutes,
             metrics.alerts_raised.clone(),
-        );
+        )
+        .with_retirement(monitoring::Retirement::from_config(&config));
         let evidence = EvidenceFiles::in_data_dir(&config.data_dir);
         let worker = UploadWorker {
             store: store.clone(),
@@ -212,8 +214,9 @@ fn warn_if_security_txt_expired(config: &Config) {
 }
 
 /// The background jobs of a serving instance: uploads left unfinished by a
-/// previous run go back on the queue, retention runs hourly, and rule
-/// changes made outside this instance are picked up.
+/// previous run go back on the queue, retention runs hourly, rule
+/// changes made outside this instance are picked up, and the rules of
+/// PSIRT cases are checked hourly against their cases' standing.
 async fn start_jobs(state: &AppState) {
     let uploads = state.uploads.clone();
     let store = state.store.clone();
@@ -226,6 +229,7 @@ async fn start_jobs(state: &AppState) {
     });
     retention::spawn(state.store.clone(), state.config.retention.clone());
     detection::spawn_rule_watch(state.detector.clone(), state.store.clone());
+    monitoring::spawn(state.store.clone(), state.detector.clone());
 }
 
 async fn shutdown_signal() {

@@ -85,6 +85,7 @@ pub(crate) async fn publish(
     let revision = advisory::publish_case_advisory(
         &state.store,
         &state.notifier,
+        &state.detector,
         &caller.user.name,
         &caller.principal,
         &publisher,

@@ -17,6 +17,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::clearance::{visible, visible_only};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::monitoring;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -141,7 +142,13 @@ async fn install_build(
         source: "api".to_owned(),
         marking: request.marking,
     };
-    Ok(Json(store.install_build(&caller.user.name, new).await?))
+    let (vehicle, build) = (new.vehicle_id.clone(), new.build_id.clone());
+    let installed = store.install_build(&caller.user.name, new).await?;
+    if matches!(installed, Installed::New { .. }) {
+        let trigger = format!("build {build} installed on vehicle {vehicle}");
+        monitoring::follow_fleet(store, &state.detector, &caller.user.name, &trigger).await;
+    }
+    Ok(Json(installed))
 }
 
 fn parse_time_us(text: &str) -> Result<i64, ApiError> {

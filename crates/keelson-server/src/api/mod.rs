@@ -6,6 +6,7 @@
 pub(crate) mod alerts;
 pub(crate) mod audit;
 pub(crate) mod case_advisory;
+pub(crate) mod case_monitoring;
 pub(crate) mod case_risk;
 pub(crate) mod case_work;
 pub(crate) mod cases;
@@ -79,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(case_risk::routes())
         .merge(tara::routes())
         .merge(remediation::routes())
+        .merge(case_monitoring::routes())
         .merge(reports::routes())
         .merge(webhooks::routes())
         .merge(intel::routes())

@@ -1,7 +1,8 @@
 //! A case's remediation packages and compensating controls: list, add,
 //! replace a package's plan. Each route reads the case through the
 //! clearance gate first (a case the caller may not see is a 404); a
-//! software fix must name a build the caller may read.
+//! software fix must name a build the caller may read. A new control
+//! levels the case's generated rules at once (see `monitoring`).
 
 use axum::Json;
 use axum::extract::State;
@@ -16,6 +17,7 @@ use super::{Page, PageQuery};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::monitoring;
 use crate::remediation::{PackageView, with_reach};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -117,6 +119,10 @@ pub(crate) async fn add_control(
         .store
         .add_control(&caller.user.name, &id, &control)
         .await?;
+    // A control in force raises the case's rules to heightened.
+    let trigger = format!("compensating control {} recorded", stored.id);
+    let (store, detector) = (&state.store, &state.detector);
+    monitoring::follow_case(store, detector, &caller.user.name, &id, &trigger).await;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
