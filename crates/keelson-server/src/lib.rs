@@ -14,6 +14,7 @@ pub mod config;
 pub mod detection;
 pub mod disclosure;
 pub mod error;
+pub mod escalation;
 pub mod evidence;
 pub mod finding_events;
 pub mod findings;
@@ -22,6 +23,7 @@ pub mod ingest;
 pub mod logging;
 pub mod metrics;
 pub mod origin;
+pub mod playbooks;
 pub mod remediation;
 pub mod retention;
 pub mod risk;
@@ -70,6 +72,8 @@ pub struct AppState {
     pub findings: Arc<findings::FindingsCache>,
     /// Webhook deliveries to the configured subscribers.
     pub notifier: Notifier,
+    /// Starts and carries out incident playbooks.
+    pub playbooks: playbooks::PlaybookRunner,
 }
 
 impl AppState {
@@ -77,11 +81,16 @@ impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
         let ingest_permits = Arc::new(Semaphore::new(config.ingest_concurrency.max(1)));
         let metrics = Metrics::new();
+        let notifier = Notifier::from_config(store.clone(), &config);
+        let config = Arc::new(config);
+        let playbooks =
+            playbooks::PlaybookRunner::new(store.clone(), config.clone(), notifier.clone());
         let detector = detection::Detector::new(
             config.alert_dedup_window_minutes,
             config.incident_window_minutes,
             metrics.alerts_raised.clone(),
-        );
+        )
+        .with_playbooks(playbooks.clone());
         let evidence = EvidenceFiles::in_data_dir(&config.data_dir);
         let worker = UploadWorker {
             store: store.clone(),
@@ -94,10 +103,9 @@ impl AppState {
             config.disclosure_rate_per_hour,
             config.disclosure_burst,
         ));
-        let notifier = Notifier::from_config(store.clone(), &config);
         Self {
             store,
-            config: Arc::new(config),
+            config,
             metrics: Arc::new(metrics),
             ingest_permits,
             detector,
@@ -106,6 +114,7 @@ impl AppState {
             disclosure_limiter,
             findings: Arc::default(),
             notifier,
+            playbooks,
         }
     }
 
@@ -198,8 +207,9 @@ fn warn_if_security_txt_expired(config: &Config) {
 }
 
 /// The background jobs of a serving instance: uploads left unfinished by a
-/// previous run go back on the queue, retention runs hourly, and rule
-/// changes made outside this instance are picked up.
+/// previous run go back on the queue, playbook runs a stop interrupted are
+/// finished, retention runs hourly, and rule changes made outside this
+/// instance are picked up.
 async fn start_jobs(state: &AppState) {
     let uploads = state.uploads.clone();
     let store = state.store.clone();
@@ -208,6 +218,14 @@ async fn start_jobs(state: &AppState) {
             Ok(0) => {}
             Ok(count) => tracing::info!(count, "unfinished log uploads queued again"),
             Err(error) => tracing::error!(%error, "cannot queue unfinished log uploads"),
+        }
+    });
+    let playbooks = state.playbooks.clone();
+    tokio::spawn(async move {
+        match playbooks.resume_unfinished().await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "interrupted playbook runs finished"),
+            Err(error) => tracing::error!(%error, "cannot finish interrupted playbook runs"),
         }
     });
     retention::spawn(state.store.clone(), state.config.retention.clone());

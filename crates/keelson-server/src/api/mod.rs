@@ -10,12 +10,14 @@ mod case_risk;
 mod case_work;
 mod cases;
 mod disclosures;
+mod evidence;
 mod findings;
 mod fleet;
 mod health;
 mod incident_response;
 mod incidents;
 mod inventory;
+mod playbooks;
 mod quarantine;
 mod remediation;
 mod rules;
@@ -67,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         .merge(alerts::routes())
         .merge(incidents::routes())
         .merge(incident_response::routes())
+        .merge(playbooks::routes())
+        .merge(evidence::routes(state.config.upload_limit))
         .merge(uploads::routes(state.config.upload_limit))
         .merge(quarantine::routes())
         .merge(cases::routes())

@@ -48,6 +48,8 @@ pub struct Detector {
     /// and scope still joins it.
     incident_window_ms: i64,
     alerts_raised: Family<AlertLabels, Counter>,
+    /// Starts the playbooks bound to incidents that gain new alerts.
+    playbooks: Option<crate::playbooks::PlaybookRunner>,
 }
 
 impl Detector {
@@ -63,7 +65,14 @@ impl Detector {
             dedup_window_ms: i64::from(dedup_window_minutes) * 60_000,
             incident_window_ms: i64::from(incident_window_minutes) * 60_000,
             alerts_raised,
+            playbooks: None,
         }
+    }
+
+    /// The detector, starting bound playbooks after it stores new alerts.
+    pub fn with_playbooks(mut self, runner: crate::playbooks::PlaybookRunner) -> Self {
+        self.playbooks = Some(runner);
+        self
     }
 
     /// Recompiles from the store's rules and swaps the set in; returns the
@@ -124,6 +133,9 @@ impl Detector {
             .record_sightings(DETECTION_ACTOR, sightings, window_us, incident_window_us)
             .await?;
         self.count(&outcomes);
+        if let Some(runner) = &self.playbooks {
+            runner.alerts_recorded(&outcomes).await;
+        }
         Ok(outcomes)
     }
 
