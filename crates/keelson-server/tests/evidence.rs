@@ -28,6 +28,10 @@ const CAPTURE: &str = "dlt-daemon/tests/testfile.dlt";
 
 /// An incident of one alert marked AMBER; its ID.
 async fn incident(app: &TestApp) -> String {
+    incident_marked(app, Marking::new(Tlp::Amber)).await
+}
+
+async fn incident_marked(app: &TestApp, marking: Marking) -> String {
     let sighting = Sighting {
         rule_id: "r-uds".to_owned(),
         sigma_rule: "uds-brute-force".to_owned(),
@@ -42,7 +46,7 @@ async fn incident(app: &TestApp) -> String {
         count: 1,
         evidence: Vec::new(),
         atm_tags: Vec::new(),
-        marking: Marking::new(Tlp::Amber),
+        marking,
     };
     app.store
         .record_sightings("detection", vec![sighting], 60_000_000, 3_600_000_000)
@@ -231,4 +235,45 @@ async fn exported_package_carries_the_evidence(
     assert!(!broken.valid);
     let named: Vec<&str> = broken.problems.iter().map(|p| p.file.as_str()).collect();
     assert_eq!(named, [file.as_str()], "{:?}", broken.problems);
+}
+
+#[tokio::test]
+async fn evidence_of_a_red_incident_is_hidden_from_readers_not_named_on_it() {
+    let data = TempDir::new().expect("data dir");
+    let config = Config {
+        data_dir: data.path.clone(),
+        ..Config::default()
+    };
+    let app = TestApp::with_config(config).await;
+    let named = app.token_for("ana", Role::VsocAnalyst, None).await;
+    let other = app.token_for("bob", Role::VsocAnalyst, None).await;
+    let mut marking = Marking::new(Tlp::Red);
+    marking.named_readers = vec!["ana".to_owned()];
+    let incident = incident_marked(&app, marking).await;
+    let (status, item) = attach(&app, &named, &incident, b"memory image".to_vec()).await;
+    assert_eq!(status, StatusCode::CREATED, "{item}");
+    let id = item["id"].as_str().expect("id");
+    let digest = item["sha256"].as_str().expect("digest");
+
+    let list = format!("/api/v1/incidents/{incident}/evidence");
+    let paths = [
+        list.clone(),
+        format!("{list}/{id}"),
+        format!("{list}/{id}/content"),
+        format!("{list}/{id}/custody"),
+        format!("/api/v1/evidence/{digest}"),
+    ];
+    for path in &paths {
+        let (status, _) = download(&app, &other, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (attach_status, _) = attach(&app, &other, &incident, b"other".to_vec()).await;
+    assert_eq!(attach_status, StatusCode::NOT_FOUND);
+
+    let trail = custody(&app, &named, &incident, id).await;
+    assert_eq!(
+        trail,
+        [pair("ana", "evidence.upload")],
+        "refused reads leave no entry"
+    );
 }

@@ -191,6 +191,8 @@ async fn a_forming_incident_runs_its_bound_playbook_once() {
         ingest(&app, &engineer, &burst("d", "veh-4", 180)).await;
         assert_eq!(only_incident(&app, &analyst).await, incident);
         assert_eq!(runs(&app, &analyst, &incident).await.len(), 1, "ran twice");
+        let direct = app.state.playbooks.run_bound_playbooks(&incident).await;
+        assert!(direct.expect("run bound playbooks").is_empty(), "ran twice");
         assert!(app.store.verify_audit_chain().await.expect("verify").ok);
     }
 }
@@ -477,4 +479,56 @@ async fn runs_are_read_under_the_incident_clearance() {
     assert_eq!(hidden_run, StatusCode::NOT_FOUND);
     assert_eq!(unknown, StatusCode::NOT_FOUND);
     assert_eq!(runs(&app, &analyst, &incident).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_run_a_stop_interrupted_is_finished_when_the_server_starts() {
+    let app = TestApp::new().await;
+    let (engineer, analyst, _) = setup(&app, json!({"tlp": "AMBER"})).await;
+    ingest(&app, &engineer, &burst("a", "veh-1", 0)).await;
+    let incident = only_incident(&app, &analyst).await;
+    let step = json!({"id": "contain", "title": "Contain", "kind": "containment",
+                      "action": "Telematics unit isolated", "scope": "veh-1"});
+    let new = keelson_store::playbooks::NewRun {
+        incident_id: incident.clone(),
+        playbook_id: "interrupted".to_owned(),
+        playbook_version: 1,
+        trigger: keelson_store::playbooks::Trigger::Manual,
+        started_by: "ana".to_owned(),
+        steps: vec![keelson_store::playbooks::NewStep {
+            step_id: "contain".to_owned(),
+            kind: "containment".to_owned(),
+            title: "Contain".to_owned(),
+            spec: step,
+        }],
+    };
+    app.store
+        .start_playbook_run("ana", &new)
+        .await
+        .expect("start")
+        .expect("run");
+
+    let finished = app
+        .state
+        .playbooks
+        .resume_unfinished()
+        .await
+        .expect("resume");
+    let again = app
+        .state
+        .playbooks
+        .resume_unfinished()
+        .await
+        .expect("resume");
+
+    assert_eq!((finished, again), (1, 0));
+    let run = runs(&app, &analyst, &incident).await.remove(0);
+    assert_eq!(run["state"], "completed", "{run:#}");
+    let notes = app
+        .store
+        .incident_containments(&incident)
+        .await
+        .expect("notes");
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].action, "Telematics unit isolated");
 }
