@@ -19,7 +19,10 @@ use super::incidents::{RESPONDERS, readable_incident};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::escalation::{EscalationAnswer, EscalationInput, escalate_incident};
+use crate::escalation::escalate_incident;
+// The escalation's request and answer live with `escalate_incident`; they are
+// named here too, where the route that takes and gives them is.
+pub use crate::escalation::{EscalationAnswer, EscalationInput};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
