@@ -130,12 +130,15 @@ async function run(page) {
   await shot(page, "overview-tablet");
   await page.setViewportSize({ width: 1280, height: 800 });
 
-  for (const path of ["/alerts", "/alerts?severity=high&days=30", "/incidents", "/incidents?state=open",
+  const pages = ["/alerts", "/alerts?severity=high&days=30", "/incidents", "/incidents?state=open",
     "/vehicles", "/vehicles/veh-eu-01", "/rules", "/rules/new", "/psirt", "/psirt/builds/tcu-4.1.0",
     "/cases", `/cases/${caseId}`, `/cases/${caseId}?av=A&ac=L&pr=N&ui=N&s=U&c=H&i=H&a=N`,
-    "/admin/users", "/admin/tokens", "/admin/audit", "/dashboards"]) {
-    await open(page, path);
+    "/admin/users", "/admin/tokens", "/admin/audit", "/dashboards"];
+  for (const width of [1280, 800]) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const path of pages) await open(page, path);
   }
+  await page.setViewportSize({ width: 1280, height: 800 });
   await open(page, "/incidents");
   check(!(await page.locator("main").innerText()).includes(hiddenTitle), "the incident list shows a RED incident");
   const hidden = await page.goto(`${base}/incidents/${hiddenIncident}`);
