@@ -111,6 +111,13 @@ async function signIn(page) {
   await Promise.all([page.waitForURL(`${base}/`), page.getByRole("button", { name: "Sign in" }).click()]);
 }
 
+/// Sign out ends the session: the overview sends the reader to sign in again.
+async function signOut(page) {
+  await Promise.all([page.waitForURL(`${base}/login`), page.getByRole("button", { name: "Sign out" }).click()]);
+  await page.goto(`${base}/`);
+  check(page.url().endsWith("/login"), `after signing out / went to ${page.url()}`);
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
 }
@@ -161,7 +168,9 @@ async function run(page) {
 
   await ruleTest(page);
   const dashboard = await customDashboard(page);
-  return { ...(await triage(page)), dashboard };
+  const walked = await triage(page);
+  await signOut(page);
+  return { ...walked, dashboard };
 }
 
 /// The UDS brute-force rule run over an uploaded capture that fires it once.
