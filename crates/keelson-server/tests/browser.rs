@@ -176,10 +176,13 @@ fn browser_ready() -> Option<PathBuf> {
     None
 }
 
+/// Where the screenshots go: `KEELSON_SCREENSHOTS` (set it to
+/// `docs/screenshots` to refresh the committed ones), else a folder under
+/// Cargo's target directory, so a test run leaves the checkout clean.
 fn screenshot_dir() -> PathBuf {
     let dir = std::env::var_os("KEELSON_SCREENSHOTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| keelson_testkit::repo_root().join("docs/screenshots"));
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
     std::fs::create_dir_all(&dir).expect("screenshot folder");
     dir
 }
