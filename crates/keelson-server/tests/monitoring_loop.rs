@@ -1,6 +1,8 @@
 //! The whole loop between VSOC and PSIRT through the API, on SQLite and
 //! PostgreSQL: frames injected into a real corpus CAN capture fire a fleet
 //! rule for vehicles on an affected build; the alerts form an incident; the
+//! playbook bound to the rule runs on it (containment, log requests, a manual
+//! check an analyst settles); the
 //! escalation opens a case with the vehicles and builds of the fleet set up
 //! here; the case's advisory turns its protocol-marker indicator into a
 //! heightened rule scoped to exactly the advisory's affected builds (valid
@@ -325,6 +327,7 @@ async fn run_the_loop(app: &TestApp, capture: &[Event]) {
     let body = json!({"sigma": fleet_rule(), "status": "active"});
     let fleet_rule = post_ok(app, "/api/v1/rules", &who.engineer, &body).await;
     let fleet_rule_id = fleet_rule["id"].as_str().expect("rule id").to_owned();
+    post_playbook(app, &who.analyst).await;
 
     // VSOC: two vehicles on the affected build send the injected capture.
     let first_wave = ["veh-1", "veh-2"];
@@ -346,9 +349,9 @@ async fn run_the_loop(app: &TestApp, capture: &[Event]) {
     assert_eq!(incidents.len(), 1, "{incidents:?}");
     let incident_id = incidents[0]["id"].as_str().expect("incident").to_owned();
 
-    // PLAYBOOK STEP: the lead adds the playbook run on this incident here once
-    // the `playbooks` branch is merged (run the incident's playbook through the
-    // API and assert its recorded steps before the escalation below).
+    // The playbook bound to the fleet rule ran on the incident as it formed.
+    app.state.playbooks.flush().await;
+    the_playbook_ran(app, &who.analyst, &incident_id, &first_wave).await;
 
     // Escalation: the case carries the vehicles and builds the alerts saw.
     let expected_builds: BTreeSet<String> = FLEET
@@ -368,6 +371,19 @@ async fn run_the_loop(app: &TestApp, capture: &[Event]) {
     let builds: BTreeSet<String> =
         serde_json::from_value(summary["build_ids"].clone()).expect("build IDs");
     assert_eq!(builds, expected_builds);
+    let containment = summary["containment"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let actions: Vec<&str> = containment
+        .iter()
+        .filter_map(|c| c["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        [PLAYBOOK_CONTAINMENT],
+        "the PSIRT sees the playbook's containment"
+    );
     let case = escalated["case"].clone();
     let case_id = case["id"].as_str().expect("case").to_owned();
 
@@ -640,4 +656,87 @@ async fn a_compensating_control_heightens_a_rolled_out_case_until_withdrawn() {
             );
         }
     }
+}
+
+/// What the playbook's containment step records on the incident.
+const PLAYBOOK_CONTAINMENT: &str = "Gateway diagnostic routing closed for the affected build";
+
+/// The VSOC's playbook for the fleet rule: a containment note, log requests
+/// to the affected vehicles and a manual check.
+async fn post_playbook(app: &TestApp, token: &str) {
+    let text = format!(
+        "id: unknown-gateway-frame\n\
+         title: Unknown frame on the gateway bus\n\
+         version: 1\n\
+         bindings:\n  - rule: 0b9e5f1c-2d4a-4c8e-9f00-6f1000000001\n\
+         steps:\n\
+         \x20 - id: close-diagnostic-routing\n    kind: containment\n    \
+         title: Close diagnostic routing\n    action: {PLAYBOOK_CONTAINMENT}\n    \
+         scope: vehicles running the incident's build\n    expires_in_hours: 48\n\
+         \x20 - id: fetch-gateway-logs\n    kind: request_logs\n    \
+         note: Upload the gateway log around the unknown frames\n\
+         \x20 - id: check-workshop\n    kind: manual\n    \
+         title: Ask whether a workshop tester was connected\n"
+    );
+    let request = axum::http::Request::post("/api/v1/playbooks")
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(axum::http::header::CONTENT_TYPE, "application/yaml")
+        .body(axum::body::Body::from(text))
+        .expect("request");
+    let (status, stored) = app.send(request).await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+}
+
+/// One automatic run, its automated steps done by the system, a log request
+/// to each vehicle of the first wave, and the manual step settled by the analyst.
+async fn the_playbook_ran(app: &TestApp, analyst: &str, incident: &str, vehicles: &[&str]) {
+    let path = format!("/api/v1/incidents/{incident}/playbook-runs");
+    let (status, runs) = app.get(&path, Some(analyst)).await;
+    assert_eq!(status, StatusCode::OK, "{runs}");
+    let runs = runs.as_array().cloned().unwrap_or_default();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    let run = &runs[0];
+    assert_eq!(run["trigger"], "automatic");
+    let steps: Vec<(String, String, String)> = run["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|step| {
+            let text = |key: &str| step[key].as_str().unwrap_or_default().to_owned();
+            (text("step_id"), text("state"), text("actor"))
+        })
+        .collect();
+    assert_eq!(steps[0].0, "close-diagnostic-routing");
+    assert_eq!(
+        (steps[0].1.as_str(), steps[0].2.as_str()),
+        ("done", "system")
+    );
+    assert_eq!(
+        (steps[1].0.as_str(), steps[1].1.as_str()),
+        ("fetch-gateway-logs", "done")
+    );
+    assert_eq!(
+        (steps[2].0.as_str(), steps[2].1.as_str()),
+        ("check-workshop", "pending")
+    );
+
+    for vehicle in vehicles {
+        let open = format!("/api/v1/vehicles/{vehicle}/log-requests?state=open");
+        let (status, page) = app.get(&open, Some(analyst)).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(page["total"], 1, "{vehicle}: {page}");
+        assert_eq!(page["items"][0]["incident_id"], incident);
+    }
+
+    let run_id = run["id"].as_str().expect("run id");
+    let step = format!("{path}/{run_id}/steps/check-workshop");
+    let ticked = json!({"outcome": "done", "note": "no tester was connected"});
+    let settled = post_ok(app, &step, analyst, &ticked).await;
+    let settled_step = settled["steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|s| s["step_id"] == "check-workshop"))
+        .cloned()
+        .unwrap_or(settled);
+    assert_eq!(settled_step["state"], "done", "{settled_step}");
+    assert_eq!(settled_step["actor"], "ana", "{settled_step}");
 }
