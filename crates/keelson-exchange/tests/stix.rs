@@ -12,14 +12,22 @@ use keelson_exchange::stix::{self, ExportObject};
 use serde_json::Value;
 
 const EXAMPLES: &str = "stix/cti-stix2-json-schemas/examples";
-const KEPT: [&str; 4] = ["indicator", "attack-pattern", "vulnerability", "relationship"];
+const KEPT: [&str; 4] = [
+    "indicator",
+    "attack-pattern",
+    "vulnerability",
+    "relationship",
+];
 
 fn example_files() -> Option<Vec<PathBuf>> {
     let dir = keelson_testkit::corpus_path(EXAMPLES)?;
     let files = keelson_testkit::files_under(&dir, |path: &Path| {
         path.extension().is_some_and(|ext| ext == "json")
     });
-    assert!(files.len() >= 8, "expected the OASIS examples, found {files:?}");
+    assert!(
+        files.len() >= 8,
+        "expected the OASIS examples, found {files:?}"
+    );
     Some(files)
 }
 
@@ -45,7 +53,8 @@ fn every_example_reads_with_its_counts_per_type() {
         let bytes = std::fs::read(&file).expect("example");
         let json: Value = serde_json::from_slice(&bytes).expect("json");
         let expected = counted_types(&json);
-        let bundle = stix::read_bundle(&bytes).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let bundle =
+            stix::read_bundle(&bytes).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
 
         assert_eq!(bundle.counts, expected, "{}", file.display());
         let not_kept: BTreeMap<String, u64> = expected
@@ -65,7 +74,8 @@ fn every_example_reads_with_its_counts_per_type() {
 
 #[test]
 fn the_vulnerabilities_of_the_poison_ivy_report_keep_their_cve_ids() {
-    let Some(path) = keelson_testkit::corpus_path(&format!("{EXAMPLES}/threat-reports/poisonivy.json"))
+    let Some(path) =
+        keelson_testkit::corpus_path(&format!("{EXAMPLES}/threat-reports/poisonivy.json"))
     else {
         return;
     };
@@ -107,14 +117,19 @@ fn what_keelson_writes_from_every_example_passes_the_stix_validator() {
     }
     let written = stix::bundle(&exports);
     let text = serde_json::to_vec_pretty(&written).expect("json");
-    let Some(verdict) = keelson_testkit::stix_validator_verdict(&text, "103") else { return };
+    let Some(verdict) = keelson_testkit::stix_validator_verdict(&text, "103") else {
+        return;
+    };
     let verdict: Value = serde_json::from_str(&verdict).expect("verdict");
     assert_eq!(verdict["valid"], true, "{verdict}");
     assert_eq!(verdict["errors"], serde_json::json!([]), "{verdict}");
 
     let again = stix::bundle(&exports);
     assert_eq!(again, written, "the same records give the same bundle");
-    assert_eq!(stix::read_bundle(&text).expect("reads back").objects.len(), exports.len());
+    assert_eq!(
+        stix::read_bundle(&text).expect("reads back").objects.len(),
+        exports.len()
+    );
 }
 
 /// Pointers of every node, parents first.
@@ -155,7 +170,10 @@ fn every_node_replaced_by_every_other_type_is_read_or_refused_with_its_place() {
         serde_json::json!(true),
     ];
     let mut refused = 0;
-    for file in files.iter().filter(|file| !file.to_string_lossy().contains("threat-reports")) {
+    for file in files
+        .iter()
+        .filter(|file| !file.to_string_lossy().contains("threat-reports"))
+    {
         let original: Value =
             serde_json::from_slice(&std::fs::read(file).expect("example")).expect("json");
         let mut all = Vec::new();
@@ -177,5 +195,8 @@ fn every_node_replaced_by_every_other_type_is_read_or_refused_with_its_place() {
             }
         }
     }
-    assert!(refused > 100, "the replacements should break many kept objects ({refused})");
+    assert!(
+        refused > 100,
+        "the replacements should break many kept objects ({refused})"
+    );
 }
