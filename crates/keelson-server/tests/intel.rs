@@ -448,3 +448,26 @@ async fn indicators_pass_the_clearance_gate_and_refuse_bad_fields() {
         "partners do not create indicators"
     );
 }
+
+#[tokio::test]
+async fn intel_and_taxii_routes_are_in_the_openapi_document() {
+    let app = TestApp::new().await;
+    let (status, document) = app.get("/api/openapi.json", None).await;
+    assert_eq!(status, StatusCode::OK);
+    for path in [
+        "/api/v1/indicators",
+        "/api/v1/indicators/{id}",
+        "/api/v1/attack-patterns",
+        "/api/v1/attack-patterns/{id}",
+        "/api/v1/intel/import",
+        "/api/v1/intel/export",
+        "/taxii2/",
+        "/taxii2/api/collections/{id}/objects/",
+        "/taxii2/api/collections/{id}/objects/{object_id}/versions/",
+    ] {
+        assert!(
+            document["paths"][path].is_object(),
+            "{path} missing from OpenAPI"
+        );
+    }
+}
