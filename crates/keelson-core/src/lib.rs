@@ -11,10 +11,12 @@
 //! - [`sla`]: response deadlines per severity;
 //! - [`risk`]: ISO/SAE 21434 impact, attack feasibility and risk values;
 //! - [`tara`]: the TARA import format and its checks;
-//! - [`remediation`]: remediation packages and compensating controls.
+//! - [`remediation`]: remediation packages and compensating controls;
+//! - [`indicator`]: a case's threat indicators (hash, protocol marker, behaviour).
 
 pub mod case;
 pub mod incident;
+pub mod indicator;
 pub mod remediation;
 pub mod risk;
 pub mod role;

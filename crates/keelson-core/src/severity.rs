@@ -37,6 +37,17 @@ impl Severity {
         Severity::Critical,
     ];
 
+    /// One step up the scale (`critical` stays `critical`): the severity of
+    /// an alert raised under heightened monitoring.
+    pub fn raised(self) -> Severity {
+        match self {
+            Severity::None => Severity::Low,
+            Severity::Low => Severity::Medium,
+            Severity::Medium => Severity::High,
+            Severity::High | Severity::Critical => Severity::Critical,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::None => "none",
@@ -85,5 +96,18 @@ mod tests {
         assert_eq!("HIGH".parse::<Severity>(), Ok(Severity::High));
         assert_eq!("informational".parse::<Severity>(), Ok(Severity::None));
         assert!("severe".parse::<Severity>().is_err());
+    }
+
+    #[test]
+    fn raising_climbs_one_step_and_stops_at_critical() {
+        let raised: Vec<Severity> = Severity::ALL.into_iter().map(Severity::raised).collect();
+        let expected = [
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+            Severity::Critical,
+        ];
+        assert_eq!(raised, expected);
     }
 }

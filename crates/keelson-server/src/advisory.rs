@@ -5,8 +5,9 @@
 //! published.
 //!
 //! [`publish_case_advisory`] is the one function that publishes: the API and the
-//! CLI call it, and it announces each new revision to the webhook subscribers of
-//! `advisory.published`.
+//! CLI call it, it creates or updates the detection rules of the case's threat
+//! indicators with the revision (see `monitoring`), and it announces each new
+//! revision to the webhook subscribers of `advisory.published`.
 
 use std::collections::BTreeMap;
 
@@ -15,9 +16,12 @@ use keelson_store::cases::Case;
 use keelson_store::cases::advisory::{AdvisoryRevision, NewRevision};
 use keelson_store::cases::work::CaseBuild;
 use keelson_store::fleet::SoftwareBuild;
+use keelson_store::rules::{MonitoringLevel, NewRule, RuleStatus};
 use keelson_store::{Store, StoreError, format_us, now_us};
 use serde_json::{Value, json};
 
+use crate::detection::Detector;
+use crate::monitoring::{self, generate};
 use crate::vex::Publisher;
 use crate::webhooks::{Notification, Notifier};
 
@@ -35,20 +39,28 @@ pub async fn preview_case_advisory(
     case: &Case,
 ) -> Result<Value, StoreError> {
     let published = store.case_advisories(&case.id).await?;
+    let builds = readable_builds(store, reader, case).await?;
     let next = Next {
         summary: "Draft of the next revision.",
         at_us: now_us(),
         status: "draft",
     };
-    write(store, reader, publisher, case, &published, &next).await
+    write(store, publisher, case, &builds, &published, &next).await
 }
 
 /// Publishes a new revision of the case's advisory (revision history grows by
 /// one), as `actor` with `reader`'s view of the builds, and tells the webhook
 /// subscribers (the deliveries run in the background of `notifier`).
+///
+/// In the same store transaction, the case's threat indicators become (or
+/// update) detection rules scoped to exactly the revision's affected builds,
+/// marked as the case and in status `heightened`; then the case's standing
+/// (milestones, controls, coverage) sets their level and `detector` reloads.
+#[allow(clippy::too_many_arguments)]
 pub async fn publish_case_advisory(
     store: &Store,
     notifier: &Notifier,
+    detector: &Detector,
     actor: &str,
     reader: &Principal,
     publisher: &Publisher,
@@ -56,22 +68,30 @@ pub async fn publish_case_advisory(
     summary: &str,
 ) -> Result<AdvisoryRevision, StoreError> {
     let published = store.case_advisories(&case.id).await?;
+    let builds = readable_builds(store, reader, case).await?;
     let next = Next {
         summary,
         at_us: now_us(),
         status: "final",
     };
-    let document = write(store, reader, publisher, case, &published, &next).await?;
+    let document = write(store, publisher, case, &builds, &published, &next).await?;
+    let affected = affected_builds(&builds);
+    let rules = generated_rules(store, publisher, case, &affected).await?;
     let revision = NewRevision {
         revision: published.len() as i64 + 1,
         tracking_id: tracking_id(case),
         summary: summary.to_owned(),
         document,
         published_at_us: next.at_us,
+        rules,
     };
     let revision = store
         .publish_case_advisory(actor, &case.id, revision)
         .await?;
+    let trigger = format!("advisory revision {}", revision.revision);
+    if let Err(error) = follow_up(store, detector, actor, case, &affected, &trigger).await {
+        tracing::error!(case_id = %case.id, %error, "rules of a published advisory not levelled");
+    }
     let published = Notification::AdvisoryPublished {
         case_id: case.id.clone(),
         advisory_id: revision.tracking_id.clone(),
@@ -83,6 +103,79 @@ pub async fn publish_case_advisory(
     Ok(revision)
 }
 
+/// The build IDs the advisory lists as known affected, in its order.
+fn affected_builds(builds: &[(SoftwareBuild, CaseBuild)]) -> Vec<String> {
+    builds
+        .iter()
+        .filter(|(_, status)| status.status == BuildStatus::Affected)
+        .map(|(build, _)| build.id.clone())
+        .collect()
+}
+
+/// One rule per indicator of the case, scoped to `affected`; none when the
+/// advisory lists no affected build (a rule without builds would watch the
+/// whole fleet).
+async fn generated_rules(
+    store: &Store,
+    publisher: &Publisher,
+    case: &Case,
+    affected: &[String],
+) -> Result<Vec<NewRule>, StoreError> {
+    if affected.is_empty() {
+        return Ok(Vec::new());
+    }
+    let context = generate::Context {
+        case,
+        builds: affected,
+        author: &publisher.name,
+    };
+    let mut rules = Vec::new();
+    for indicator in store.case_indicators(&case.id).await? {
+        let rule = generate::rule_for(context, &indicator).map_err(|error| {
+            StoreError::Refused(format!(
+                "indicator {} does not make a loadable rule: {error}",
+                indicator.id
+            ))
+        })?;
+        rules.push(rule);
+    }
+    Ok(rules)
+}
+
+/// After publication: a revision without affected builds retires the case's
+/// rules (nothing is left for them to watch); otherwise the case's standing
+/// levels them.
+async fn follow_up(
+    store: &Store,
+    detector: &Detector,
+    actor: &str,
+    case: &Case,
+    affected: &[String],
+    trigger: &str,
+) -> Result<(), StoreError> {
+    if affected.is_empty() {
+        let retired = MonitoringLevel {
+            status: RuleStatus::Retired,
+            valid_until: None,
+        };
+        let reason = format!("{trigger}: retired: the advisory lists no affected build");
+        for rule in store.case_rules(&case.id).await? {
+            let level = MonitoringLevel {
+                valid_until: rule.valid_until.clone(),
+                ..retired.clone()
+            };
+            store
+                .set_rule_monitoring(actor, &rule.id, &level, &reason)
+                .await?;
+        }
+        detector.reload(store).await?;
+        return Ok(());
+    }
+    monitoring::sync_case(store, detector, actor, &case.id, trigger).await?;
+    detector.reload(store).await?;
+    Ok(())
+}
+
 /// The revision being written.
 struct Next<'a> {
     summary: &'a str,
@@ -90,14 +183,12 @@ struct Next<'a> {
     status: &'a str,
 }
 
-async fn write(
+/// The case's builds with their statuses, those whose record the reader may see.
+async fn readable_builds(
     store: &Store,
     reader: &Principal,
-    publisher: &Publisher,
     case: &Case,
-    published: &[AdvisoryRevision],
-    next: &Next<'_>,
-) -> Result<Value, StoreError> {
+) -> Result<Vec<(SoftwareBuild, CaseBuild)>, StoreError> {
     let mut builds = Vec::new();
     for status in store.case_builds(&case.id).await? {
         let build = store.build(&status.build_id).await?;
@@ -105,11 +196,22 @@ async fn write(
             builds.push((build, status));
         }
     }
+    Ok(builds)
+}
+
+async fn write(
+    store: &Store,
+    publisher: &Publisher,
+    case: &Case,
+    builds: &[(SoftwareBuild, CaseBuild)],
+    published: &[AdvisoryRevision],
+    next: &Next<'_>,
+) -> Result<Value, StoreError> {
     if builds.is_empty() || case.vulnerability_ids.is_empty() {
         let why = "an advisory needs at least one build and one vulnerability ID on the case";
         return Err(StoreError::Refused(why.to_owned()));
     }
-    let products = Products::of(&builds);
+    let products = Products::of(builds);
     let knowledge = crate::findings::knowledge_base(store).await?;
     let vulnerabilities: Vec<Value> = case
         .vulnerability_ids

@@ -124,6 +124,13 @@ pub struct Config {
     /// Seconds to wait before each retry of a failed webhook delivery; one
     /// retry per entry.
     pub webhook_retry_secs: Vec<u64>,
+    /// The share (above 0, at most 1) of a case's affected fleet (vehicles
+    /// that ran an affected build) that must run a fixed build, after the
+    /// `full` roll-out milestone, before the case's rules get a retirement date.
+    pub rule_retirement_coverage: f64,
+    /// Days a case's rules keep firing after the day their coverage was
+    /// reached (`valid_until` = that day + this); 0 retires them at once.
+    pub rule_retirement_grace_days: u32,
 }
 
 impl Default for Config {
@@ -164,6 +171,8 @@ impl Default for Config {
             risk_matrix: RiskMatrix::default(),
             webhooks: Vec::new(),
             webhook_retry_secs: vec![1, 2, 4, 8, 16],
+            rule_retirement_coverage: 0.95,
+            rule_retirement_grace_days: 7,
         }
     }
 }
@@ -244,6 +253,8 @@ pub struct Layer {
     pub webhooks: Option<Vec<WebhookSubscription>>,
     /// Replaces the whole schedule (file only).
     pub webhook_retry_secs: Option<Vec<u64>>,
+    pub rule_retirement_coverage: Option<f64>,
+    pub rule_retirement_grace_days: Option<u32>,
 }
 
 /// A configuration value that cannot be used.
@@ -276,7 +287,8 @@ impl Layer {
             .webhooks
             .iter()
             .flatten()
-            .find_map(WebhookSubscription::problem);
+            .find_map(WebhookSubscription::problem)
+            .or_else(|| coverage_problem(layer.rule_retirement_coverage));
         match problem {
             Some(message) => Err(ConfigError::File {
                 path: path.to_owned(),
@@ -335,11 +347,31 @@ impl Layer {
             }
             "CSAF_PUBLISHER" => self.csaf_publisher = Some(value.to_owned()),
             "CSAF_NAMESPACE" => self.csaf_namespace = Some(value.to_owned()),
+            "RULE_RETIREMENT_COVERAGE" => {
+                let share = parse(value)?;
+                if let Some(problem) = coverage_problem(Some(share)) {
+                    return Err(problem);
+                }
+                self.rule_retirement_coverage = Some(share);
+            }
+            "RULE_RETIREMENT_GRACE_DAYS" => self.rule_retirement_grace_days = Some(parse(value)?),
             // Other KEELSON_* variables belong to tests and tools, not here.
             _ => {}
         }
         Ok(())
     }
+}
+
+/// Why a retirement coverage cannot be used: a share must lie above 0 and
+/// at most 1 (0 would retire rules while no vehicle is fixed).
+fn coverage_problem(share: Option<f64>) -> Option<String> {
+    let share = share?;
+    if share > 0.0 && share <= 1.0 {
+        return None;
+    }
+    Some(format!(
+        "rule_retirement_coverage {share}: a share above 0 and at most 1, such as 0.95"
+    ))
 }
 
 fn parse<T: FromStr>(value: &str) -> Result<T, String>
@@ -398,6 +430,8 @@ impl Config {
             risk_matrix,
             webhooks,
             webhook_retry_secs,
+            rule_retirement_coverage,
+            rule_retirement_grace_days,
         } = layer;
         self.listen = listen.unwrap_or(self.listen);
         self.data_dir = data_dir.unwrap_or_else(|| self.data_dir.clone());
@@ -431,6 +465,10 @@ impl Config {
         if let Some(schedule) = webhook_retry_secs {
             self.webhook_retry_secs = schedule;
         }
+        self.rule_retirement_coverage =
+            rule_retirement_coverage.unwrap_or(self.rule_retirement_coverage);
+        self.rule_retirement_grace_days =
+            rule_retirement_grace_days.unwrap_or(self.rule_retirement_grace_days);
         self.apply_cases(Layer {
             case_sla_days,
             disclosure_body_limit,
@@ -549,6 +587,26 @@ mod tests {
         assert!(message.contains("Russia"), "{message}");
         let from_env = Layer::from_env(env(&[("KEELSON_PROHIBITED_SUPPLIER_COUNTRIES", "CN, XX")]));
         assert!(from_env.is_err());
+    }
+
+    #[test]
+    fn rule_retirement_settings_layer_and_a_share_outside_zero_to_one_is_refused() {
+        let file: Layer =
+            toml::from_str("rule_retirement_coverage = 0.8\nrule_retirement_grace_days = 3\n")
+                .expect("retirement settings");
+        let from_env = Layer::from_env(env(&[("KEELSON_RULE_RETIREMENT_GRACE_DAYS", "0")]));
+        let config = Config::from_layers([file, from_env.expect("grace")]);
+        assert_eq!(config.rule_retirement_coverage, 0.8);
+        assert_eq!(config.rule_retirement_grace_days, 0);
+        assert_eq!(Config::default().rule_retirement_coverage, 0.95);
+
+        let over = Layer::from_env(env(&[("KEELSON_RULE_RETIREMENT_COVERAGE", "1.5")]));
+        let message = over
+            .map(|_| String::new())
+            .unwrap_or_else(|e| e.to_string());
+        assert!(message.contains("at most 1"), "{message}");
+        let zero = Layer::from_env(env(&[("KEELSON_RULE_RETIREMENT_COVERAGE", "0")]));
+        assert!(zero.is_err());
     }
 
     #[test]

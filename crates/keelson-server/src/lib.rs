@@ -1,5 +1,5 @@
 //! Keelson's server: the HTTP API under `/api/v1/`, its OpenAPI document,
-//! authentication, health and metrics, and the serve loop with graceful
+//! the web UI outside `/api/`, authentication, health and metrics, and the serve loop with graceful
 //! shutdown. Handlers are thin: they authenticate, check clearance and call
 //! the store or a domain library.
 //!
@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod clearance;
 pub mod config;
+pub mod demo;
 pub mod detection;
 pub mod disclosure;
 pub mod error;
@@ -22,13 +23,16 @@ pub mod ingest;
 pub mod intel;
 pub mod logging;
 pub mod metrics;
+pub mod monitoring;
 pub mod origin;
 pub mod remediation;
+pub mod reports;
 pub mod retention;
 pub mod risk;
 pub mod security_tests;
 pub mod security_txt;
 pub mod taxii;
+pub mod ui;
 pub mod vex;
 pub mod webhooks;
 
@@ -83,7 +87,8 @@ impl AppState {
             config.alert_dedup_window_minutes,
             config.incident_window_minutes,
             metrics.alerts_raised.clone(),
-        );
+        )
+        .with_retirement(monitoring::Retirement::from_config(&config));
         let evidence = EvidenceFiles::in_data_dir(&config.data_dir);
         let worker = UploadWorker {
             store: store.clone(),
@@ -166,12 +171,21 @@ pub async fn bootstrap_admin(
 /// Serves until SIGTERM or Ctrl-C, then stops accepting and lets in-flight
 /// requests finish.
 pub async fn serve(state: AppState) -> std::io::Result<()> {
-    let listen = state.config.listen;
-    let listener = tokio::net::TcpListener::bind(listen)
+    let listener = bind(&state.config).await?;
+    serve_on(listener, state).await
+}
+
+/// The listening socket of `listen`, with the address in the error.
+pub async fn bind(config: &Config) -> std::io::Result<tokio::net::TcpListener> {
+    let listen = config.listen;
+    tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|error| {
-            std::io::Error::new(error.kind(), format!("listen on {listen}: {error}"))
-        })?;
+        .map_err(|error| std::io::Error::new(error.kind(), format!("listen on {listen}: {error}")))
+}
+
+/// Like [`serve`], on a socket the caller bound (so that it can say where
+/// the server listens before serving, as `keelson demo` does).
+pub async fn serve_on(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
     let address = listener.local_addr()?;
     tracing::info!(%address, store = ?state.store.backend(), "listening");
     warn_if_security_txt_expired(&state.config);
@@ -200,8 +214,9 @@ fn warn_if_security_txt_expired(config: &Config) {
 }
 
 /// The background jobs of a serving instance: uploads left unfinished by a
-/// previous run go back on the queue, retention runs hourly, and rule
-/// changes made outside this instance are picked up.
+/// previous run go back on the queue, retention runs hourly, rule
+/// changes made outside this instance are picked up, and the rules of
+/// PSIRT cases are checked hourly against their cases' standing.
 async fn start_jobs(state: &AppState) {
     let uploads = state.uploads.clone();
     let store = state.store.clone();
@@ -214,6 +229,7 @@ async fn start_jobs(state: &AppState) {
     });
     retention::spawn(state.store.clone(), state.config.retention.clone());
     detection::spawn_rule_watch(state.detector.clone(), state.store.clone());
+    monitoring::spawn(state.store.clone(), state.detector.clone());
 }
 
 async fn shutdown_signal() {

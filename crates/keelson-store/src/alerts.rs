@@ -2,7 +2,7 @@
 //! within a deduplication window, and the link from each alert to the
 //! stored events it cites (so a retention job can keep them).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use keelson_core::{Marked, Marking, Severity};
 use sea_orm::{
@@ -32,6 +32,9 @@ pub struct Sighting {
     pub title: String,
     pub severity: Severity,
     pub test: bool,
+    /// Raised by a rule in `heightened` status: `severity` is already one
+    /// step up, and the sighting merges only within its own batch.
+    pub heightened: bool,
     pub correlation: bool,
     pub vehicle_id: Option<String>,
     pub build_id: Option<String>,
@@ -55,6 +58,9 @@ pub struct AlertRecord {
     pub severity: Severity,
     /// Raised by a rule in `test` status.
     pub test: bool,
+    /// Raised by a rule in `heightened` status (its severity one step above
+    /// the rule's level); never merged with alerts of earlier batches.
+    pub heightened: bool,
     pub correlation: bool,
     pub vehicle_id: Option<String>,
     pub build_id: Option<String>,
@@ -107,6 +113,9 @@ impl Store {
     /// alert of its rule and vehicle when it lies within `window_us` of that
     /// alert's last sighting, else opens a new alert, which joins its
     /// incident (see `incidents`) grouped within `incident_window_us`.
+    /// A heightened sighting ignores the window: it merges only into an
+    /// alert of its rule and vehicle opened by this same call (one ingest
+    /// batch), so every batch that sights it raises an alert of its own.
     pub async fn record_sightings(
         &self,
         actor: &str,
@@ -120,12 +129,22 @@ impl Store {
         let _turn = self.audit_lock.lock().await;
         let txn = self.connection().begin().await?;
         let mut outcomes = Vec::with_capacity(sightings.len());
+        let mut heightened_here: HashMap<AlertKey, String> = HashMap::new();
         for sighting in sightings {
-            let open = open_alert(&txn, &sighting, window_us).await?;
+            let key = alert_key(&sighting);
+            let open = if sighting.heightened {
+                opened_here(&txn, heightened_here.get(&key)).await?
+            } else {
+                open_alert(&txn, &sighting, window_us).await?
+            };
             let outcome = match open {
                 Some(row) => (Raised::Merged, merge(&txn, actor, row, sighting).await?),
                 None => {
+                    let heightened = sighting.heightened;
                     let record = open_new(&txn, actor, sighting, incident_window_us).await?;
+                    if heightened {
+                        heightened_here.insert(key, record.id.clone());
+                    }
                     (Raised::New, record)
                 }
             };
@@ -191,6 +210,29 @@ impl Store {
     }
 }
 
+/// What alerts merge by: the stored rule, the Sigma document, the vehicle.
+type AlertKey = (String, String, Option<String>);
+
+fn alert_key(sighting: &Sighting) -> AlertKey {
+    (
+        sighting.rule_id.clone(),
+        sighting.sigma_rule.clone(),
+        sighting.vehicle_id.clone(),
+    )
+}
+
+async fn opened_here(
+    txn: &DatabaseTransaction,
+    id: Option<&String>,
+) -> Result<Option<alert::Model>, StoreError> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    Ok(alert::Entity::find_by_id(id.clone()).one(txn).await?)
+}
+
+/// The alert a sighting of a rule in its ordinary status merges into: never
+/// a heightened one, whose severity was raised.
 async fn open_alert(
     txn: &DatabaseTransaction,
     sighting: &Sighting,
@@ -205,6 +247,7 @@ async fn open_alert(
         .filter(alert::Column::SigmaRule.eq(sighting.sigma_rule.as_str()))
         .filter(alert::Column::RuleId.eq(sighting.rule_id.as_str()))
         .filter(vehicle)
+        .filter(alert::Column::Heightened.eq(false))
         .filter(alert::Column::LastSeenUs.gte(earliest))
         .order_by_desc(alert::Column::LastSeenUs)
         .one(txn)
@@ -229,6 +272,7 @@ async fn open_new(
         title: sighting.title,
         severity: sighting.severity.as_str().to_owned(),
         test: sighting.test,
+        heightened: sighting.heightened,
         correlation: sighting.correlation,
         vehicle_id: sighting.vehicle_id,
         build_id: sighting.build_id,
@@ -343,6 +387,7 @@ fn alert_from_row(row: alert::Model) -> Result<AlertRecord, StoreError> {
         sigma_rule: row.sigma_rule,
         title: row.title,
         test: row.test,
+        heightened: row.heightened,
         correlation: row.correlation,
         vehicle_id: row.vehicle_id,
         build_id: row.build_id,

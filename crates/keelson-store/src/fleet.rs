@@ -259,7 +259,7 @@ fn model_from_row(row: vehicle_model::Model) -> Result<VehicleModel, StoreError>
     })
 }
 
-fn vehicle_from_row(row: vehicle::Model) -> Result<Vehicle, StoreError> {
+pub(crate) fn vehicle_from_row(row: vehicle::Model) -> Result<Vehicle, StoreError> {
     let marking = marking_from_columns(&row.tlp, &row.shared_with_orgs, &row.named_readers)?;
     Ok(Vehicle {
         id: row.id,

@@ -9,6 +9,8 @@
 //! installation that is already in its history, changes nothing: replays
 //! of an import file or an OTA event are harmless.
 
+use std::collections::BTreeSet;
+
 use keelson_core::{Marked, Marking};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
@@ -174,6 +176,39 @@ impl Store {
         }
         let rows = query.all(self.connection()).await?;
         rows.into_iter().map(installation_from_row).collect()
+    }
+
+    /// The vehicles that ever ran one of `builds` (current or past installations).
+    pub async fn vehicles_that_ran(
+        &self,
+        builds: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, StoreError> {
+        self.vehicles_with(builds, false).await
+    }
+
+    /// The vehicles that currently run one of `builds`.
+    pub async fn vehicles_running(
+        &self,
+        builds: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, StoreError> {
+        self.vehicles_with(builds, true).await
+    }
+
+    async fn vehicles_with(
+        &self,
+        builds: &BTreeSet<String>,
+        current_only: bool,
+    ) -> Result<BTreeSet<String>, StoreError> {
+        if builds.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let mut query = installation::Entity::find()
+            .filter(installation::Column::BuildId.is_in(builds.iter().cloned()));
+        if current_only {
+            query = query.filter(installation::Column::RemovedAtUs.is_null());
+        }
+        let rows = query.all(self.connection()).await?;
+        Ok(rows.into_iter().map(|row| row.vehicle_id).collect())
     }
 
     /// Every current installation of the fleet, ordered by vehicle and ECU.

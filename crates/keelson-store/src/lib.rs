@@ -15,6 +15,7 @@
 pub mod alerts;
 pub mod audit;
 pub mod cases;
+pub mod dashboards;
 pub mod disclosures;
 mod entity;
 mod error;
@@ -26,6 +27,7 @@ pub mod intel;
 pub mod marking;
 mod migration;
 pub mod replay;
+pub mod reports;
 pub mod retention;
 pub mod rules;
 pub mod sboms;

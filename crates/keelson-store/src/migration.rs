@@ -31,6 +31,8 @@ impl MigratorTrait for Migrator {
             Box::new(HardwareBomsAndSuppliers),
             Box::new(Incidents),
             Box::new(ThreatIntel),
+            Box::new(MonitoringLoop),
+            Box::new(Dashboards),
         ]
     }
 }
@@ -1096,6 +1098,120 @@ impl MigrationTrait for ThreatIntel {
             &["external_id"],
         );
         manager.create_index(by_external_id).await
+    }
+}
+
+/// The loop from PSIRT back into detection: a case's threat indicators, the
+/// detection rules generated from them (a rule names its case and
+/// indicator), heightened alerts, the roll-out milestones of remediation
+/// packages, and the withdrawal of compensating controls.
+struct MonitoringLoop;
+
+impl MigrationName for MonitoringLoop {
+    fn name(&self) -> &str {
+        "m0017_monitoring_loop"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for MonitoringLoop {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let indicators = Table::create()
+            .table("case_indicators")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("case_id"))
+            .col(string("kind"))
+            .col(text("definition"))
+            .col(string("created_by"))
+            .col(big_integer("created_at_us"))
+            .to_owned();
+        manager.create_table(indicators).await?;
+        let by_case = index("case_indicators_by_case", "case_indicators", &["case_id"]);
+        manager.create_index(by_case).await?;
+
+        for column in ["case_id", "indicator_id"] {
+            let add = Table::alter()
+                .table("detection_rules")
+                .add_column(string_null(column))
+                .to_owned();
+            manager.alter_table(add).await?;
+        }
+        let rules_by_case = index("detection_rules_by_case", "detection_rules", &["case_id"]);
+        manager.create_index(rules_by_case).await?;
+        let heightened = Table::alter()
+            .table("alerts")
+            .add_column(boolean("heightened").default(false))
+            .to_owned();
+        manager.alter_table(heightened).await?;
+
+        self.add_withdrawal(manager).await?;
+        let milestones = Table::create()
+            .table("remediation_milestones")
+            .if_not_exists()
+            .col(string("package_id"))
+            .col(string("phase"))
+            .col(string("case_id"))
+            .col(text_null("note"))
+            .col(string("recorded_by"))
+            .col(big_integer("reached_at_us"))
+            .primary_key(Index::create().col("package_id").col("phase"))
+            .to_owned();
+        manager.create_table(milestones).await?;
+        let by_case = index(
+            "remediation_milestones_by_case",
+            "remediation_milestones",
+            &["case_id"],
+        );
+        manager.create_index(by_case).await
+    }
+}
+
+impl MonitoringLoop {
+    /// A compensating control can be withdrawn before its expiry day.
+    async fn add_withdrawal(&self, manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+        let columns = [
+            big_integer_null("withdrawn_at_us"),
+            string_null("withdrawn_by"),
+            text_null("withdraw_reason"),
+        ];
+        for column in columns {
+            let add = Table::alter()
+                .table("compensating_controls")
+                .add_column(column)
+                .to_owned();
+            manager.alter_table(add).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Users' own dashboards: a title and the widgets (each a chart or a table
+/// over a saved query) as JSON, listed per owner.
+struct Dashboards;
+
+impl MigrationName for Dashboards {
+    fn name(&self) -> &str {
+        "m0019_dashboards"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Dashboards {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let dashboards = Table::create()
+            .table("dashboards")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("owner"))
+            .col(text("title"))
+            .col(text("widgets"))
+            .col(big_integer("created_at_us"))
+            .col(big_integer("updated_at_us"))
+            .to_owned();
+        manager.create_table(dashboards).await?;
+        let by_owner = index("dashboards_by_owner", "dashboards", &["owner"]);
+        manager.create_index(by_owner).await
     }
 }
 

@@ -6,7 +6,8 @@
 
 use keelson_core::{Marked, Marking};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -87,6 +88,11 @@ pub struct NewRule {
     pub valid_until: Option<String>,
     pub atm_tags: Vec<String>,
     pub marking: Marking,
+    /// The PSIRT case a generated rule watches for (none for rules written
+    /// by hand); kept once set.
+    pub case_id: Option<String>,
+    /// The case's indicator the rule was generated from.
+    pub indicator_id: Option<String>,
 }
 
 /// A stored rule.
@@ -105,6 +111,10 @@ pub struct DetectionRule {
     /// Automotive Threat Matrix technique IDs (`ATM-T0012`) from the rule's tags.
     pub atm_tags: Vec<String>,
     pub marking: Marking,
+    /// The PSIRT case the rule was generated for, if any.
+    pub case_id: Option<String>,
+    /// The case's threat indicator the rule was generated from.
+    pub indicator_id: Option<String>,
     pub created_by: String,
     pub created_at: String,
     pub updated_by: String,
@@ -168,6 +178,8 @@ impl Store {
         next.status = row.status.clone();
         next.created_by = row.created_by.clone();
         next.created_at_us = row.created_at_us;
+        next.case_id = row.case_id.clone().or(next.case_id);
+        next.indicator_id = row.indicator_id.clone().or(next.indicator_id);
         // A model converted whole marks every column unchanged, which an
         // update would skip: mark them all as set.
         detection_rule::Entity::update(next.clone().into_active_model().reset_all())
@@ -238,6 +250,61 @@ impl Store {
         row.map(rule_from_row).transpose()
     }
 
+    /// The rules generated for a case, by ID.
+    pub async fn case_rules(&self, case_id: &str) -> Result<Vec<DetectionRule>, StoreError> {
+        let rows = detection_rule::Entity::find()
+            .filter(detection_rule::Column::CaseId.eq(case_id))
+            .order_by_asc(detection_rule::Column::Id)
+            .all(self.connection())
+            .await?;
+        rows.into_iter().map(rule_from_row).collect()
+    }
+
+    /// Sets a rule's status and `valid_until` together, with the reason in
+    /// the audit entry; writes nothing (and returns `None`) when both are
+    /// already as asked.
+    pub async fn set_rule_monitoring(
+        &self,
+        actor: &str,
+        id: &str,
+        level: &MonitoringLevel,
+        reason: &str,
+    ) -> Result<Option<DetectionRule>, StoreError> {
+        let _turn = self.audit_lock.lock().await;
+        let txn = self.connection().begin().await?;
+        let row = find_rule(&txn, id).await?;
+        let before = rule_from_row(row.clone())?;
+        if before.status == level.status && before.valid_until == level.valid_until {
+            return Ok(None);
+        }
+        let mut change = row.into_active_model();
+        change.status = Set(level.status.as_str().to_owned());
+        change.valid_until = Set(level.valid_until.clone());
+        change.updated_by = Set(actor.to_owned());
+        change.updated_at_us = Set(now_us());
+        let row = detection_rule::Entity::update(change).exec(&txn).await?;
+        let rule = rule_from_row(row)?;
+        let detail = serde_json::json!({
+            "from": {"status": before.status, "valid_until": before.valid_until},
+            "to": {"status": rule.status, "valid_until": rule.valid_until},
+            "case_id": rule.case_id,
+            "reason": reason,
+        });
+        let event = AuditEvent::new(actor, "rule.monitoring", "rule", id)
+            .before(audited(&before))
+            .after(audited(&rule))
+            .detail(detail.to_string());
+        audit::append(&txn, event).await?;
+        if let Some(case_id) = &rule.case_id {
+            let mut on_case = detail.clone();
+            on_case["rule_id"] = serde_json::Value::from(rule.id.clone());
+            let entry = crate::cases::case_event(actor, "case.monitoring", case_id, on_case);
+            audit::append(&txn, entry).await?;
+        }
+        txn.commit().await?;
+        Ok(Some(rule))
+    }
+
     /// Every rule, by ID.
     pub async fn list_rules(&self) -> Result<Vec<DetectionRule>, StoreError> {
         let rows = detection_rule::Entity::find()
@@ -246,6 +313,77 @@ impl Store {
             .await?;
         rows.into_iter().map(rule_from_row).collect()
     }
+}
+
+/// Where a generated rule's monitoring stands: its status and the last
+/// day it fires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitoringLevel {
+    pub status: RuleStatus,
+    pub valid_until: Option<String>,
+}
+
+/// Creates a generated rule in `status`, or replaces the text, title,
+/// scope and marking of the one already stored under its ID (keeping its
+/// status and `valid_until`), in the caller's transaction with its audit
+/// entry; the same rule again writes nothing.
+pub(crate) async fn put_generated_rule(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &str,
+    new: &NewRule,
+    reason: &str,
+) -> Result<(Imported, DetectionRule), StoreError> {
+    require_rule_id(&new.id)?;
+    let stored = detection_rule::Entity::find_by_id(new.id.clone())
+        .one(txn)
+        .await?;
+    let Some(row) = stored else {
+        let row = new_row(actor, new);
+        detection_rule::Entity::insert(row.clone().into_active_model())
+            .exec_without_returning(txn)
+            .await?;
+        let rule = rule_from_row(row)?;
+        let event = AuditEvent::new(actor, "rule.create", "rule", &rule.id)
+            .after(audited(&rule))
+            .detail(reason);
+        audit::append(txn, event).await?;
+        return Ok((Imported::Created, rule));
+    };
+    let before = rule_from_row(row.clone())?;
+    let mut next = new_row(actor, new);
+    next.status = row.status.clone();
+    next.valid_until = row.valid_until.clone();
+    next.created_by = row.created_by.clone();
+    next.created_at_us = row.created_at_us;
+    let same = |a: &detection_rule::Model, b: &detection_rule::Model| {
+        (
+            &a.sha256,
+            &a.title,
+            &a.scope_builds,
+            &a.scope_models,
+            &a.tlp,
+        ) == (
+            &b.sha256,
+            &b.title,
+            &b.scope_builds,
+            &b.scope_models,
+            &b.tlp,
+        ) && (&a.shared_with_orgs, &a.named_readers, &a.case_id)
+            == (&b.shared_with_orgs, &b.named_readers, &b.case_id)
+    };
+    if same(&row, &next) {
+        return Ok((Imported::Unchanged, before));
+    }
+    detection_rule::Entity::update(next.clone().into_active_model().reset_all())
+        .exec(txn)
+        .await?;
+    let rule = rule_from_row(next)?;
+    let event = AuditEvent::new(actor, "rule.update", "rule", &rule.id)
+        .before(audited(&before))
+        .after(audited(&rule))
+        .detail(reason);
+    audit::append(txn, event).await?;
+    Ok((Imported::Updated, rule))
 }
 
 async fn find_rule(
@@ -298,6 +436,8 @@ fn new_row(actor: &str, new: &NewRule) -> detection_rule::Model {
         created_at_us: now,
         updated_by: actor.to_owned(),
         updated_at_us: now,
+        case_id: new.case_id.clone(),
+        indicator_id: new.indicator_id.clone(),
     }
 }
 
@@ -325,6 +465,8 @@ fn rule_from_row(row: detection_rule::Model) -> Result<DetectionRule, StoreError
         sha256: row.sha256,
         valid_until: row.valid_until,
         marking,
+        case_id: row.case_id,
+        indicator_id: row.indicator_id,
         created_by: row.created_by,
         created_at: format_us(row.created_at_us),
         updated_by: row.updated_by,

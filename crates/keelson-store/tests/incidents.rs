@@ -29,6 +29,7 @@ fn sighting(vehicle: &str, build: &str, at_s: i64) -> Sighting {
         title: "UDS security access brute force".to_owned(),
         severity: Severity::High,
         test: false,
+        heightened: false,
         correlation: true,
         vehicle_id: Some(vehicle.to_owned()),
         build_id: Some(build.to_owned()),
@@ -88,6 +89,7 @@ async fn alerts_of_one_rule_and_build_within_the_window_form_one_incident(store:
     // A rule on trial raises an alert but opens no incident.
     let trial = Sighting {
         test: true,
+        heightened: false,
         ..sighting("v2", "gw-1.4.0", 900)
     };
     raise(store, vec![trial]).await;

@@ -136,6 +136,7 @@ fn citing(keys: &[&str]) -> Sighting {
         title: "Injected frames".to_owned(),
         severity: Severity::High,
         test: false,
+        heightened: false,
         correlation: false,
         vehicle_id: Some("veh-1".to_owned()),
         build_id: None,

@@ -525,6 +525,8 @@ fn new_rule(id: &str, sigma: &str) -> NewRule {
             shared_with_orgs: vec!["acme".to_owned()],
             named_readers: Vec::new(),
         },
+        case_id: None,
+        indicator_id: None,
     }
 }
 
@@ -605,6 +607,7 @@ fn sighting(at_s: i64, evidence: &[&str]) -> Sighting {
         title: "Rejected keys".to_owned(),
         severity: Severity::High,
         test: false,
+        heightened: false,
         correlation: true,
         vehicle_id: Some("v1".to_owned()),
         build_id: Some("gw-1.2.0".to_owned()),

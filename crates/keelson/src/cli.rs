@@ -38,6 +38,43 @@ pub struct MqttOptions {
     pub mqtt_embedded_listen: Option<String>,
 }
 
+/// The simulated fleet of `keelson demo` and `keelson simulate`.
+#[derive(Debug, Clone, Args)]
+pub struct FleetOptions {
+    /// How many vehicles (the remote-command fan-out needs 20 or more).
+    #[arg(long, value_name = "N", default_value_t = 24)]
+    pub vehicles: usize,
+    /// Background events per second over the whole fleet.
+    #[arg(long, value_name = "R", default_value_t = 20.0)]
+    pub rate: f64,
+    /// The seed of the fleet and its traffic.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+}
+
+impl FleetOptions {
+    /// The most vehicles a simulation holds (each keeps its state in memory).
+    pub const MAX_VEHICLES: usize = 100_000;
+
+    /// Refuses a fleet too large to hold or a rate that is no number.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.vehicles > Self::MAX_VEHICLES {
+            anyhow::bail!(
+                "--vehicles {}: at most {} are simulated",
+                self.vehicles,
+                Self::MAX_VEHICLES
+            );
+        }
+        if !self.rate.is_finite() || self.rate < 0.0 {
+            anyhow::bail!(
+                "--rate {}: must be a number of events per second, 0 or more",
+                self.rate
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Options every command accepts (each also readable from `KEELSON_*`).
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOptions {
@@ -67,6 +104,45 @@ pub enum Command {
         listen: Option<String>,
         #[command(flatten)]
         mqtt: MqttOptions,
+    },
+    /// The server on a fresh embedded store seeded with a simulated fleet
+    /// whose traffic (and attacks) keep every screen busy. Prints the URL
+    /// and one-time admin credentials as JSON.
+    Demo {
+        /// Address to listen on [default 127.0.0.1:8080; port 0 picks a free one].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        #[command(flatten)]
+        fleet: FleetOptions,
+    },
+    /// Drive a deployment with the demo fleet's traffic over MQTT or HTTP.
+    Simulate {
+        #[command(flatten)]
+        fleet: FleetOptions,
+        /// Publish to this MQTT broker, such as mqtt://127.0.0.1:1883.
+        #[arg(
+            long,
+            value_name = "URL",
+            conflicts_with = "http",
+            required_unless_present = "http"
+        )]
+        mqtt: Option<String>,
+        /// The topic of each vehicle's events; `{id}` becomes the vehicle ID.
+        #[arg(long, value_name = "PATTERN", default_value = "vehicles/{id}/events")]
+        topic: String,
+        /// Post NDJSON to this Keelson server's /api/v1/telemetry.
+        #[arg(long, value_name = "URL", requires = "token")]
+        http: Option<String>,
+        /// The API token for --http.
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
+        /// Simulated seconds to run, one step per second of wall time.
+        #[arg(long, value_name = "S", default_value_t = 60)]
+        duration: u64,
+        /// The simulated clock's start (RFC 3339) [default now]; with --seed
+        /// it makes a run repeatable event for event.
+        #[arg(long, value_name = "TIME")]
+        start: Option<String>,
     },
     /// Accounts and tokens.
     #[command(subcommand)]
@@ -189,6 +265,9 @@ pub enum Command {
     /// Forensic evidence packages.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// VSOC reports: metrics per period and the UN R155 monitoring report.
+    #[command(subcommand, alias = "reports")]
+    Report(ReportCommand),
     /// Security-test findings (SARIF) of builds.
     #[command(subcommand)]
     Findings(FindingsCommand),
@@ -496,6 +575,42 @@ pub enum IncidentsCommand {
         id: String,
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: PathBuf,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The UN R155 monitoring report of a period, written to FILE as HTML
+    /// or PDF, counting what the reader may see and marked with the
+    /// strictest TLP it draws on. Prints `{"file", "format", "tlp",
+    /// "sha256"}`; the export is audited.
+    R155 {
+        /// A date (YYYY-MM-DD, from its first instant) or an RFC 3339 time.
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        /// A date (up to the end of that day) or an RFC 3339 time (excluded).
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// html or pdf.
+        #[arg(long, value_name = "FORMAT", default_value = "pdf")]
+        format: String,
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: PathBuf,
+        #[command(flatten)]
+        reader: ReaderOptions,
+    },
+    /// The metrics of a period as JSON (the answer of
+    /// `GET /api/v1/reports/metrics`).
+    Metrics {
+        #[arg(long, value_name = "DATE")]
+        from: String,
+        #[arg(long, value_name = "DATE")]
+        to: String,
+        /// day, week or month.
+        #[arg(long, value_name = "PERIOD", default_value = "month")]
+        period: String,
         #[command(flatten)]
         reader: ReaderOptions,
     },

@@ -51,7 +51,7 @@ pub struct AlertDetail {
 /// Alerts the caller may see, most recently seen first.
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "detection", params(AlertQuery),
     responses((status = 200, body = Page<AlertRecord>)))]
-async fn list_alerts(
+pub(crate) async fn list_alerts(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<AlertQuery>,
@@ -78,7 +78,7 @@ async fn list_alerts(
 /// One alert with its cited events.
 #[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "detection",
     params(("id" = String, Path)), responses((status = 200, body = AlertDetail), (status = 404)))]
-async fn get_alert(
+pub(crate) async fn get_alert(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -94,7 +94,7 @@ async fn get_alert(
 
 /// Microseconds since the epoch of an RFC 3339 time, or a 400 naming the
 /// query field.
-pub(super) fn parse_time(field: &str, text: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_time(field: &str, text: &str) -> Result<i64, ApiError> {
     let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map_err(|_| ApiError::bad_request(format!("{field} {text:?} is not an RFC 3339 time")))?;
     Ok(i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX))

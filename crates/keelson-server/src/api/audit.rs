@@ -38,7 +38,7 @@ pub struct AuditQuery {
 /// Audit entries, newest first, optionally for one object.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = Vec<AuditEntry>), (status = 403)))]
-async fn list_entries(
+pub(crate) async fn list_entries(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<AuditQuery>,
@@ -63,7 +63,7 @@ async fn list_entries(
     ))
 }
 
-async fn withhold_unreadable_case_details(
+pub(crate) async fn withhold_unreadable_case_details(
     state: &AppState,
     caller: &Caller,
     mut entries: Vec<AuditEntry>,
@@ -92,7 +92,7 @@ async fn withhold_unreadable_case_details(
 /// Recomputes the hash chain and names the first broken entry.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = ChainReport), (status = 403)))]
-async fn verify_chain(
+pub(crate) async fn verify_chain(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<ChainReport>, ApiError> {

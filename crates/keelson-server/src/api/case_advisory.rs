@@ -27,16 +27,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct AdvisoryQuery {
+pub(crate) struct AdvisoryQuery {
     /// A published revision; default: the preview of the next one (status draft).
-    revision: Option<i64>,
+    pub(crate) revision: Option<i64>,
 }
 
 /// The case's advisory: a published revision, or the preview of the next.
 #[utoipa::path(get, path = "/api/v1/cases/{id}/csaf", tag = "psirt",
     params(("id" = String, Path), AdvisoryQuery),
     responses((status = 200, body = Object), (status = 404), (status = 409)))]
-async fn advisory_document(
+pub(crate) async fn advisory_document(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -58,9 +58,9 @@ async fn advisory_document(
 /// What a publication says changed.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PublishInput {
+pub(crate) struct PublishInput {
     /// The revision history's summary of this revision.
-    summary: String,
+    pub(crate) summary: String,
 }
 
 /// Publishes a new revision of the case's advisory (the revision history grows
@@ -69,7 +69,7 @@ struct PublishInput {
     request_body = PublishInput, params(("id" = String, Path)),
     responses((status = 201, body = AdvisoryRevision), (status = 404), (status = 409),
               (status = 422)))]
-async fn publish(
+pub(crate) async fn publish(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -85,6 +85,7 @@ async fn publish(
     let revision = advisory::publish_case_advisory(
         &state.store,
         &state.notifier,
+        &state.detector,
         &caller.user.name,
         &caller.principal,
         &publisher,

@@ -35,7 +35,7 @@ pub struct RiskAnswer {
 #[utoipa::path(get, path = "/api/v1/cases/{id}/risks", tag = "psirt",
     params(("id" = String, Path), PageQuery),
     responses((status = 200, body = Page<CaseRisk>), (status = 404)))]
-async fn list_risks(
+pub(crate) async fn list_risks(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -59,7 +59,7 @@ async fn list_risks(
     request_body = RiskInput,
     params(("id" = String, Path), ("build_id" = String, Path)),
     responses((status = 200, body = RiskAnswer), (status = 404), (status = 422)))]
-async fn set_risk(
+pub(crate) async fn set_risk(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((id, build_id)): ApiPath<(String, String)>,

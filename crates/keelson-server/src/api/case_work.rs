@@ -71,7 +71,7 @@ pub struct BuildStatusAnswer {
 #[utoipa::path(get, path = "/api/v1/cases/{id}/comments", tag = "psirt",
     params(("id" = String, Path), PageQuery),
     responses((status = 200, body = Page<Comment>), (status = 404)))]
-async fn list_comments(
+pub(crate) async fn list_comments(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -85,7 +85,7 @@ async fn list_comments(
 #[utoipa::path(post, path = "/api/v1/cases/{id}/comments", tag = "psirt",
     request_body = CommentInput, params(("id" = String, Path)),
     responses((status = 201, body = Comment), (status = 404), (status = 422)))]
-async fn add_comment(
+pub(crate) async fn add_comment(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -104,7 +104,7 @@ async fn add_comment(
 #[utoipa::path(get, path = "/api/v1/cases/{id}/tasks", tag = "psirt",
     params(("id" = String, Path), PageQuery),
     responses((status = 200, body = Page<Task>), (status = 404)))]
-async fn list_tasks(
+pub(crate) async fn list_tasks(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -118,7 +118,7 @@ async fn list_tasks(
 #[utoipa::path(post, path = "/api/v1/cases/{id}/tasks", tag = "psirt",
     request_body = TaskInput, params(("id" = String, Path)),
     responses((status = 201, body = Task), (status = 404), (status = 422)))]
-async fn add_task(
+pub(crate) async fn add_task(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -142,7 +142,7 @@ async fn add_task(
 #[utoipa::path(patch, path = "/api/v1/cases/{id}/tasks/{task_id}", tag = "psirt",
     request_body = TaskPatch, params(("id" = String, Path), ("task_id" = String, Path)),
     responses((status = 200, body = Task), (status = 404), (status = 422)))]
-async fn update_task(
+pub(crate) async fn update_task(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((id, task_id)): ApiPath<(String, String)>,
@@ -166,7 +166,7 @@ async fn update_task(
 #[utoipa::path(get, path = "/api/v1/cases/{id}/builds", tag = "psirt",
     params(("id" = String, Path), PageQuery),
     responses((status = 200, body = Page<CaseBuild>), (status = 404)))]
-async fn list_builds(
+pub(crate) async fn list_builds(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -185,7 +185,7 @@ async fn list_builds(
     request_body = BuildStatusInput,
     params(("id" = String, Path), ("build_id" = String, Path)),
     responses((status = 200, body = BuildStatusAnswer), (status = 404), (status = 422)))]
-async fn set_build_status(
+pub(crate) async fn set_build_status(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((id, build_id)): ApiPath<(String, String)>,

@@ -28,7 +28,7 @@ use crate::webhooks::Notification;
 /// Roles that open cases (the VSOC escalates to the PSIRT).
 const CASE_OPENERS: &[Role] = &[Role::Admin, Role::PsirtEngineer, Role::VsocAnalyst];
 /// Roles that work cases.
-pub(super) const CASE_WRITERS: &[Role] = &[Role::Admin, Role::PsirtEngineer];
+pub(crate) const CASE_WRITERS: &[Role] = &[Role::Admin, Role::PsirtEngineer];
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -140,7 +140,7 @@ pub struct CaseDetail {
 }
 
 /// A field present in the body (even as `null`) is `Some`.
-pub(super) fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
+pub(crate) fn present<'de, T, D>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     T: Deserialize<'de>,
     D: Deserializer<'de>,
@@ -151,7 +151,7 @@ where
 /// Cases the caller may see, most recently received first.
 #[utoipa::path(get, path = "/api/v1/cases", tag = "psirt", params(CaseQuery),
     responses((status = 200, body = Page<Case>)))]
-async fn list_cases(
+pub(crate) async fn list_cases(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<CaseQuery>,
@@ -181,7 +181,7 @@ async fn list_cases(
               (status = 409, description = "the vulnerability is tracked elsewhere",
                body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]
-async fn open_case(
+pub(crate) async fn open_case(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(input): ApiJson<CaseInput>,
@@ -214,7 +214,7 @@ async fn open_case(
 /// One case with its builds, tasks and comments.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "psirt",
     params(("id" = String, Path)), responses((status = 200, body = CaseDetail), (status = 404)))]
-async fn get_case(
+pub(crate) async fn get_case(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -235,7 +235,7 @@ async fn get_case(
 #[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "psirt", request_body = CasePatch,
     params(("id" = String, Path)),
     responses((status = 200, body = Case), (status = 404), (status = 409), (status = 422)))]
-async fn update_case(
+pub(crate) async fn update_case(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -267,7 +267,7 @@ async fn update_case(
     responses((status = 200, body = Case), (status = 404),
               (status = 409, description = "not in the workflow", body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody)))]
-async fn transition(
+pub(crate) async fn transition(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -304,7 +304,7 @@ async fn transition(
 #[utoipa::path(get, path = "/api/v1/cases/{id}/history", tag = "psirt",
     params(("id" = String, Path)),
     responses((status = 200, body = Page<HistoryEntry>), (status = 404)))]
-async fn history(
+pub(crate) async fn history(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -319,7 +319,7 @@ async fn history(
 }
 
 /// The case if it exists and the caller may read it; otherwise 404.
-pub(super) async fn readable_case(
+pub(crate) async fn readable_case(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -330,7 +330,7 @@ pub(super) async fn readable_case(
 
 /// A build the caller names: one it may read, else a 422 that says the
 /// same as for a build that does not exist.
-pub(super) async fn readable_build(
+pub(crate) async fn readable_build(
     state: &AppState,
     caller: &Caller,
     id: &str,
@@ -342,7 +342,7 @@ pub(super) async fn readable_build(
 }
 
 /// The case's builds whose inventory record the caller may read.
-pub(super) async fn readable_builds(
+pub(crate) async fn readable_builds(
     state: &AppState,
     caller: &Caller,
     builds: Vec<CaseBuild>,

@@ -137,36 +137,36 @@ async fn visible_part_ecus(
 
 /// One finding of a build with the number of vehicles that run the build.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-struct BuildFinding {
+pub(crate) struct BuildFinding {
     /// The matcher's finding (`vulnerability`, `aliases`, `purl` or `cpe`,
     /// `component`, `version`, `severity`, `cvss`, `kev`, `epss`, `evidence`).
     #[serde(flatten)]
     #[schema(value_type = Object)]
-    finding: Finding,
+    pub(crate) finding: Finding,
     /// Vehicles (that the caller may see) on which the build is currently
     /// installed.
-    vehicles_affected: u64,
+    pub(crate) vehicles_affected: u64,
     /// The stored VEX statement or case status that decides the finding for
     /// this build (the latest recorded), null when none does.
-    vex: Option<VexStatus>,
+    pub(crate) vex: Option<VexStatus>,
 }
 
 /// The findings of one build.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-struct BuildFindings {
-    build: String,
-    items: Vec<BuildFinding>,
-    total: u64,
+pub(crate) struct BuildFindings {
+    pub(crate) build: String,
+    pub(crate) items: Vec<BuildFinding>,
+    pub(crate) total: u64,
     /// Components the matcher could not judge, and why.
     #[schema(value_type = Vec<Object>)]
-    warnings: Vec<MatchWarning>,
+    pub(crate) warnings: Vec<MatchWarning>,
 }
 
 /// The findings of a build's attached SBOMs, with evidence.
 #[utoipa::path(get, path = "/api/v1/builds/{id}/findings", tag = "psirt",
     params(("id" = String, Path)),
     responses((status = 200, body = BuildFindings), (status = 404)))]
-async fn build_findings(
+pub(crate) async fn build_findings(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -281,39 +281,39 @@ impl Running {
 
 /// How many vehicles an affected build reaches through one ECU or model.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-struct Reach {
-    id: String,
-    vehicles: u64,
+pub(crate) struct Reach {
+    pub(crate) id: String,
+    pub(crate) vehicles: u64,
 }
 
 /// One vulnerability across the portfolio.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-struct PortfolioEntry {
-    vulnerability: String,
-    aliases: Vec<String>,
+pub(crate) struct PortfolioEntry {
+    pub(crate) vulnerability: String,
+    pub(crate) aliases: Vec<String>,
     /// The highest severity among its findings; null when none is scored.
-    severity: Option<Severity>,
-    kev: bool,
-    epss: Option<f64>,
+    pub(crate) severity: Option<Severity>,
+    pub(crate) kev: bool,
+    pub(crate) epss: Option<f64>,
     /// The affected builds.
-    builds: Vec<String>,
+    pub(crate) builds: Vec<String>,
     /// ECU slots on which an affected build currently runs.
-    ecus: Vec<Reach>,
+    pub(crate) ecus: Vec<Reach>,
     /// Vehicle models with a vehicle that currently runs an affected build
     /// (`id` is empty for vehicles without a model).
-    models: Vec<Reach>,
+    pub(crate) models: Vec<Reach>,
     /// Vehicles that currently run at least one affected build.
-    vehicles_affected: u64,
+    pub(crate) vehicles_affected: u64,
     /// Per affected build that a stored VEX statement or a case decides: its VEX
     /// status (`not_affected`, `affected`, `fixed`, `under_investigation`).
-    vex: BTreeMap<String, String>,
+    pub(crate) vex: BTreeMap<String, String>,
 }
 
 /// Per vulnerability: the builds, ECUs and models it reaches and how many
 /// vehicles currently run an affected build.
 #[utoipa::path(get, path = "/api/v1/findings", tag = "psirt", params(PageQuery),
     responses((status = 200, body = Page<PortfolioEntry>)))]
-async fn portfolio(
+pub(crate) async fn portfolio(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(page): ApiQuery<PageQuery>,

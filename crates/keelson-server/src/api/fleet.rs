@@ -16,7 +16,7 @@ use crate::clearance::{visible, visible_only};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 
 /// Roles that may change the inventory.
-pub(super) const INVENTORY_WRITERS: &[Role] =
+pub(crate) const INVENTORY_WRITERS: &[Role] =
     &[Role::Admin, Role::VsocAnalyst, Role::PsirtEngineer];
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -32,7 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// Vehicle models the caller may see.
 #[utoipa::path(get, path = "/api/v1/models", tag = "fleet", params(PageQuery),
     responses((status = 200, body = Page<VehicleModel>)))]
-async fn list_models(
+pub(crate) async fn list_models(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(page): ApiQuery<PageQuery>,
@@ -44,7 +44,7 @@ async fn list_models(
 /// One vehicle model.
 #[utoipa::path(get, path = "/api/v1/models/{id}", tag = "fleet",
     params(("id" = String, Path)), responses((status = 200, body = VehicleModel), (status = 404)))]
-async fn get_model(
+pub(crate) async fn get_model(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -60,7 +60,7 @@ async fn get_model(
 /// Registers a vehicle model.
 #[utoipa::path(post, path = "/api/v1/models", tag = "fleet", request_body = VehicleModel,
     responses((status = 201, body = VehicleModel), (status = 409)))]
-async fn create_model(
+pub(crate) async fn create_model(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(model): ApiJson<VehicleModel>,
@@ -76,7 +76,7 @@ async fn create_model(
 /// Vehicles the caller may see.
 #[utoipa::path(get, path = "/api/v1/vehicles", tag = "fleet", params(PageQuery),
     responses((status = 200, body = Page<Vehicle>)))]
-async fn list_vehicles(
+pub(crate) async fn list_vehicles(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(page): ApiQuery<PageQuery>,
@@ -88,7 +88,7 @@ async fn list_vehicles(
 /// One vehicle.
 #[utoipa::path(get, path = "/api/v1/vehicles/{id}", tag = "fleet",
     params(("id" = String, Path)), responses((status = 200, body = Vehicle), (status = 404)))]
-async fn get_vehicle(
+pub(crate) async fn get_vehicle(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -100,7 +100,7 @@ async fn get_vehicle(
 /// Registers a vehicle.
 #[utoipa::path(post, path = "/api/v1/vehicles", tag = "fleet", request_body = Vehicle,
     responses((status = 201, body = Vehicle), (status = 409)))]
-async fn create_vehicle(
+pub(crate) async fn create_vehicle(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(vehicle): ApiJson<Vehicle>,
@@ -116,7 +116,7 @@ async fn create_vehicle(
 /// Software builds the caller may see.
 #[utoipa::path(get, path = "/api/v1/builds", tag = "fleet", params(PageQuery),
     responses((status = 200, body = Page<SoftwareBuild>)))]
-async fn list_builds(
+pub(crate) async fn list_builds(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(page): ApiQuery<PageQuery>,
@@ -128,7 +128,7 @@ async fn list_builds(
 /// One software build.
 #[utoipa::path(get, path = "/api/v1/builds/{id}", tag = "fleet",
     params(("id" = String, Path)), responses((status = 200, body = SoftwareBuild), (status = 404)))]
-async fn get_build(
+pub(crate) async fn get_build(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -140,7 +140,7 @@ async fn get_build(
 /// Registers a software build.
 #[utoipa::path(post, path = "/api/v1/builds", tag = "fleet", request_body = SoftwareBuild,
     responses((status = 201, body = SoftwareBuild), (status = 409)))]
-async fn create_build(
+pub(crate) async fn create_build(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(build): ApiJson<SoftwareBuild>,

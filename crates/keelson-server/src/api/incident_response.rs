@@ -90,7 +90,7 @@ pub struct CaseEscalation {
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/containment", tag = "detection",
     params(("id" = String, Path)),
     responses((status = 200, body = Vec<Containment>), (status = 404)))]
-async fn list_containment(
+pub(crate) async fn list_containment(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -103,7 +103,7 @@ async fn list_containment(
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/containment", tag = "detection",
     request_body = ContainmentInput, params(("id" = String, Path)),
     responses((status = 201, body = Containment), (status = 404), (status = 422)))]
-async fn add_containment(
+pub(crate) async fn add_containment(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -138,7 +138,7 @@ async fn add_containment(
     request_body = EscalationInput, params(("id" = String, Path)),
     responses((status = 201, body = EscalationAnswer), (status = 404), (status = 409),
               (status = 422)))]
-async fn escalate(
+pub(crate) async fn escalate(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -208,7 +208,7 @@ async fn escalate(
 #[utoipa::path(get, path = "/api/v1/cases/{id}/escalations", tag = "psirt",
     params(("id" = String, Path)),
     responses((status = 200, body = Vec<CaseEscalation>), (status = 404)))]
-async fn case_escalations(
+pub(crate) async fn case_escalations(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -239,7 +239,7 @@ fn already_escalated(incident: &str, case: &str) -> ApiError {
 /// The summary handed to the PSIRT: scope, log references (the events each
 /// alert cites), provisional CVSS, TLP, containment and operational
 /// context.
-async fn hand_over(
+pub(crate) async fn hand_over(
     state: &AppState,
     caller: &Caller,
     incident: &IncidentRecord,
@@ -285,7 +285,7 @@ async fn hand_over(
 
 /// The summary's builds that the inventory holds and the caller may read,
 /// as under investigation; the others stay in the summary only.
-async fn inventory_builds(
+pub(crate) async fn inventory_builds(
     state: &AppState,
     caller: &Caller,
     summary: &Value,

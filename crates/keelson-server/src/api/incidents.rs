@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use keelson_core::incident::MeanResponseTimes;
 use keelson_core::{IncidentState, Role, Severity};
 use keelson_store::alerts::AlertRecord;
 use keelson_store::incidents::response::{Containment, Escalation};
@@ -31,9 +30,10 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::clearance::{visible, visible_only};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::reports::metrics::ResponseMetrics;
 
 /// Roles that work incidents.
-pub(super) const RESPONDERS: &[Role] = &[Role::Admin, Role::VsocAnalyst];
+pub(crate) const RESPONDERS: &[Role] = &[Role::Admin, Role::VsocAnalyst];
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -141,21 +141,8 @@ pub struct SplitInput {
 pub struct IncidentMetrics {
     pub since: Option<String>,
     pub until: Option<String>,
-    /// MTTD, MTTA, MTTC and MTTR in microseconds, each over the incidents
-    /// that reached the state.
     #[serde(flatten)]
-    pub means: MeanResponseTimes,
-    /// Incidents per state.
-    pub by_state: BTreeMap<String, u64>,
-    /// Per Sigma rule: incidents, false positives and their share.
-    pub false_positives_by_rule: BTreeMap<String, FalsePositiveRate>,
-}
-
-#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
-pub struct FalsePositiveRate {
-    pub incidents: u64,
-    pub false_positives: u64,
-    pub rate: f64,
+    pub response: ResponseMetrics,
 }
 
 impl From<IncidentError> for ApiError {
@@ -179,7 +166,7 @@ impl From<IncidentError> for ApiError {
 /// Incidents the caller may see, most recently seen first.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "detection", params(IncidentQuery),
     responses((status = 200, body = Page<IncidentRecord>), (status = 400)))]
-async fn list_incidents(
+pub(crate) async fn list_incidents(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<IncidentQuery>,
@@ -211,7 +198,7 @@ async fn list_incidents(
 /// rule over the incidents the caller may see detected in the period.
 #[utoipa::path(get, path = "/api/v1/incidents/metrics", tag = "detection", params(PeriodQuery),
     responses((status = 200, body = IncidentMetrics), (status = 400)))]
-async fn incident_metrics(
+pub(crate) async fn incident_metrics(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(period): ApiQuery<PeriodQuery>,
@@ -230,37 +217,17 @@ async fn incident_metrics(
         ..IncidentFilter::default()
     };
     let incidents = visible_only(&caller, state.store.list_incidents(&filter).await?);
-    Ok(Json(metrics_of(&incidents, period)))
-}
-
-fn metrics_of(incidents: &[IncidentRecord], period: PeriodQuery) -> IncidentMetrics {
-    let times: Vec<_> = incidents.iter().map(|i| i.response_times).collect();
-    let mut by_state = BTreeMap::new();
-    let mut by_rule: BTreeMap<String, FalsePositiveRate> = BTreeMap::new();
-    for incident in incidents {
-        *by_state.entry(incident.state.to_string()).or_default() += 1;
-        let rate = by_rule.entry(incident.sigma_rule.clone()).or_default();
-        rate.incidents += 1;
-        if incident.state == IncidentState::FalsePositive {
-            rate.false_positives += 1;
-        }
-    }
-    for rate in by_rule.values_mut() {
-        rate.rate = rate.false_positives as f64 / rate.incidents as f64;
-    }
-    IncidentMetrics {
+    Ok(Json(IncidentMetrics {
         since: period.since,
         until: period.until,
-        means: MeanResponseTimes::of(&times),
-        by_state,
-        false_positives_by_rule: by_rule,
-    }
+        response: ResponseMetrics::of(&incidents),
+    }))
 }
 
 /// One incident with its scope, alerts and comments.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "detection",
     params(("id" = String, Path)), responses((status = 200, body = IncidentDetail), (status = 404)))]
-async fn get_incident(
+pub(crate) async fn get_incident(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -288,7 +255,7 @@ async fn get_incident(
 #[utoipa::path(patch, path = "/api/v1/incidents/{id}", tag = "detection",
     request_body = IncidentPatch, params(("id" = String, Path)),
     responses((status = 200, body = IncidentRecord), (status = 404), (status = 422)))]
-async fn update_incident(
+pub(crate) async fn update_incident(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -315,7 +282,7 @@ async fn update_incident(
     request_body = IncidentTransition, params(("id" = String, Path)),
     responses((status = 200, body = IncidentRecord), (status = 404), (status = 409),
               (status = 422)))]
-async fn transition(
+pub(crate) async fn transition(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -337,7 +304,7 @@ async fn transition(
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/timeline", tag = "detection",
     params(("id" = String, Path)),
     responses((status = 200, body = Vec<Object>), (status = 404)))]
-async fn timeline(
+pub(crate) async fn timeline(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -352,7 +319,7 @@ async fn timeline(
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/comments", tag = "detection",
     params(("id" = String, Path)),
     responses((status = 200, body = Vec<IncidentComment>), (status = 404)))]
-async fn list_comments(
+pub(crate) async fn list_comments(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -364,7 +331,7 @@ async fn list_comments(
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/comments", tag = "detection",
     request_body = CommentInput, params(("id" = String, Path)),
     responses((status = 201, body = IncidentComment), (status = 404), (status = 422)))]
-async fn add_comment(
+pub(crate) async fn add_comment(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -384,7 +351,7 @@ async fn add_comment(
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/merge", tag = "detection",
     request_body = MergeInput, params(("id" = String, Path)),
     responses((status = 200, body = IncidentRecord), (status = 404), (status = 422)))]
-async fn merge(
+pub(crate) async fn merge(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -407,7 +374,7 @@ async fn merge(
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/split", tag = "detection",
     request_body = SplitInput, params(("id" = String, Path)),
     responses((status = 201, body = IncidentRecord), (status = 404), (status = 422)))]
-async fn split(
+pub(crate) async fn split(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -423,7 +390,7 @@ async fn split(
 }
 
 /// The incident if it exists and the caller may read it; otherwise 404.
-pub(super) async fn readable_incident(
+pub(crate) async fn readable_incident(
     state: &AppState,
     caller: &Caller,
     id: &str,

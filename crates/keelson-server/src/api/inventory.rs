@@ -17,6 +17,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::clearance::{visible, visible_only};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::monitoring;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,7 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// ECUs the caller may see.
 #[utoipa::path(get, path = "/api/v1/ecus", tag = "fleet", params(PageQuery),
     responses((status = 200, body = Page<Ecu>)))]
-async fn list_ecus(
+pub(crate) async fn list_ecus(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(page): ApiQuery<PageQuery>,
@@ -40,7 +41,7 @@ async fn list_ecus(
 /// One ECU.
 #[utoipa::path(get, path = "/api/v1/ecus/{id}", tag = "fleet",
     params(("id" = String, Path)), responses((status = 200, body = Ecu), (status = 404)))]
-async fn get_ecu(
+pub(crate) async fn get_ecu(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -52,7 +53,7 @@ async fn get_ecu(
 /// Registers an ECU.
 #[utoipa::path(post, path = "/api/v1/ecus", tag = "fleet", request_body = Ecu,
     responses((status = 201, body = Ecu), (status = 409)))]
-async fn create_ecu(
+pub(crate) async fn create_ecu(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(ecu): ApiJson<Ecu>,
@@ -66,17 +67,17 @@ async fn create_ecu(
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct BuildsQuery {
+pub(crate) struct BuildsQuery {
     /// `true` lists every installation, replaced ones included.
     #[serde(default)]
-    history: bool,
+    pub(crate) history: bool,
 }
 
 /// The builds installed on a vehicle: current ones, or its whole history.
 #[utoipa::path(get, path = "/api/v1/vehicles/{id}/builds", tag = "fleet",
     params(("id" = String, Path), BuildsQuery),
     responses((status = 200, body = Page<Installation>), (status = 404)))]
-async fn vehicle_builds(
+pub(crate) async fn vehicle_builds(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -141,7 +142,13 @@ async fn install_build(
         source: "api".to_owned(),
         marking: request.marking,
     };
-    Ok(Json(store.install_build(&caller.user.name, new).await?))
+    let (vehicle, build) = (new.vehicle_id.clone(), new.build_id.clone());
+    let installed = store.install_build(&caller.user.name, new).await?;
+    if matches!(installed, Installed::New { .. }) {
+        let trigger = format!("build {build} installed on vehicle {vehicle}");
+        monitoring::follow_fleet(store, &state.detector, &caller.user.name, &trigger).await;
+    }
+    Ok(Json(installed))
 }
 
 fn parse_time_us(text: &str) -> Result<i64, ApiError> {

@@ -3,33 +3,35 @@
 //! browser login, the TAXII 2.1 server (`crate::taxii`), and the two public
 //! PSIRT routes (the disclosure intake and `/.well-known/security.txt`).
 
-mod alerts;
-mod audit;
-mod case_advisory;
-mod case_risk;
-mod case_work;
-mod cases;
-mod disclosures;
-mod findings;
-mod fleet;
-mod health;
-mod incident_response;
-mod incidents;
-mod intel;
-mod inventory;
-mod quarantine;
-mod remediation;
-mod rules;
-mod security_tests;
-mod session;
-mod suppliers;
-mod tara;
-mod telemetry;
-mod tokens;
-mod uploads;
-mod users;
-mod vex;
-mod webhooks;
+pub(crate) mod alerts;
+pub(crate) mod audit;
+pub(crate) mod case_advisory;
+pub(crate) mod case_monitoring;
+pub(crate) mod case_risk;
+pub(crate) mod case_work;
+pub(crate) mod cases;
+pub(crate) mod disclosures;
+pub(crate) mod findings;
+pub(crate) mod fleet;
+pub(crate) mod health;
+pub(crate) mod incident_response;
+pub(crate) mod incidents;
+pub(crate) mod intel;
+pub(crate) mod inventory;
+pub(crate) mod quarantine;
+pub(crate) mod remediation;
+pub(crate) mod reports;
+pub(crate) mod rules;
+pub(crate) mod security_tests;
+pub(crate) mod session;
+pub(crate) mod suppliers;
+pub(crate) mod tara;
+pub(crate) mod telemetry;
+pub(crate) mod tokens;
+pub(crate) mod uploads;
+pub(crate) mod users;
+pub(crate) mod vex;
+pub(crate) mod webhooks;
 
 pub use tokens::{MAX_TOKEN_DAYS, expiry_after_days};
 
@@ -78,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         .merge(case_risk::routes())
         .merge(tara::routes())
         .merge(remediation::routes())
+        .merge(case_monitoring::routes())
+        .merge(reports::routes())
         .merge(webhooks::routes())
         .merge(intel::routes())
         .merge(crate::taxii::routes())
@@ -89,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(health::routes())
         .merge(session::routes())
+        .merge(crate::ui::routes())
         .merge(disclosures::security_txt_route())
         .route(
             "/api/openapi.json",

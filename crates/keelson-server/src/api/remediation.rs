@@ -1,7 +1,8 @@
 //! A case's remediation packages and compensating controls: list, add,
 //! replace a package's plan. Each route reads the case through the
 //! clearance gate first (a case the caller may not see is a 404); a
-//! software fix must name a build the caller may read.
+//! software fix must name a build the caller may read. A new control
+//! levels the case's generated rules at once (see `monitoring`).
 
 use axum::Json;
 use axum::extract::State;
@@ -16,6 +17,7 @@ use super::{Page, PageQuery};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::monitoring;
 use crate::remediation::{PackageView, with_reach};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -30,7 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/cases/{id}/remediation", tag = "psirt",
     params(("id" = String, Path), PageQuery),
     responses((status = 200, body = Page<PackageView>), (status = 404)))]
-async fn list_packages(
+pub(crate) async fn list_packages(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -47,7 +49,7 @@ async fn list_packages(
 #[utoipa::path(post, path = "/api/v1/cases/{id}/remediation", tag = "psirt",
     request_body = RemediationPlan, params(("id" = String, Path)),
     responses((status = 201, body = PackageView), (status = 404), (status = 422)))]
-async fn add_package(
+pub(crate) async fn add_package(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -69,7 +71,7 @@ async fn add_package(
     request_body = RemediationPlan,
     params(("id" = String, Path), ("package_id" = String, Path)),
     responses((status = 200, body = PackageView), (status = 404), (status = 422)))]
-async fn update_package(
+pub(crate) async fn update_package(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((id, package_id)): ApiPath<(String, String)>,
@@ -90,7 +92,7 @@ async fn update_package(
 #[utoipa::path(get, path = "/api/v1/cases/{id}/controls", tag = "psirt",
     params(("id" = String, Path), PageQuery),
     responses((status = 200, body = Page<Control>), (status = 404)))]
-async fn list_controls(
+pub(crate) async fn list_controls(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -105,7 +107,7 @@ async fn list_controls(
 #[utoipa::path(post, path = "/api/v1/cases/{id}/controls", tag = "psirt",
     request_body = CompensatingControl, params(("id" = String, Path)),
     responses((status = 201, body = Control), (status = 404), (status = 422)))]
-async fn add_control(
+pub(crate) async fn add_control(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -117,10 +119,14 @@ async fn add_control(
         .store
         .add_control(&caller.user.name, &id, &control)
         .await?;
+    // A control in force raises the case's rules to heightened.
+    let trigger = format!("compensating control {} recorded", stored.id);
+    let (store, detector) = (&state.store, &state.detector);
+    monitoring::follow_case(store, detector, &caller.user.name, &id, &trigger).await;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
-async fn readable_fixed_builds(
+pub(crate) async fn readable_fixed_builds(
     state: &AppState,
     caller: &Caller,
     plan: &RemediationPlan,
@@ -131,7 +137,7 @@ async fn readable_fixed_builds(
     Ok(())
 }
 
-async fn single_view(
+pub(crate) async fn single_view(
     state: &AppState,
     caller: &Caller,
     package: keelson_store::cases::remediation::RemediationPackage,

@@ -51,7 +51,7 @@ impl From<RuleRejection> for ApiError {
 /// Rules the caller may see.
 #[utoipa::path(get, path = "/api/v1/rules", tag = "detection", params(PageQuery),
     responses((status = 200, body = Page<DetectionRule>)))]
-async fn list_rules(
+pub(crate) async fn list_rules(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(page): ApiQuery<PageQuery>,
@@ -63,7 +63,7 @@ async fn list_rules(
 /// One rule.
 #[utoipa::path(get, path = "/api/v1/rules/{id}", tag = "detection",
     params(("id" = String, Path)), responses((status = 200, body = DetectionRule), (status = 404)))]
-async fn get_rule(
+pub(crate) async fn get_rule(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -77,7 +77,7 @@ async fn get_rule(
     responses((status = 201, body = DetectionRule), (status = 409),
               (status = 422, description = "malformed or unsupported Sigma, with its line",
                body = crate::error::ErrorBody)))]
-async fn create_rule(
+pub(crate) async fn create_rule(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(input): ApiJson<RuleInput>,
@@ -95,7 +95,7 @@ async fn create_rule(
     params(("id" = String, Path)),
     responses((status = 200, body = DetectionRule), (status = 404),
               (status = 422, body = crate::error::ErrorBody)))]
-async fn update_rule(
+pub(crate) async fn update_rule(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -117,7 +117,7 @@ async fn update_rule(
 #[utoipa::path(post, path = "/api/v1/rules/{id}/status", tag = "detection",
     request_body = StatusChange, params(("id" = String, Path)),
     responses((status = 200, body = DetectionRule), (status = 404), (status = 422)))]
-async fn set_status(
+pub(crate) async fn set_status(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -137,7 +137,7 @@ async fn set_status(
 }
 
 /// Swaps the compiled set; a stored rule that no longer loads is logged.
-async fn reload(state: &AppState) -> Result<(), ApiError> {
+pub(crate) async fn reload(state: &AppState) -> Result<(), ApiError> {
     let problems = state.detector.reload(&state.store).await?;
     for problem in problems {
         tracing::warn!(%problem, "stored rule does not load; it does not fire");

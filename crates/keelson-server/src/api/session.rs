@@ -1,6 +1,6 @@
 //! Browser sign-in: a login form protected by a double-submit CSRF cookie,
 //! the session cookie (Secure, HttpOnly, SameSite=Strict) and sign-out.
-//! The page set itself is small until the web UI grows around it.
+//! The pages themselves are drawn by `crate::ui`.
 
 use axum::Form;
 use axum::Router;
@@ -20,29 +20,8 @@ const LOGIN_CSRF_COOKIE: &str = "keelson_login_csrf";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
-}
-
-async fn home(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
-    let Some(cookie) = jar.get(SESSION_COOKIE) else {
-        return Ok(Redirect::to("/login").into_response());
-    };
-    let Some(session) = state.store.session(&secret_hash(cookie.value())).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
-    let page = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Keelson</title>\
-         <meta name=\"csrf-token\" content=\"{csrf}\"></head><body><main><h1>Keelson</h1>\
-         <p>Signed in as {user} ({role}).</p><form method=\"post\" action=\"/logout\">\
-         <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
-         <button type=\"submit\">Sign out</button></form></main></body></html>",
-        csrf = session.csrf_token,
-        user = html_escape(&session.user.name),
-        role = session.user.role,
-    );
-    Ok(Html(page).into_response())
 }
 
 async fn login_form(State(state): State<AppState>, jar: CookieJar) -> impl IntoResponse {
@@ -52,19 +31,7 @@ async fn login_form(State(state): State<AppState>, jar: CookieJar) -> impl IntoR
 }
 
 fn login_page(csrf: &str, problem: Option<&str>) -> String {
-    let problem = problem
-        .map(|text| format!("<p role=\"alert\">{text}</p>"))
-        .unwrap_or_default();
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>Sign in - Keelson</title></head><body><main><h1>Sign in to Keelson</h1>{problem}\
-         <form method=\"post\" action=\"/login\">\
-         <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">\
-         <label>User <input name=\"username\" autocomplete=\"username\" required></label>\
-         <label>Password <input name=\"password\" type=\"password\" \
-         autocomplete=\"current-password\" required></label>\
-         <button type=\"submit\">Sign in</button></form></main></body></html>"
-    )
+    crate::ui::login::page(csrf, problem)
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,11 +124,4 @@ fn secure_cookie(
         .secure(state.config.cookie_secure)
         .same_site(SameSite::Strict)
         .build()
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }

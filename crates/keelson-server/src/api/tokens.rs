@@ -40,7 +40,7 @@ pub struct CreatedToken {
 /// The caller's tokens (an admin sees everyone's).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", params(PageQuery),
     responses((status = 200, body = Page<TokenRecord>), (status = 401)))]
-async fn list_tokens(
+pub(crate) async fn list_tokens(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(page): ApiQuery<PageQuery>,
@@ -52,7 +52,7 @@ async fn list_tokens(
 /// Creates a token for the caller.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = CreateToken,
     responses((status = 201, body = CreatedToken), (status = 401), (status = 422)))]
-async fn create_token(
+pub(crate) async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(request): ApiJson<CreateToken>,
@@ -91,7 +91,7 @@ async fn create_token(
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts",
     params(("id" = String, Path, description = "token ID")),
     responses((status = 200, body = TokenRecord), (status = 404)))]
-async fn revoke_token(
+pub(crate) async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,

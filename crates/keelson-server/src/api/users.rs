@@ -43,7 +43,7 @@ pub struct CreatedUser {
 /// Lists every account (admin only).
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts", params(PageQuery),
     responses((status = 200, body = Page<UserRecord>), (status = 401), (status = 403)))]
-async fn list_users(
+pub(crate) async fn list_users(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(page): ApiQuery<PageQuery>,
@@ -55,7 +55,7 @@ async fn list_users(
 /// Creates an account (admin only).
 #[utoipa::path(post, path = "/api/v1/users", tag = "accounts", request_body = CreateUser,
     responses((status = 201, body = CreatedUser), (status = 409), (status = 422)))]
-async fn create_user(
+pub(crate) async fn create_user(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(request): ApiJson<CreateUser>,
@@ -92,6 +92,6 @@ async fn create_user(
 /// The caller's own account.
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "accounts",
     responses((status = 200, body = UserRecord), (status = 401)))]
-async fn me(caller: Caller) -> Json<UserRecord> {
+pub(crate) async fn me(caller: Caller) -> Json<UserRecord> {
     Json(caller.user)
 }

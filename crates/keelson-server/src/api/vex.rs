@@ -63,7 +63,7 @@ async fn import_vex(
     Ok((status, Json(imported)))
 }
 
-pub(super) fn api_error(error: VexError) -> ApiError {
+pub(crate) fn api_error(error: VexError) -> ApiError {
     match error {
         VexError::Document(error) => ApiError::invalid(format!("vex document: {error}")),
         VexError::Store(error) => error.into(),
@@ -112,7 +112,7 @@ async fn build_vex(
 }
 
 /// The publisher the configuration names.
-pub(super) fn publisher(state: &AppState) -> Publisher {
+pub(crate) fn publisher(state: &AppState) -> Publisher {
     Publisher {
         name: state.config.csaf_publisher.clone(),
         namespace: state.config.csaf_namespace.clone(),

@@ -148,11 +148,14 @@ impl ScopedEngine {
         if rule.valid_until.is_some_and(|last_day| today > last_day) {
             return None;
         }
-        let severity = alert
+        let level = alert
             .level
             .as_deref()
             .and_then(|level| level.parse().ok())
             .unwrap_or(Severity::Medium);
+        // Heightened monitoring: the alert stands one step above the rule's level.
+        let heightened = rule.status == RuleStatus::Heightened;
+        let severity = if heightened { level.raised() } else { level };
         let micros = |ms: Option<i64>| ms.map_or(now_us, |ms| ms.saturating_mul(1_000));
         Some(Sighting {
             rule_id: rule.record_id.clone(),
@@ -160,6 +163,7 @@ impl ScopedEngine {
             title: alert.rule_title,
             severity,
             test: rule.status == RuleStatus::Test,
+            heightened,
             correlation: alert.correlation,
             vehicle_id: alert.vehicle_id,
             build_id: alert.build_id,

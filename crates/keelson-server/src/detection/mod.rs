@@ -8,6 +8,7 @@
 //! (duplicates never reach it, so a replayed batch raises nothing).
 
 mod compiled;
+pub mod offline;
 pub mod rules;
 
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 
 use crate::metrics::AlertLabels;
+use crate::monitoring::Retirement;
 use compiled::{Compiled, event_value};
 
 /// The actor alerts are recorded under in the audit log.
@@ -48,6 +50,8 @@ pub struct Detector {
     /// and scope still joins it.
     incident_window_ms: i64,
     alerts_raised: Family<AlertLabels, Counter>,
+    /// When the rules generated for PSIRT cases retire.
+    retirement: Retirement,
 }
 
 impl Detector {
@@ -63,7 +67,31 @@ impl Detector {
             dedup_window_ms: i64::from(dedup_window_minutes) * 60_000,
             incident_window_ms: i64::from(incident_window_minutes) * 60_000,
             alerts_raised,
+            retirement: Retirement::default(),
         }
+    }
+
+    /// A detector for a command that changes rules outside a server (such
+    /// as publishing an advisory): what it compiles runs nowhere, and serving
+    /// instances take the change up through their rule watch.
+    pub fn for_command(config: &crate::config::Config) -> Self {
+        Self::new(
+            config.alert_dedup_window_minutes,
+            config.incident_window_minutes,
+            Family::default(),
+        )
+        .with_retirement(Retirement::from_config(config))
+    }
+
+    /// The detector with the retirement policy of generated rules.
+    pub fn with_retirement(mut self, retirement: Retirement) -> Self {
+        self.retirement = retirement;
+        self
+    }
+
+    /// When the rules generated for PSIRT cases retire.
+    pub fn retirement(&self) -> Retirement {
+        self.retirement
     }
 
     /// Recompiles from the store's rules and swaps the set in; returns the

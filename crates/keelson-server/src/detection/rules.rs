@@ -77,6 +77,8 @@ pub fn prepare(input: RuleInput) -> Result<NewRule, RuleRejection> {
         scope: input.scope,
         valid_until: input.valid_until,
         marking: input.marking,
+        case_id: None,
+        indicator_id: None,
     })
 }
 

@@ -162,7 +162,7 @@ impl Batch {
         let (indexes, rows): (Vec<usize>, Vec<NewEvent>) = self.events.into_iter().unzip();
         let installations = ota::installations_in(&rows);
         let stored = store.store_events(actor, rows.clone()).await?;
-        ota::apply(store, actor, installations, &stored).await;
+        ota::apply(store, detector, actor, installations, &stored).await;
         detect_new(store, detector, &rows, &stored).await;
         for (index, outcome) in indexes.into_iter().zip(stored) {
             totals.count(outcome);

@@ -6,11 +6,15 @@
 //! The event itself is stored whatever happens here; an installation that
 //! cannot be applied (an unknown vehicle, ECU or build, or one older than
 //! the slot's current build) is logged as a warning and the event stays in
-//! the store to be applied again. A duplicate event changes nothing.
+//! the store to be applied again. A duplicate event changes nothing. An
+//! installation that moved a slot levels the PSIRT cases' rules again.
 
 use keelson_store::Store;
-use keelson_store::installations::NewInstallation;
+use keelson_store::installations::{Installed, NewInstallation};
 use keelson_store::telemetry::{NewEvent, Stored};
+
+use crate::detection::Detector;
+use crate::monitoring::{self, MONITORING_ACTOR};
 
 /// The kind of event that reports a finished installation.
 pub const KIND_INSTALL_COMPLETED: &str = "ota.install_completed";
@@ -38,13 +42,17 @@ fn installation_of(event: &NewEvent) -> Option<NewInstallation> {
     })
 }
 
-/// Applies the installations of the events that were newly accepted.
+/// Applies the installations of the events that were newly accepted; when
+/// one changed a slot, the rules of PSIRT cases are levelled again (their
+/// retirement follows the affected fleet's move to fixed builds).
 pub async fn apply(
     store: &Store,
+    detector: &Detector,
     actor: &str,
     installations: Vec<(usize, NewInstallation)>,
     stored: &[Stored],
 ) {
+    let mut moved = 0;
     for (place, installation) in installations {
         if stored.get(place) != Some(&Stored::Accepted) {
             continue;
@@ -54,8 +62,16 @@ pub async fn apply(
             installation.ecu_id.clone(),
             installation.build_id.clone(),
         );
-        if let Err(error) = store.install_build(actor, installation).await {
-            tracing::warn!(%vehicle_id, %ecu, %build_id, %error, "ota installation not applied");
+        match store.install_build(actor, installation).await {
+            Ok(Installed::New { .. }) => moved += 1,
+            Ok(Installed::Unchanged { .. }) => {}
+            Err(error) => {
+                tracing::warn!(%vehicle_id, %ecu, %build_id, %error, "ota installation not applied");
+            }
         }
+    }
+    if moved > 0 {
+        let trigger = format!("{moved} OTA installation(s)");
+        monitoring::follow_fleet(store, detector, MONITORING_ACTOR, &trigger).await;
     }
 }

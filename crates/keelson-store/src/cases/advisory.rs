@@ -2,6 +2,10 @@
 //! is a new revision (1, 2, ...) kept whole as published, with a `case.advisory`
 //! entry in the case's history. A revision computed from an older history (another
 //! publication came first) is refused, so revision numbers never repeat or skip.
+//!
+//! The detection rules the caller generated from the case's indicators for the
+//! revision are created (or updated under their IDs, never duplicated) in the same
+//! transaction: a revision is never published without its rules, nor the reverse.
 
 use sea_orm::{
     ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
@@ -12,6 +16,7 @@ use serde_json::{Value, json};
 use super::{case_event, require_case};
 use crate::audit;
 use crate::entity::case_advisory;
+use crate::rules::{NewRule, put_generated_rule};
 use crate::{Store, StoreError, format_us};
 
 /// A revision about to be published, its document already written for it.
@@ -25,6 +30,9 @@ pub struct NewRevision {
     pub document: Value,
     /// The time the document gives as this revision's date.
     pub published_at_us: i64,
+    /// The detection rules generated for the revision (the caller sets each
+    /// rule's case, status and scope).
+    pub rules: Vec<NewRule>,
 }
 
 /// A published revision.
@@ -92,10 +100,17 @@ impl Store {
             .exec_without_returning(&txn)
             .await
             .map_err(|error| StoreError::from_insert(error, "advisory revision"))?;
+        let reason = format!("advisory {} revision {}", new.tracking_id, new.revision);
+        let mut rules = Vec::new();
+        for rule in &new.rules {
+            let (outcome, stored) = put_generated_rule(&txn, actor, rule, &reason).await?;
+            rules.push(json!({"rule_id": stored.id, "outcome": outcome}));
+        }
         let detail = json!({
             "revision": new.revision,
             "tracking_id": new.tracking_id,
             "summary": new.summary,
+            "rules": rules,
         });
         audit::append(&txn, case_event(actor, "case.advisory", case_id, detail)).await?;
         txn.commit().await?;

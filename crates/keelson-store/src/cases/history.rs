@@ -26,8 +26,10 @@ pub struct HistoryEntry {
     /// `case.create`, `case.intake`, `case.transition`, `case.update`,
     /// `case.build_status`, `case.comment`, `case.task.create`, `case.task.update`,
     /// `case.vex` (VEX statements imported about the case's vulnerabilities),
-    /// `case.advisory` (a published advisory revision), `case.risk`; a CVSS change is a
-    /// `case.update` with the field `cvss_vector`.
+    /// `case.advisory` (a published advisory revision, with the rules it wrote),
+    /// `case.risk`, `case.indicator.create`, `case.remediation.milestone`,
+    /// `case.control.withdraw`, `case.monitoring` (a generated rule switched, with
+    /// the reason); a CVSS change is a `case.update` with the field `cvss_vector`.
     pub action: String,
     /// What changed; the shape depends on the action.
     pub detail: Value,

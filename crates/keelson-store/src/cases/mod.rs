@@ -2,7 +2,8 @@
 //! cases, and the rows they are made of. The workflow moves and field
 //! changes are in [`workflow`], comments, tasks and build statuses in
 //! [`work`], the ISO/SAE 21434 risk per build in [`risk`], the history
-//! read back from the audit log in [`history`].
+//! read back from the audit log in [`history`], the threat indicators in
+//! [`indicators`].
 //!
 //! **Invariant:** a vulnerability is tracked by at most one open case. An
 //! intake naming a vulnerability that an open case already tracks adds its
@@ -14,6 +15,7 @@
 
 pub mod advisory;
 pub mod history;
+pub mod indicators;
 pub mod remediation;
 pub mod risk;
 pub mod work;
@@ -495,7 +497,7 @@ pub(crate) async fn require_case(db: &impl ConnectionTrait, id: &str) -> Result<
 /// How many case IDs one `IN (...)` lists at most.
 const IN_CHUNK: usize = 500;
 
-async fn cases_from_rows(
+pub(crate) async fn cases_from_rows(
     db: &impl ConnectionTrait,
     rows: Vec<case::Model>,
 ) -> Result<Vec<Case>, StoreError> {

@@ -31,6 +31,8 @@ pub struct Model {
     pub named_readers: String,
     pub created_at_us: i64,
     pub updated_at_us: i64,
+    /// Raised by a rule in `heightened` status (severity already raised).
+    pub heightened: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,10 @@ pub struct Model {
     pub expires_on: String,
     pub created_by: String,
     pub created_at_us: i64,
+    /// Set when the control was withdrawn before its expiry day.
+    pub withdrawn_at_us: Option<i64>,
+    pub withdrawn_by: Option<String>,
+    pub withdraw_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -29,6 +29,10 @@ pub struct Model {
     pub created_at_us: i64,
     pub updated_by: String,
     pub updated_at_us: i64,
+    /// The PSIRT case a generated rule watches for, and the case's indicator
+    /// it was generated from; both null for rules written by hand.
+    pub case_id: Option<String>,
+    pub indicator_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -731,7 +731,7 @@ fn comment_from_row(row: incident_comment::Model) -> IncidentComment {
     }
 }
 
-fn incident_from_row(row: incident::Model) -> Result<IncidentRecord, StoreError> {
+pub(crate) fn incident_from_row(row: incident::Model) -> Result<IncidentRecord, StoreError> {
     let corrupt = |what: &str, error: &dyn std::fmt::Display| {
         StoreError::Corrupt(format!("incident {} {what}: {error}", row.id))
     };

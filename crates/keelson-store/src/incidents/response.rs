@@ -170,7 +170,7 @@ impl Store {
     }
 }
 
-fn containment_from_row(row: incident_containment::Model, now_us: i64) -> Containment {
+pub(crate) fn containment_from_row(row: incident_containment::Model, now_us: i64) -> Containment {
     Containment {
         expired: row.expires_at_us.is_some_and(|at| at <= now_us),
         expires_at: row.expires_at_us.map(format_us),
@@ -183,7 +183,9 @@ fn containment_from_row(row: incident_containment::Model, now_us: i64) -> Contai
     }
 }
 
-fn escalation_from_row(row: incident_escalation::Model) -> Result<Escalation, StoreError> {
+pub(crate) fn escalation_from_row(
+    row: incident_escalation::Model,
+) -> Result<Escalation, StoreError> {
     let summary = serde_json::from_str(&row.summary).map_err(|error| {
         StoreError::Corrupt(format!("escalation of {}: {error}", row.incident_id))
     })?;

@@ -77,8 +77,9 @@ async fn export(
         Wanted::Publish(summary) => {
             let actor = local_actor();
             let notifier = Notifier::from_config(store.clone(), config);
+            let detector = keelson_server::detection::Detector::for_command(config);
             let revision = advisory::publish_case_advisory(
-                &store, &notifier, &actor, &reader, &publisher, &case, &summary,
+                &store, &notifier, &detector, &actor, &reader, &publisher, &case, &summary,
             )
             .await?;
             // The command ends once every webhook delivery, retries included,

@@ -1,9 +1,10 @@
 //! `keelson detect`: offline detection over files, alerts as NDJSON.
 //!
 //! Events are decoded by the same decoders `keelson ingest` uses, then run
-//! through the Sigma engine with correlation. An event without an ID gets
-//! `FILE#N` (its record number in the file) so each alert's evidence points
-//! back into the input.
+//! through the Sigma engine with correlation by
+//! `keelson_server::detection::offline`, the path the web UI's rule test
+//! takes too. An event without an ID gets `FILE#N` (its record number in
+//! the file) so each alert's evidence points back into the input.
 
 use std::fs::File;
 use std::io::{BufReader, Write};
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use keelson_detect::{Engine, EngineConfig, RuleStatus};
+use keelson_server::detection::offline::run_capture;
 use keelson_server::ingest::file::detect;
 use keelson_telemetry::{ErrorKind, Format};
 
@@ -151,28 +153,14 @@ fn file_format(name: &str, path: &Path) -> anyhow::Result<Format> {
     Format::from_name(name).with_context(|| format!("unknown --format {name:?}"))
 }
 
-/// Feeds one file's events to the engine; returns its malformed records.
+/// Feeds one file's events to the engine (the offline path the web UI's
+/// rule test shares); returns its malformed records.
 fn run_file(engine: &mut Engine, path: &Path, format: Format) -> anyhow::Result<u64> {
-    let file = open(path)?;
     let name = path
         .file_name()
         .map(|name| name.to_string_lossy())
         .unwrap_or_default();
-    let mut malformed = 0;
-    for (index, item) in keelson_telemetry::events(format, file).enumerate() {
-        let mut event = match item {
-            Ok(event) => event,
-            Err(error) if error.kind() == ErrorKind::Record => {
-                malformed += 1;
-                continue;
-            }
-            Err(error) => bail!("{}: {error}", path.display()),
-        };
-        if event.event_id.is_none() {
-            event.event_id = Some(format!("{name}#{}", index + 1));
-        }
-        let value = serde_json::to_value(&event)?;
-        engine.process(&value);
-    }
-    Ok(malformed)
+    let run = run_capture(engine, &name, format, open(path)?)
+        .with_context(|| format!("{}", path.display()))?;
+    Ok(run.malformed)
 }

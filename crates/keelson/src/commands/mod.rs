@@ -7,16 +7,19 @@ mod baseline;
 mod cases;
 mod csaf;
 mod cvss;
+mod demo;
 mod detect;
 mod findings;
 mod fleet;
 mod incidents;
 mod ingest;
 mod intel;
+mod report;
 mod rules;
 mod sbom;
 mod scan;
 mod serve;
+mod simulate;
 mod suppliers;
 mod tara;
 mod vex;
@@ -34,6 +37,7 @@ use crate::cli::{Cli, Command, ConfigCommand, GlobalOptions, MqttOptions, RulesC
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let (listen, mqtt) = match &cli.command {
         Command::Serve { listen, mqtt } => (listen.clone(), mqtt.clone()),
+        Command::Demo { listen, .. } => (listen.clone(), MqttOptions::default()),
         _ => (None, MqttOptions::default()),
     };
     let config = effective_config(&cli.global, listen, mqtt)?;
@@ -47,6 +51,32 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { .. } => runtime()?.block_on(serve::run(config)),
+        Command::Demo { fleet, .. } => {
+            let request = demo::Request {
+                fleet,
+                data_dir: cli.global.data_dir.clone(),
+                database: cli.global.database.clone(),
+            };
+            runtime()?.block_on(demo::run(config, request))
+        }
+        Command::Simulate {
+            fleet,
+            mqtt,
+            topic,
+            http,
+            token,
+            duration,
+            start,
+        } => {
+            let target = simulate::Target::from_flags(mqtt, topic, http, token)?;
+            let request = simulate::Request {
+                fleet,
+                target,
+                duration,
+                start,
+            };
+            runtime()?.block_on(simulate::run(request))
+        }
         Command::Admin(command) => runtime()?.block_on(admin::run(config, command)),
         Command::Audit(command) => runtime()?.block_on(audit::run(config, command)),
         Command::Ingest {
@@ -108,6 +138,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Findings(command) => runtime()?.block_on(findings::run(config, command)),
         Command::Incidents(command) => runtime()?.block_on(incidents::run(config, command)),
         Command::Evidence(command) => incidents::verify(command),
+        Command::Report(command) => runtime()?.block_on(report::run(config, command)),
         Command::Tara(command) => runtime()?.block_on(tara::run(config, command)),
         Command::Webhooks(command) => runtime()?.block_on(webhooks::run(config, command)),
     }
