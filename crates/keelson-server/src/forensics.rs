@@ -7,12 +7,16 @@
 //! containment notes and escalation), `alerts.json`, `events.ndjson` (every
 //! event its alerts cite, as stored), `timeline.json` (those events merged in
 //! time order: vehicle time where the event has one, else the time Keelson
-//! received it), the log uploads of the affected vehicles under
-//! `evidence/SHA256`, then `manifest.json` and `manifest.sig` (the hex
+//! received it), the log uploads of the affected vehicles and the evidence
+//! analysts attached to the incident under `evidence/SHA256` (with
+//! `evidence.json` naming each attached item: name, kind, uploader, time and
+//! digest), then `manifest.json` and `manifest.sig` (the hex
 //! signature of the manifest's exact bytes). Entries are stored
 //! uncompressed (a changed byte stays a changed byte of one named file) and
 //! dated with the export's time in UTC.
-//! Every export is audited (`incident.export`, with the package's digest).
+//! Every export is audited (`incident.export`, with the package's digest),
+//! and written to the custody log of every attached item it carries
+//! (`evidence.export`).
 
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
@@ -163,6 +167,11 @@ pub async fn export_incident(
     let entry = AuditEvent::new(actor, "incident.export", "incident", incident_id)
         .detail(format!("package sha256 {sha256}, {} files", files.len()));
     store.record_audit(entry).await?;
+    let attached = store.incident_evidence(incident_id).await?;
+    let detail = format!("exported in package sha256 {sha256}");
+    store
+        .record_evidence_access(actor, "export", &attached, &detail)
+        .await?;
     Ok(Package {
         bytes,
         sha256,
@@ -192,6 +201,8 @@ async fn package_files(
         "comments": store.incident_comments(incident_id).await?,
         "containment": store.incident_containments(incident_id).await?,
         "escalation": store.escalation_of_incident(incident_id).await?,
+        "playbook_runs": store.incident_playbook_runs(incident_id).await?,
+        "log_requests": store.incident_log_requests(incident_id).await?,
     });
     files.insert("incident.json".to_owned(), pretty(&summary));
     files.insert("alerts.json".to_owned(), pretty(&json!(alerts)));
@@ -211,6 +222,13 @@ async fn package_files(
             files.insert(format!("evidence/{}", upload.sha256), bytes);
         }
     }
+    let attached = store.incident_evidence(incident_id).await?;
+    for item in &attached {
+        let bytes = std::fs::read(evidence.path(&item.sha256))
+            .map_err(|error| PackageError::Evidence(item.sha256.clone(), error))?;
+        files.insert(format!("evidence/{}", item.sha256), bytes);
+    }
+    files.insert("evidence.json".to_owned(), pretty(&json!(attached)));
     Ok(files)
 }
 

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod detection;
 pub mod disclosure;
 pub mod error;
+pub mod escalation;
 pub mod evidence;
 pub mod finding_events;
 pub mod findings;
@@ -25,6 +26,7 @@ pub mod logging;
 pub mod metrics;
 pub mod monitoring;
 pub mod origin;
+pub mod playbooks;
 pub mod remediation;
 pub mod reports;
 pub mod retention;
@@ -76,6 +78,8 @@ pub struct AppState {
     pub findings: Arc<findings::FindingsCache>,
     /// Webhook deliveries to the configured subscribers.
     pub notifier: Notifier,
+    /// Starts and carries out incident playbooks.
+    pub playbooks: playbooks::PlaybookRunner,
 }
 
 impl AppState {
@@ -83,12 +87,17 @@ impl AppState {
     pub fn new(store: Store, config: Config) -> Self {
         let ingest_permits = Arc::new(Semaphore::new(config.ingest_concurrency.max(1)));
         let metrics = Metrics::new();
+        let notifier = Notifier::from_config(store.clone(), &config);
+        let config = Arc::new(config);
+        let playbooks =
+            playbooks::PlaybookRunner::new(store.clone(), config.clone(), notifier.clone());
         let detector = detection::Detector::new(
             config.alert_dedup_window_minutes,
             config.incident_window_minutes,
             metrics.alerts_raised.clone(),
         )
-        .with_retirement(monitoring::Retirement::from_config(&config));
+        .with_retirement(monitoring::Retirement::from_config(&config))
+        .with_playbooks(playbooks.clone());
         let evidence = EvidenceFiles::in_data_dir(&config.data_dir);
         let worker = UploadWorker {
             store: store.clone(),
@@ -101,10 +110,9 @@ impl AppState {
             config.disclosure_rate_per_hour,
             config.disclosure_burst,
         ));
-        let notifier = Notifier::from_config(store.clone(), &config);
         Self {
             store,
-            config: Arc::new(config),
+            config,
             metrics: Arc::new(metrics),
             ingest_permits,
             detector,
@@ -113,6 +121,7 @@ impl AppState {
             disclosure_limiter,
             findings: Arc::default(),
             notifier,
+            playbooks,
         }
     }
 
@@ -214,9 +223,10 @@ fn warn_if_security_txt_expired(config: &Config) {
 }
 
 /// The background jobs of a serving instance: uploads left unfinished by a
-/// previous run go back on the queue, retention runs hourly, rule
-/// changes made outside this instance are picked up, and the rules of
-/// PSIRT cases are checked hourly against their cases' standing.
+/// previous run go back on the queue, playbook runs a stop interrupted are
+/// finished, retention runs hourly, rule changes made outside this
+/// instance are picked up, and the rules of PSIRT cases are checked
+/// hourly against their cases' standing.
 async fn start_jobs(state: &AppState) {
     let uploads = state.uploads.clone();
     let store = state.store.clone();
@@ -225,6 +235,14 @@ async fn start_jobs(state: &AppState) {
             Ok(0) => {}
             Ok(count) => tracing::info!(count, "unfinished log uploads queued again"),
             Err(error) => tracing::error!(%error, "cannot queue unfinished log uploads"),
+        }
+    });
+    let playbooks = state.playbooks.clone();
+    tokio::spawn(async move {
+        match playbooks.resume_unfinished().await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "interrupted playbook runs finished"),
+            Err(error) => tracing::error!(%error, "cannot finish interrupted playbook runs"),
         }
     });
     retention::spawn(state.store.clone(), state.config.retention.clone());

@@ -7,7 +7,9 @@
 //! HMAC-SHA256 under the subscription's secret (`X-Keelson-Signature:
 //! sha256=<hex>`), so a retry sends exactly the same bytes. Every attempt
 //! is recorded in the store. A record marked above a subscription's
-//! `max_tlp` is not sent to it, and TLP:RED is never sent at all.
+//! `max_tlp` is not sent to it, and TLP:RED is never sent at all. A
+//! playbook's `webhook` step is delivered the same way to the subscription
+//! configured under its URL, which must list the `playbook.step` event.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +39,9 @@ pub enum EventKind {
     /// An advisory was published.
     #[serde(rename = "advisory.published")]
     AdvisoryPublished,
+    /// A playbook's `webhook` step called this subscriber.
+    #[serde(rename = "playbook.step")]
+    PlaybookStep,
 }
 
 impl EventKind {
@@ -46,6 +51,7 @@ impl EventKind {
             EventKind::CriticalFinding => "finding.critical",
             EventKind::KevFinding => "finding.kev",
             EventKind::AdvisoryPublished => "advisory.published",
+            EventKind::PlaybookStep => "playbook.step",
         }
     }
 }
@@ -129,6 +135,12 @@ pub enum Notification {
         title: String,
         marking: Marking,
     },
+    /// A playbook step's call about an incident.
+    PlaybookStep {
+        /// The incident's summary, the run and the step.
+        data: Value,
+        marking: Marking,
+    },
 }
 
 /// Which finding event a [`Notification::Finding`] is.
@@ -151,6 +163,7 @@ impl Notification {
                 ..
             } => EventKind::KevFinding,
             Notification::AdvisoryPublished { .. } => EventKind::AdvisoryPublished,
+            Notification::PlaybookStep { .. } => EventKind::PlaybookStep,
         }
     }
 
@@ -158,7 +171,8 @@ impl Notification {
         match self {
             Notification::CaseTransition { marking, .. }
             | Notification::Finding { marking, .. }
-            | Notification::AdvisoryPublished { marking, .. } => marking,
+            | Notification::AdvisoryPublished { marking, .. }
+            | Notification::PlaybookStep { marking, .. } => marking,
         }
     }
 
@@ -199,6 +213,7 @@ impl Notification {
                 "case_id": case_id, "advisory_id": advisory_id, "revision": revision,
                 "title": title, "tlp": marking.tlp,
             }),
+            Notification::PlaybookStep { data, .. } => data.clone(),
         }
     }
 }
@@ -292,6 +307,33 @@ impl Notifier {
                 }
             }));
         }
+    }
+
+    /// Delivers a notification to the one subscriber configured under
+    /// `url`, with its retries, and waits for the outcome. The subscriber
+    /// must list the notification's event kind and be cleared for its
+    /// marking; otherwise nothing is sent and the reason is returned.
+    pub async fn deliver_to_url(
+        &self,
+        url: &str,
+        notification: &Notification,
+    ) -> Result<Delivery, String> {
+        let subscription = self
+            .inner
+            .subscriptions
+            .iter()
+            .find(|subscription| subscription.url == url)
+            .ok_or_else(|| format!("no [[webhooks]] subscription is configured for {url}"))?;
+        if !subscription.wants(notification) {
+            let kind = notification.kind().as_str();
+            let tlp = notification.marking().tlp;
+            return Err(format!(
+                "the subscription for {url} does not take {kind} about a record marked {tlp}"
+            ));
+        }
+        self.deliver(subscription, notification)
+            .await
+            .map_err(|error| format!("the delivery was not recorded: {error}"))
     }
 
     /// Waits for every delivery started so far to finish its attempts.

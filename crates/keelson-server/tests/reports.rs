@@ -72,6 +72,7 @@ fn sighting(
         severity,
         test: false,
         correlation: false,
+        heightened: false,
         vehicle_id: Some(vehicle.to_owned()),
         build_id: None,
         first_seen_us: first,
@@ -235,6 +236,7 @@ async fn seed(app: &TestApp) -> Seeded {
         summary: "Initial release".to_owned(),
         document: json!({"document": {"title": "advisory"}}),
         published_at_us: now_us(),
+        rules: Vec::new(),
     };
     app.store
         .publish_case_advisory("pia", &escalated_case, revision)

@@ -3,10 +3,10 @@
 //! [`Store`] is the only way the server and the CLI reach records. It opens
 //! SQLite in the data folder (the embedded default) or PostgreSQL from a
 //! `postgres://` URL, applies the migrations on open, and offers domain
-//! operations (accounts, tokens, sessions, the audit chain, the fleet, detection
-//! rules and alerts, PSIRT cases and disclosures, VEX statements, TARAs, threat
-//! intelligence) rather
-//! than SQL. Queries are written once with sea-orm's builder, which renders
+//! operations (accounts, tokens, sessions, the audit chain, the fleet,
+//! detection rules and alerts, incidents with their playbook runs and
+//! evidence, PSIRT cases and disclosures, VEX statements, TARAs, threat
+//! intelligence) rather than SQL. Queries are written once with sea-orm's builder, which renders
 //! them for either database; only the audit chain's lock is backend-specific.
 //!
 //! **Invariant:** every change of state goes through a method that appends
@@ -19,13 +19,16 @@ pub mod dashboards;
 pub mod disclosures;
 mod entity;
 mod error;
+pub mod evidence;
 pub mod feeds;
 pub mod fleet;
 pub mod incidents;
 pub mod installations;
 pub mod intel;
+pub mod log_requests;
 pub mod marking;
 mod migration;
+pub mod playbooks;
 pub mod replay;
 pub mod reports;
 pub mod retention;

@@ -32,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(Incidents),
             Box::new(ThreatIntel),
             Box::new(MonitoringLoop),
+            Box::new(PlaybooksEvidence),
             Box::new(Dashboards),
         ]
     }
@@ -1183,6 +1184,129 @@ impl MonitoringLoop {
             manager.alter_table(add).await?;
         }
         Ok(())
+    }
+}
+
+/// Incident playbooks and their runs (one row per step, with who, when,
+/// outcome and detail), the log requests a run sends to vehicles, and the
+/// evidence analysts upload to an incident.
+struct PlaybooksEvidence;
+
+impl MigrationName for PlaybooksEvidence {
+    fn name(&self) -> &str {
+        "m0018_playbooks_evidence"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for PlaybooksEvidence {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let playbooks = Table::create()
+            .table("playbooks")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(text("title"))
+            .col(big_integer("version"))
+            .col(text("source"))
+            .col(string("sha256"))
+            .col(text("bindings"))
+            .col(string("updated_by"))
+            .col(big_integer("created_at_us"))
+            .col(big_integer("updated_at_us"))
+            .to_owned();
+        manager.create_table(playbooks).await?;
+
+        let runs = Table::create()
+            .table("playbook_runs")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("incident_id"))
+            .col(string("playbook_id"))
+            .col(big_integer("playbook_version"))
+            .col(string("trigger"))
+            .col(string_null("automatic_key"))
+            .col(string("started_by"))
+            .col(big_integer("started_at_us"))
+            .to_owned();
+        manager.create_table(runs).await?;
+        let once = index(
+            "playbook_runs_once_per_incident",
+            "playbook_runs",
+            &["automatic_key"],
+        )
+        .unique()
+        .to_owned();
+        manager.create_index(once).await?;
+        let by_incident = index(
+            "playbook_runs_by_incident",
+            "playbook_runs",
+            &["incident_id"],
+        );
+        manager.create_index(by_incident).await?;
+
+        let steps = Table::create()
+            .table("playbook_steps")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("run_id"))
+            .col(integer("position"))
+            .col(string("step_id"))
+            .col(string("kind"))
+            .col(text("title"))
+            .col(text("spec"))
+            .col(string("state"))
+            .col(string_null("actor"))
+            .col(big_integer_null("at_us"))
+            .col(text_null("detail"))
+            .to_owned();
+        manager.create_table(steps).await?;
+        let by_run = index("playbook_steps_by_run", "playbook_steps", &["run_id"]);
+        manager.create_index(by_run).await?;
+
+        let requests = marked(Table::create().table("log_requests").if_not_exists())
+            .col(string("id").primary_key())
+            .col(string("vehicle_id"))
+            .col(string("incident_id"))
+            .col(string_null("run_id"))
+            .col(text("note"))
+            .col(string("requested_by"))
+            .col(big_integer("requested_at_us"))
+            .col(string("state"))
+            .col(string_null("upload_id"))
+            .col(big_integer_null("fulfilled_at_us"))
+            .to_owned();
+        manager.create_table(requests).await?;
+        let by_vehicle = index("log_requests_by_vehicle", "log_requests", &["vehicle_id"]);
+        manager.create_index(by_vehicle).await?;
+
+        let evidence = Table::create()
+            .table("incident_evidence")
+            .if_not_exists()
+            .col(string("id").primary_key())
+            .col(string("incident_id"))
+            .col(string("sha256"))
+            .col(big_integer("size"))
+            .col(string("kind"))
+            .col(text("name"))
+            .col(text_null("description"))
+            .col(string("uploaded_by"))
+            .col(big_integer("uploaded_at_us"))
+            .to_owned();
+        manager.create_table(evidence).await?;
+        let once = index(
+            "incident_evidence_once",
+            "incident_evidence",
+            &["incident_id", "sha256"],
+        )
+        .unique()
+        .to_owned();
+        manager.create_index(once).await?;
+        let by_digest = index(
+            "incident_evidence_by_digest",
+            "incident_evidence",
+            &["sha256"],
+        );
+        manager.create_index(by_digest).await
     }
 }
 

@@ -35,6 +35,7 @@ fn sighting(vehicle: &str, at_us: i64, tags: &[&str]) -> Sighting {
         severity: Severity::High,
         test: false,
         correlation: false,
+        heightened: false,
         vehicle_id: Some(vehicle.to_owned()),
         build_id: None,
         first_seen_us: at_us,

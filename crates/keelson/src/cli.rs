@@ -192,6 +192,9 @@ pub enum Command {
     /// Sigma rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Incident playbooks (YAML).
+    #[command(subcommand)]
+    Playbooks(PlaybooksCommand),
     /// CAN baselines learned from clean captures.
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -325,6 +328,18 @@ pub enum RulesCommand {
     /// file (created, updated, unchanged or error with line and reason);
     /// running it again changes nothing. Exit 1 when any file is refused.
     Import { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlaybooksCommand {
+    /// Check a playbook file, or every `.yml`/`.yaml` file in a folder: one
+    /// JSON line per file, ok or every problem with its line; exit 1 when
+    /// any file has a problem.
+    Validate { path: PathBuf },
+    /// Store a playbook file, or every one in a folder: one JSON line per
+    /// file (created, replaced, unchanged, or error with the problems); a
+    /// replacement needs a higher version. Exit 1 when any file is refused.
+    Import { path: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]

@@ -28,6 +28,7 @@ fn sighting(rule: &str, severity: Severity, vehicle: &str, tlp: Tlp) -> Sighting
         severity,
         test: false,
         correlation: false,
+        heightened: false,
         vehicle_id: Some(vehicle.to_owned()),
         build_id: None,
         first_seen_us: now - 5 * MINUTE_US,

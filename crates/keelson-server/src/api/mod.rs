@@ -11,6 +11,7 @@ pub(crate) mod case_risk;
 pub(crate) mod case_work;
 pub(crate) mod cases;
 pub(crate) mod disclosures;
+pub(crate) mod evidence;
 pub(crate) mod findings;
 pub(crate) mod fleet;
 pub(crate) mod health;
@@ -18,6 +19,7 @@ pub(crate) mod incident_response;
 pub(crate) mod incidents;
 pub(crate) mod intel;
 pub(crate) mod inventory;
+pub(crate) mod playbooks;
 pub(crate) mod quarantine;
 pub(crate) mod remediation;
 pub(crate) mod reports;
@@ -70,6 +72,8 @@ pub fn router(state: AppState) -> Router {
         .merge(alerts::routes())
         .merge(incidents::routes())
         .merge(incident_response::routes())
+        .merge(playbooks::routes())
+        .merge(evidence::routes(state.config.upload_limit))
         .merge(uploads::routes(state.config.upload_limit))
         .merge(quarantine::routes())
         .merge(cases::routes())

@@ -1,6 +1,7 @@
 //! Log uploads: a capture file for one vehicle stored as evidence under its
 //! SHA-256, answered 202 with the digest and a job ID, decoded by the
 //! bounded upload worker; the list shows each upload's status and totals.
+//! An upload fulfils the vehicle's open log requests.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -92,6 +93,10 @@ async fn upload_log(
     state
         .store
         .record_upload(&caller.user.name, &upload)
+        .await?;
+    state
+        .store
+        .fulfil_log_requests(&caller.user.name, &upload.vehicle_id, &upload.id)
         .await?;
     place.send(upload.id.clone());
 

@@ -52,6 +52,8 @@ pub struct Detector {
     alerts_raised: Family<AlertLabels, Counter>,
     /// When the rules generated for PSIRT cases retire.
     retirement: Retirement,
+    /// Starts the playbooks bound to incidents that gain new alerts.
+    playbooks: Option<crate::playbooks::PlaybookRunner>,
 }
 
 impl Detector {
@@ -68,6 +70,7 @@ impl Detector {
             incident_window_ms: i64::from(incident_window_minutes) * 60_000,
             alerts_raised,
             retirement: Retirement::default(),
+            playbooks: None,
         }
     }
 
@@ -92,6 +95,12 @@ impl Detector {
     /// When the rules generated for PSIRT cases retire.
     pub fn retirement(&self) -> Retirement {
         self.retirement
+    }
+
+    /// The detector, starting bound playbooks after it stores new alerts.
+    pub fn with_playbooks(mut self, runner: crate::playbooks::PlaybookRunner) -> Self {
+        self.playbooks = Some(runner);
+        self
     }
 
     /// Recompiles from the store's rules and swaps the set in; returns the
@@ -152,6 +161,9 @@ impl Detector {
             .record_sightings(DETECTION_ACTOR, sightings, window_us, incident_window_us)
             .await?;
         self.count(&outcomes);
+        if let Some(runner) = &self.playbooks {
+            runner.alerts_recorded(&outcomes).await;
+        }
         Ok(outcomes)
     }
 

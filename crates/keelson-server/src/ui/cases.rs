@@ -263,7 +263,7 @@ fn calculator(viewer: &Viewer, case: &Case, query: &CvssQuery) -> Markup {
     let scored = asked.as_deref().map(keelson_cvss::assess);
     html! {
         form method="get" action={ "/cases/" (case.id) } {
-            div.cols {
+            div.metrics {
                 @for (key, label, values) in METRICS {
                     div.field {
                         label for={ "cv-" (key) } { (label) }

@@ -79,7 +79,7 @@ async fn overview(State(state): State<AppState>, viewer: Viewer) -> PageResult {
                 h2 #by-severity { "Findings by severity" }
                 (chart::bars(420.0, "Vulnerabilities per severity", &by_severity(&entries), "#8e1b1b"))
             }
-            section.panel aria-labelledby="products" {
+            section.panel.span2 aria-labelledby="products" {
                 h2 #products { "Products and builds" }
                 (build_table(&builds, &findings_of))
             }

@@ -111,6 +111,13 @@ async function signIn(page) {
   await Promise.all([page.waitForURL(`${base}/`), page.getByRole("button", { name: "Sign in" }).click()]);
 }
 
+/// Sign out ends the session: the overview sends the reader to sign in again.
+async function signOut(page) {
+  await Promise.all([page.waitForURL(`${base}/login`), page.getByRole("button", { name: "Sign out" }).click()]);
+  await page.goto(`${base}/`);
+  check(page.url().endsWith("/login"), `after signing out / went to ${page.url()}`);
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
 }
@@ -130,12 +137,15 @@ async function run(page) {
   await shot(page, "overview-tablet");
   await page.setViewportSize({ width: 1280, height: 800 });
 
-  for (const path of ["/alerts", "/alerts?severity=high&days=30", "/incidents", "/incidents?state=open",
+  const pages = ["/alerts", "/alerts?severity=high&days=30", "/incidents", "/incidents?state=open",
     "/vehicles", "/vehicles/veh-eu-01", "/rules", "/rules/new", "/psirt", "/psirt/builds/tcu-4.1.0",
     "/cases", `/cases/${caseId}`, `/cases/${caseId}?av=A&ac=L&pr=N&ui=N&s=U&c=H&i=H&a=N`,
-    "/admin/users", "/admin/tokens", "/admin/audit", "/dashboards"]) {
-    await open(page, path);
+    "/admin/users", "/admin/tokens", "/admin/audit", "/dashboards"];
+  for (const width of [1280, 800]) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const path of pages) await open(page, path);
   }
+  await page.setViewportSize({ width: 1280, height: 800 });
   await open(page, "/incidents");
   check(!(await page.locator("main").innerText()).includes(hiddenTitle), "the incident list shows a RED incident");
   const hidden = await page.goto(`${base}/incidents/${hiddenIncident}`);
@@ -158,7 +168,9 @@ async function run(page) {
 
   await ruleTest(page);
   const dashboard = await customDashboard(page);
-  return { ...(await triage(page)), dashboard };
+  const walked = await triage(page);
+  await signOut(page);
+  return { ...walked, dashboard };
 }
 
 /// The UDS brute-force rule run over an uploaded capture that fires it once.

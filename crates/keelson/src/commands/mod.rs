@@ -14,6 +14,7 @@ mod fleet;
 mod incidents;
 mod ingest;
 mod intel;
+mod playbooks;
 mod report;
 mod rules;
 mod sbom;
@@ -32,7 +33,9 @@ use anyhow::Context;
 use keelson_server::config::{Config, Layer};
 use keelson_store::{Store, StoreLocation};
 
-use crate::cli::{Cli, Command, ConfigCommand, GlobalOptions, MqttOptions, RulesCommand};
+use crate::cli::{
+    Cli, Command, ConfigCommand, GlobalOptions, MqttOptions, PlaybooksCommand, RulesCommand,
+};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let (listen, mqtt) = match &cli.command {
@@ -109,6 +112,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(RulesCommand::Validate { dir }) => rules::validate(&dir),
         Command::Rules(RulesCommand::Import { dir }) => {
             runtime()?.block_on(rules::import(config, &dir))
+        }
+        Command::Playbooks(PlaybooksCommand::Validate { path }) => playbooks::validate(&path),
+        Command::Playbooks(PlaybooksCommand::Import { path }) => {
+            runtime()?.block_on(playbooks::import(config, &path))
         }
         Command::Fleet(command) => runtime()?.block_on(fleet::run(config, command)),
         Command::Sbom(command) => runtime()?.block_on(sbom::run(config, command)),
