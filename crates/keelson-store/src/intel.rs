@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 
 use keelson_core::{Marked, Marking};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -252,7 +252,9 @@ async fn upsert(
         Some(row) if row.modified_us >= object.modified_us => Ok(Outcome::Unchanged),
         Some(row) => {
             let replaced = new_row(actor, source, object, row.id, now);
-            intel_object::Entity::update(replaced.into_active_model())
+            // Every column is written: a plain `into_active_model` would mark them
+            // all unchanged and update nothing.
+            intel_object::Entity::update(replaced.into_active_model().reset_all())
                 .exec(txn)
                 .await?;
             Ok(Outcome::Updated)

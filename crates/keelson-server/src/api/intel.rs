@@ -228,7 +228,8 @@ fn indicator_matches(view: &IndicatorView, query: &IndicatorQuery, valid_at: Opt
 /// ID, so every export names it the same. A field that breaks STIX 2.1 is a 422
 /// naming it.
 #[utoipa::path(post, path = "/api/v1/indicators", tag = "intel", request_body = NewIndicator,
-    responses((status = 201, body = IndicatorView), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = IndicatorView),
+              (status = 422, body = crate::error::ErrorBody)))]
 async fn create_indicator(
     State(state): State<AppState>,
     caller: Caller,
