@@ -11,21 +11,16 @@
 
 mod support;
 
-use std::process::Command;
-use std::sync::Arc;
-
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, Request, StatusCode, header};
-use axum::routing::post;
+use axum::http::{Request, StatusCode, header};
 use keelson_core::{Marking, Role, Tlp};
 use keelson_server::config::Config;
 use keelson_server::webhooks::{EventKind, WebhookSubscription};
 use keelson_store::fleet::Vehicle;
 use keelson_store::testing::TempDir;
 use serde_json::{Value, json};
+use support::receiver::{Receiver, python_signature, start_receiver};
 use support::{TestApp, error_code};
-use tokio::sync::Mutex;
 
 const SECRET: &str = "playbook-hook-5d1e";
 const UDS_RULE: &str = "rules/vehicle/uds_security_access_brute_force.yml";
@@ -272,61 +267,6 @@ async fn manual_steps_are_settled_by_an_analyst(
     assert_eq!(read["state"], "completed", "{read:#}");
 }
 
-/// What the receiver saw: each request's signature header and body.
-#[derive(Default)]
-struct Receiver {
-    seen: Vec<(String, String)>,
-}
-
-async fn receive(
-    State(receiver): State<Arc<Mutex<Receiver>>>,
-    headers: HeaderMap,
-    body: String,
-) -> StatusCode {
-    let mut receiver = receiver.lock().await;
-    let signature = headers
-        .get("x-keelson-signature")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    receiver.seen.push((signature, body));
-    // The first attempt is refused: the delivery must retry.
-    if receiver.seen.len() == 1 {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::NO_CONTENT
-    }
-}
-
-async fn start_receiver(receiver: Arc<Mutex<Receiver>>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    let router = axum::Router::new()
-        .route("/hook", post(receive))
-        .with_state(receiver);
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    format!("http://{address}/hook")
-}
-
-/// The signature Python's standard library computes for `body`.
-fn python_signature(body: &str) -> String {
-    let script = "import hashlib, hmac, sys\n\
-                  body = sys.argv[2].encode()\n\
-                  print('sha256=' + hmac.new(sys.argv[1].encode(), body, hashlib.sha256).hexdigest())";
-    let output = Command::new("python3")
-        .args(["-c", script, SECRET, body])
-        .output()
-        .expect("python3");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
 fn webhook_playbook(url: &str) -> String {
     format!(
         "id: notify\ntitle: Notify the SOC\nversion: 1\nbindings:\n  - rule: 6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f02\n\
@@ -338,7 +278,7 @@ fn webhook_playbook(url: &str) -> String {
 
 #[tokio::test]
 async fn a_webhook_step_is_signed_and_a_failed_step_does_not_stop_the_run() {
-    let receiver = Arc::new(Mutex::new(Receiver::default()));
+    let receiver = Receiver::refusing(1);
     let url = start_receiver(receiver.clone()).await;
     let config = Config {
         webhooks: vec![WebhookSubscription {
@@ -379,7 +319,7 @@ async fn a_webhook_step_is_signed_and_a_failed_step_does_not_stop_the_run() {
     let seen = receiver.lock().await;
     assert_eq!(seen.seen.len(), 2, "one refused attempt and its retry");
     let (signature, body) = &seen.seen[1];
-    assert_eq!(signature, &python_signature(body));
+    assert_eq!(signature, &python_signature(SECRET, body));
     assert_eq!(&seen.seen[0].1, body, "a retry sends the same bytes");
     let payload: Value = serde_json::from_str(body).expect("JSON body");
     assert_eq!(payload["event"], "playbook.step");

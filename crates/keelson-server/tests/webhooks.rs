@@ -6,77 +6,18 @@
 
 mod support;
 
-use std::process::Command;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::http::StatusCode;
 use keelson_core::Role;
 use keelson_server::config::Config;
 use keelson_server::webhooks::{EventKind, WebhookSubscription};
 use serde_json::{Value, json};
 use support::TestApp;
+use support::receiver::{Receiver, python_signature, start_receiver};
 use tokio::sync::Mutex;
 
 const SECRET: &str = "hook-secret-7f3a";
-
-/// What the receiver saw: each request's signature header and body.
-#[derive(Default)]
-struct Receiver {
-    seen: Vec<(String, String)>,
-    /// Requests answered 503 before the receiver starts accepting.
-    refuse_first: usize,
-}
-
-async fn receive(
-    State(receiver): State<Arc<Mutex<Receiver>>>,
-    headers: HeaderMap,
-    body: String,
-) -> StatusCode {
-    let mut receiver = receiver.lock().await;
-    let signature = headers
-        .get("x-keelson-signature")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    receiver.seen.push((signature, body));
-    if receiver.seen.len() <= receiver.refuse_first {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::NO_CONTENT
-    }
-}
-
-/// A receiver on a free local port; its URL.
-async fn start_receiver(receiver: Arc<Mutex<Receiver>>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    let router = axum::Router::new()
-        .route("/hook", post(receive))
-        .with_state(receiver);
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    format!("http://{address}/hook")
-}
-
-/// The signature Python's standard library computes for `body`.
-fn python_signature(body: &str) -> String {
-    let script = "import hashlib, hmac, sys\n\
-                  body = sys.argv[2].encode()\n\
-                  print('sha256=' + hmac.new(sys.argv[1].encode(), body, hashlib.sha256).hexdigest())";
-    let output = Command::new("python3")
-        .args(["-c", script, SECRET, body])
-        .output()
-        .expect("python3");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
 
 fn config(url: &str, retries: usize) -> Config {
     Config {
@@ -126,7 +67,7 @@ async fn a_transition_is_signed_retried_until_accepted_and_recorded() {
     let receiver = receiver.lock().await;
     assert_eq!(receiver.seen.len(), 3, "two refusals, then accepted");
     let (signature, body) = &receiver.seen[2];
-    assert_eq!(signature, &python_signature(body));
+    assert_eq!(signature, &python_signature(SECRET, body));
     assert!(
         receiver.seen.iter().all(|seen| &seen.1 == body),
         "every retry sends the same bytes"
@@ -268,7 +209,7 @@ async fn a_newly_attached_sbom_announces_its_kev_finding_once() {
     let receiver = receiver.lock().await;
     assert_eq!(receiver.seen.len(), 1, "announced once");
     let (signature, body) = &receiver.seen[0];
-    assert_eq!(signature, &python_signature(body));
+    assert_eq!(signature, &python_signature(SECRET, body));
     let payload: Value = serde_json::from_str(body).expect("JSON body");
     assert_eq!(payload["event"], "finding.kev");
     assert_eq!(payload["data"]["vulnerability"], "CVE-2023-32681");
@@ -310,7 +251,7 @@ async fn publishing_an_advisory_announces_each_revision() {
     assert_eq!(receiver.seen.len(), 2, "one announcement per revision");
     let mut revisions = Vec::new();
     for (signature, body) in &receiver.seen {
-        assert_eq!(signature, &python_signature(body));
+        assert_eq!(signature, &python_signature(SECRET, body));
         let payload: Value = serde_json::from_str(body).expect("JSON body");
         assert_eq!(payload["event"], "advisory.published");
         let data = &payload["data"];
