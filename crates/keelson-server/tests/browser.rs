@@ -9,7 +9,9 @@
 //! a random local port; `tests/browser/ui.mjs` drives Debian's Chromium
 //! through playwright-core: it signs in, opens every page, checks
 //! landmarks, labels and visible focus, walks one triage flow (alert ->
-//! incident -> acknowledge -> containment note -> escalate to a case),
+//! incident -> acknowledge -> containment note -> settle the playbook's
+//! manual step -> download the evidence file -> escalate to a case),
+//! fetches the R155 report as HTML and PDF through the reports page,
 //! saves screenshots and fails on any console error or failed request.
 //!
 //! Without Chromium or the script's node_modules the test says so and

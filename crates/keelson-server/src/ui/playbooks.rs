@@ -24,7 +24,7 @@ async fn playbooks(State(state): State<AppState>, viewer: Viewer) -> PageResult 
         .await
         .shown_to(&viewer)?;
     let body = html! {
-        p.muted { (listed.total) " playbooks. Import one with " code { "keelson playbook import" } " or " code { "POST /api/v1/playbooks" } "." }
+        p.muted { (listed.total) " playbooks. Import one with " code { "keelson playbooks import" } " or " code { "POST /api/v1/playbooks" } "." }
         (playbook_table(&listed.items))
     };
     Ok(page(&viewer, Section::Playbooks, "Playbooks", body))

@@ -3,7 +3,9 @@
 // which seeds the store and starts the server; the environment names the
 // server, the account and what the seed holds. Fails on any console error,
 // page error or failed request, checks every page's landmarks, labels and
-// visible focus, walks one triage flow and saves screenshots. Its last
+// visible focus, walks one triage flow (settling a playbook step and
+// downloading an evidence file on the way), fetches the R155 report through
+// the reports page's links and saves screenshots. Its last
 // stdout line is a JSON summary the Rust test checks against the store.
 import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync } from "node:fs";
