@@ -154,6 +154,7 @@ async fn the_web_ui_works_in_a_real_browser() {
     for page in [
         "overview",
         "incident",
+        "incident-playbook",
         "case",
         "portfolio",
         "reports",

@@ -120,6 +120,12 @@ async function signOut(page) {
   check(page.url().endsWith("/login"), `after signing out / went to ${page.url()}`);
 }
 
+/// The page area of the section a heading opens, for a screenshot of it.
+async function sectionBox(page, heading) {
+  const box = await page.locator(heading).locator("..").boundingBox();
+  return { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 900) };
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
 }
@@ -282,6 +288,8 @@ async function triage(page) {
   await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Settle step" }).click()]);
   const after = await page.locator("#runs").locator("..").innerText();
   check(after.includes(settled) && after.includes(process.env.KEELSON_USER), `the manual step was not settled: ${after}`);
+  await page.locator("#runs").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(shots, "incident-playbook.png"), clip: await sectionBox(page, "#runs") });
   const file = await page.locator("#files").locator("..").innerText();
   check(file.includes("gateway-dlt.log"), `the evidence file is not listed: ${file}`);
   const download = await page.getByRole("link", { name: "Download" }).first().getAttribute("href");
