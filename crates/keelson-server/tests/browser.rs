@@ -3,11 +3,15 @@
 //! detection rules with ATM tags, telemetry that fires them over the last
 //! days (so alerts, incidents and the charts have data), an incident above
 //! the reader's clearance, a PSIRT case with a remediation plan, and
-//! findings from SBOMs and OSV, KEV and EPSS feeds. The server listens on
+//! findings from SBOMs and OSV, KEV and EPSS feeds, a playbook bound to
+//! the rules (so each incident has a run), an evidence file per incident,
+//! one indicator and the attack patterns of a corpus STIX bundle. The server listens on
 //! a random local port; `tests/browser/ui.mjs` drives Debian's Chromium
 //! through playwright-core: it signs in, opens every page, checks
 //! landmarks, labels and visible focus, walks one triage flow (alert ->
-//! incident -> acknowledge -> containment note -> escalate to a case),
+//! incident -> acknowledge -> containment note -> settle the playbook's
+//! manual step -> download the evidence file -> escalate to a case),
+//! fetches the R155 report as HTML and PDF through the reports page,
 //! saves screenshots and fails on any console error or failed request.
 //!
 //! Without Chromium or the script's node_modules the test says so and
@@ -20,12 +24,15 @@ use std::path::{Path, PathBuf};
 
 use axum::http::StatusCode;
 use keelson_core::{IncidentState, Marking, Role, Tlp};
+use keelson_server::config::Config;
 use keelson_server::findings;
 use keelson_store::feeds::FeedFile;
 use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
 use keelson_store::incidents::IncidentFilter;
 use keelson_store::installations::Ecu;
+use keelson_store::playbooks::StepState;
 use keelson_store::sboms::Subject;
+use keelson_store::testing::TempDir;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use support::TestApp;
@@ -109,7 +116,12 @@ async fn the_web_ui_works_in_a_real_browser() {
     let Some(script) = browser_ready() else {
         return;
     };
-    let app = TestApp::new().await;
+    let data = TempDir::new().expect("data dir");
+    let config = Config {
+        data_dir: data.path.clone(),
+        ..Config::default()
+    };
+    let app = TestApp::with_config(config).await;
     let seeded = seed(&app).await;
     let address = serve(&app).await;
     let screenshots = screenshot_dir();
@@ -139,7 +151,16 @@ async fn the_web_ui_works_in_a_real_browser() {
     let summary = last_json_line(&stdout);
     check_triage_reached_the_store(&app, &summary).await;
     check_the_dashboard_was_saved(&app, &summary).await;
-    for page in ["overview", "incident", "case", "portfolio"] {
+    for page in [
+        "overview",
+        "incident",
+        "incident-playbook",
+        "case",
+        "portfolio",
+        "reports",
+        "intel",
+        "playbooks",
+    ] {
         let file = screenshots.join(format!("{page}.png"));
         let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
         assert!(size > 10_000, "{} is missing or empty", file.display());
@@ -207,7 +228,8 @@ fn last_json_line(stdout: &str) -> Value {
 }
 
 /// The triage the browser walked, read back from the store: the incident
-/// is acknowledged, carries the containment note typed in the browser, and
+/// is acknowledged, carries the containment note typed in the browser, its
+/// manual playbook step is settled with the note typed there, and
 /// is escalated to the case the browser landed on.
 async fn check_triage_reached_the_store(app: &TestApp, summary: &Value) {
     let incident_id = summary["incident"]
@@ -233,6 +255,22 @@ async fn check_triage_reached_the_store(app: &TestApp, summary: &Value) {
         .await
         .expect("notes");
     assert!(notes.iter().any(|c| c.action == note), "{notes:?}");
+    let settled = summary["settled_step"]
+        .as_str()
+        .expect("settled step in the summary");
+    let runs = app
+        .store
+        .incident_playbook_runs(incident_id)
+        .await
+        .expect("runs");
+    let manual = runs
+        .iter()
+        .flat_map(|run| &run.steps)
+        .find(|step| step.step_id == "ask-dealers")
+        .expect("the manual step");
+    assert_eq!(manual.state, StepState::Done, "{manual:?}");
+    assert_eq!(manual.actor.as_deref(), Some("ada"));
+    assert_eq!(manual.detail.as_deref(), Some(settled));
     let escalation = app
         .store
         .escalation_of_incident(incident_id)
@@ -268,7 +306,11 @@ async fn seed(app: &TestApp) -> Seeded {
     let admin = app.token_for("ada", Role::Admin, None).await;
     seed_inventory(app, &admin).await;
     seed_rules(app, &admin).await;
+    seed_playbook(app, &admin).await;
     seed_telemetry(app, &admin).await;
+    app.state.playbooks.flush().await;
+    seed_evidence(app, &admin).await;
+    seed_intel(app, &admin).await;
     resolve_some(app, &admin).await;
     let (hidden_incident, hidden_title) = seed_hidden_incident(app, &admin).await;
     seed_findings(app).await;
@@ -369,6 +411,71 @@ async fn seed_rules(app: &TestApp, admin: &str) {
             .await;
         assert_eq!(status, StatusCode::CREATED, "{rule}");
     }
+}
+
+/// The rule IDs in the seed's rule files (each a base rule and its
+/// correlation).
+const RULE_IDS: [&str; 6] = [
+    "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f01",
+    "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f02",
+    "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f10",
+    "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f11",
+    "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f08",
+    "6f1d2a0e-3c4b-4e8a-9d11-5a0c7b2e4f09",
+];
+
+/// A playbook bound to every seeded rule, so each incident has a run: one
+/// automated containment step and one manual step for the page to settle.
+async fn seed_playbook(app: &TestApp, admin: &str) {
+    let bindings: String = RULE_IDS
+        .iter()
+        .map(|id| format!("  - rule: {id}\n"))
+        .collect();
+    let yaml = format!(
+        "id: first-response\ntitle: First response\nversion: 1\nbindings:\n{bindings}steps:\n\
+         \x20 - id: hold-diagnostics\n    kind: containment\n    action: Remote diagnostics held\n    scope: the incident's vehicles\n\
+         \x20 - id: ask-dealers\n    kind: manual\n    title: Ask the dealer network about workshop testers\n"
+    );
+    let request = axum::http::Request::post("/api/v1/playbooks")
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {admin}"))
+        .header(axum::http::header::CONTENT_TYPE, "application/yaml")
+        .body(axum::body::Body::from(yaml))
+        .expect("request");
+    let (status, stored) = app.send(request).await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+}
+
+/// One evidence file on every incident the reader may see.
+async fn seed_evidence(app: &TestApp, admin: &str) {
+    let (status, page) = app.get("/api/v1/incidents", Some(admin)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    for incident in page["items"].as_array().into_iter().flatten() {
+        let id = incident["id"].as_str().expect("incident id");
+        let path = format!("/api/v1/incidents/{id}/evidence?kind=log&name=gateway-dlt.log");
+        let (status, item) = app
+            .post_raw(&path, admin, "gateway DLT log: 0x27 rejected five times\n")
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{item}");
+    }
+}
+
+/// One indicator, and the attack patterns of a STIX example bundle from
+/// the corpus.
+async fn seed_intel(app: &TestApp, admin: &str) {
+    let indicator = json!({"name": "Rogue diagnostic tester", "pattern": "[ipv4-addr:value = '198.51.100.7']",
+                           "labels": ["malicious-activity"], "marking": {"tlp": "GREEN"}});
+    let (status, stored) = app.post("/api/v1/indicators", admin, &indicator).await;
+    assert_eq!(status, StatusCode::CREATED, "{stored}");
+    let Some(bundle) = keelson_testkit::corpus_path(
+        "stix/cti-stix2-json-schemas/examples/threat-reports/poisonivy.json",
+    ) else {
+        return;
+    };
+    let bundle = std::fs::read(bundle).expect("STIX bundle");
+    let (status, report) = app
+        .post_raw("/api/v1/intel/import?tlp=GREEN", admin, bundle)
+        .await;
+    assert!(status.is_success(), "{report}");
 }
 
 /// RFC 3339 of `days` days and `seconds` seconds ago.

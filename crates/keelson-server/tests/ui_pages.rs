@@ -3,7 +3,8 @@
 //! and its own page answers 404, as the API does; a page without a session
 //! sends the reader to sign in; a form posted without the session's CSRF
 //! token changes nothing; the rule editor refuses malformed Sigma with the
-//! loader's line.
+//! loader's line; the reports and threat intel pages count and list only
+//! what the reader may see.
 
 mod support;
 
@@ -167,7 +168,16 @@ async fn a_record_above_the_readers_clearance_is_missing_from_every_page() {
 #[tokio::test]
 async fn a_page_without_a_session_sends_the_reader_to_sign_in() {
     let app = TestApp::new().await;
-    for path in ["/", "/incidents", "/cases", "/admin/users", "/dashboards"] {
+    for path in [
+        "/",
+        "/incidents",
+        "/cases",
+        "/admin/users",
+        "/dashboards",
+        "/reports",
+        "/intel",
+        "/playbooks",
+    ] {
         let response = app
             .respond(Request::get(path).body(Body::empty()).expect("request"))
             .await;
@@ -256,4 +266,50 @@ fn urlencode(text: &str) -> String {
             _ => format!("%{byte:02X}"),
         })
         .collect()
+}
+
+/// The reports and threat intel pages count and list only what the reader
+/// may see: the RED incident and a RED indicator naming someone else are
+/// left out, as the API leaves them out.
+#[tokio::test]
+async fn reports_and_intel_pages_leave_out_what_the_reader_may_not_see() {
+    let app = TestApp::new().await;
+    two_incidents(&app).await;
+    let engineer = app.token_for("eve", Role::DetectionEngineer, None).await;
+    for (name, marking) in [
+        ("Shared tester address", json!({"tlp": "GREEN"})),
+        (
+            "Sealed informant address",
+            json!({"tlp": "RED", "named_readers": ["dee"]}),
+        ),
+    ] {
+        let indicator = json!({"name": name, "pattern": "[ipv4-addr:value = '198.51.100.7']",
+                               "marking": marking});
+        let (status, stored) = app.post("/api/v1/indicators", &engineer, &indicator).await;
+        assert_eq!(status, StatusCode::CREATED, "{stored}");
+    }
+    let analyst = session(&app, "ana", Role::VsocAnalyst).await;
+
+    let (status, html) = page(&app, &analyst, "/intel").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Shared tester address"), "{html}");
+    assert!(
+        !html.contains("Sealed informant"),
+        "/intel shows the RED indicator"
+    );
+
+    let (status, html) = page(&app, &analyst, "/reports?period=day").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("<dt>Incidents</dt><dd>1</dd>"),
+        "the report does not count the one GREEN incident alone: {html}"
+    );
+    assert!(html.contains("format=pdf") && html.contains("format=html"));
+
+    let (status, html) = page(&app, &analyst, "/reports?from=2026-13-01&to=2026-12-31").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(
+        html.contains("from"),
+        "the refusal does not name the field: {html}"
+    );
 }

@@ -103,7 +103,7 @@ async fn attach_evidence(
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/evidence", tag = "detection",
     params(("id" = String, Path)),
     responses((status = 200, body = inline(Page<EvidenceItem>)), (status = 404)))]
-async fn list_evidence(
+pub(crate) async fn list_evidence(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,

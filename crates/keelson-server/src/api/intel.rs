@@ -174,7 +174,7 @@ pub struct IndicatorQuery {
 /// Indicators the caller may see, oldest added first.
 #[utoipa::path(get, path = "/api/v1/indicators", tag = "intel", params(IndicatorQuery),
     responses((status = 200, body = Page<IndicatorView>), (status = 400)))]
-async fn list_indicators(
+pub(crate) async fn list_indicators(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<IndicatorQuery>,
@@ -272,7 +272,7 @@ pub struct AttackPatternQuery {
 #[utoipa::path(get, path = "/api/v1/attack-patterns", tag = "intel",
     params(AttackPatternQuery),
     responses((status = 200, body = Page<AttackPatternView>), (status = 400)))]
-async fn list_attack_patterns(
+pub(crate) async fn list_attack_patterns(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<AttackPatternQuery>,

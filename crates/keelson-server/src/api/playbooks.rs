@@ -74,7 +74,7 @@ pub struct PlaybookDetail {
 /// Every playbook, by ID.
 #[utoipa::path(get, path = "/api/v1/playbooks", tag = "detection",
     responses((status = 200, body = inline(Page<PlaybookSummary>))))]
-async fn list_playbooks(
+pub(crate) async fn list_playbooks(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Page<PlaybookSummary>>, ApiError> {
@@ -177,7 +177,7 @@ pub struct RunInput {
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/playbook-runs", tag = "detection",
     params(("id" = String, Path)),
     responses((status = 200, body = Vec<PlaybookRun>), (status = 404)))]
-async fn list_runs(
+pub(crate) async fn list_runs(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
@@ -268,7 +268,7 @@ pub struct StepStateInput(StepState);
     tag = "detection", request_body = StepInput,
     params(("id" = String, Path), ("run" = String, Path), ("step" = String, Path)),
     responses((status = 200, body = RunStep), (status = 404), (status = 409), (status = 422)))]
-async fn settle_step(
+pub(crate) async fn settle_step(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath((id, run_id, step_id)): ApiPath<(String, String, String)>,

@@ -70,7 +70,7 @@ impl From<ReportError> for ApiError {
 /// week or month, over what the caller may see.
 #[utoipa::path(get, path = "/api/v1/reports/metrics", tag = "reports", params(MetricsQuery),
     responses((status = 200, body = MetricsReport), (status = 400)))]
-async fn report_metrics(
+pub(crate) async fn report_metrics(
     State(state): State<AppState>,
     caller: Caller,
     ApiQuery(query): ApiQuery<MetricsQuery>,

@@ -1,8 +1,10 @@
 //! The incident list with filters and the incident page: the response
-//! timeline (state stamps, containment, comments), the attack timeline of
-//! cited events, the alerts as evidence, and the forms that move the
-//! incident, comment on it, record containment and escalate it to a PSIRT
-//! case. Every form posts to a handler here that calls the API's own
+//! timeline (state stamps, containment, comments), the playbook runs with
+//! each step's actor, time and outcome (and a form to settle a pending
+//! manual step), the evidence files with their digests and a download
+//! link, the attack timeline of cited events, the alerts as evidence, and
+//! the forms that move the incident, comment on it, record containment and
+//! escalate it to a PSIRT case. Every form posts to a handler here that calls the API's own
 //! handler with the reader as caller, so roles, clearance and validation
 //! are the API's.
 
@@ -12,7 +14,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json};
 use keelson_core::{IncidentState, Severity};
+use keelson_store::evidence::EvidenceItem;
 use keelson_store::incidents::{IncidentFilter, IncidentRecord};
+use keelson_store::playbooks::{MANUAL, PlaybookRun, RunStep, StepState};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,8 +25,10 @@ use super::alerts::{PAGE_ROWS, alert_table, encode_pairs, pager};
 use super::layout::{Section, page};
 use super::{ForViewer, PageResult, UiError, Viewer, format};
 use crate::AppState;
+use crate::api::evidence::list_evidence;
 use crate::api::incident_response::{self, ContainmentInput, EscalationInput};
 use crate::api::incidents::{self as api, CommentInput, IncidentDetail, IncidentTransition};
+use crate::api::playbooks::{StepInput, StepStateInput, list_runs, settle_step};
 use crate::clearance::visible_only;
 use crate::error::{ApiJson, ApiPath};
 
@@ -34,6 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{id}/comment", post(comment))
         .route("/incidents/{id}/containment", post(containment))
         .route("/incidents/{id}/escalate", post(escalate))
+        .route(
+            "/incidents/{id}/playbook-runs/{run}/steps/{step}",
+            post(settle),
+        )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,9 +163,20 @@ async fn detail(
     let Json(detail) = api::get_incident(State(state.clone()), caller.clone(), ApiPath(id.clone()))
         .await
         .shown_to(&viewer)?;
-    let Json(attack) = api::timeline(State(state), caller, ApiPath(id))
+    let Json(attack) = api::timeline(State(state.clone()), caller.clone(), ApiPath(id.clone()))
         .await
         .shown_to(&viewer)?;
+    let Json(runs) = list_runs(State(state.clone()), caller.clone(), ApiPath(id.clone()))
+        .await
+        .shown_to(&viewer)?;
+    let evidence = if caller.user.role.is_internal() {
+        let Json(listed) = list_evidence(State(state), caller, ApiPath(id))
+            .await
+            .shown_to(&viewer)?;
+        Some(listed.items)
+    } else {
+        None
+    };
     let incident = &detail.incident;
     let body = html! {
         div.cols {
@@ -181,6 +202,17 @@ async fn detail(
         section.panel aria-labelledby="escalation" {
             h2 #escalation { "Escalation to the PSIRT" }
             (escalation_section(&viewer, &detail))
+        }
+        section.panel aria-labelledby="runs" {
+            h2 #runs { "Playbook runs" }
+            (playbook_runs(&viewer, &runs))
+        }
+        section.panel aria-labelledby="files" {
+            h2 #files { "Evidence files" }
+            @match &evidence {
+                Some(items) => (evidence_table(items)),
+                None => p.muted { "Evidence files are shown to internal roles only." },
+            }
         }
         section.panel aria-labelledby="attack" {
             h2 #attack { "Attack timeline (cited events)" }
@@ -366,6 +398,101 @@ fn escalation_section(viewer: &Viewer, detail: &IncidentDetail) -> Markup {
                 }
                 button type="submit" { "Escalate to a PSIRT case" }
             }
+        }
+    }
+}
+
+fn playbook_runs(viewer: &Viewer, runs: &[PlaybookRun]) -> Markup {
+    html! {
+        @if runs.is_empty() {
+            p.muted { "No playbook ran on this incident." }
+        }
+        @for run in runs {
+            article.card aria-labelledby={ "run-" (run.id) } {
+                h3 id={ "run-" (run.id) } {
+                    (run.playbook_id) " v" (run.playbook_version) " " (format::state(&run.state))
+                }
+                p.muted { "Started by " (run.started_by) ", " (format::time(&run.started_at)) }
+                (run_steps(viewer, run))
+            }
+        }
+    }
+}
+
+fn run_steps(viewer: &Viewer, run: &PlaybookRun) -> Markup {
+    html! {
+        div.scroll { table {
+            thead { tr {
+                th scope="col" { "Step" } th scope="col" { "Kind" } th scope="col" { "State" }
+                th scope="col" { "Who" } th scope="col" { "When" } th scope="col" { "Outcome" }
+            } }
+            tbody {
+                @for step in &run.steps {
+                    tr {
+                        td { (step.position) ". " (step.title) }
+                        td { (step.kind) }
+                        td { (format::state(step.state.as_str())) }
+                        td { (step.actor.as_deref().unwrap_or("—")) }
+                        td { (format::maybe_time(step.at.as_deref())) }
+                        td {
+                            (step.detail.as_deref().unwrap_or(""))
+                            @if step.kind == MANUAL && step.state == StepState::Pending {
+                                (settle_form(viewer, run, step))
+                            }
+                        }
+                    }
+                }
+            }
+        } }
+    }
+}
+
+/// The form that settles a pending manual step with an outcome and a note.
+fn settle_form(viewer: &Viewer, run: &PlaybookRun, step: &RunStep) -> Markup {
+    let field = format!("s-{}-{}", run.id, step.position);
+    html! {
+        form method="post" action={ "/incidents/" (run.incident_id) "/playbook-runs/" (run.id) "/steps/" (step.step_id) } {
+            (format::csrf(viewer))
+            div.field {
+                label for={ (field) "-outcome" } { "Outcome" }
+                select id={ (field) "-outcome" } name="outcome" required {
+                    option value="done" { "done" }
+                    option value="skipped" { "skipped" }
+                    option value="failed" { "failed" }
+                }
+            }
+            div.field {
+                label for={ (field) "-note" } { "What was done or found" }
+                input id={ (field) "-note" } name="note" type="text" required;
+            }
+            button type="submit" { "Settle step" }
+        }
+    }
+}
+
+fn evidence_table(items: &[EvidenceItem]) -> Markup {
+    html! {
+        @if items.is_empty() {
+            p.muted { "No file is attached." }
+        } @else {
+            div.scroll { table {
+                thead { tr {
+                    th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Size" }
+                    th scope="col" { "SHA-256" } th scope="col" { "Uploaded" } th scope="col" { "File" }
+                } }
+                tbody {
+                    @for item in items {
+                        tr {
+                            td { (item.name) }
+                            td { (item.kind) }
+                            td { (item.size) " bytes" }
+                            td { code.digest { (item.sha256) } }
+                            td { (item.uploaded_by) ", " (format::time(&item.uploaded_at)) }
+                            td { a href={ "/api/v1/incidents/" (item.incident_id) "/evidence/" (item.id) "/content" } download=(item.name) { "Download" } }
+                        }
+                    }
+                }
+            } }
         }
     }
 }
@@ -558,6 +685,35 @@ async fn escalate(
     .await
     .shown_to(&viewer)?;
     Ok(Redirect::to(&format!("/cases/{}", answer.case.id)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct SettleForm {
+    csrf_token: String,
+    outcome: StepStateInput,
+    note: String,
+}
+
+async fn settle(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, run, step)): Path<(String, String, String)>,
+    Form(form): Form<SettleForm>,
+) -> Result<Response, UiError> {
+    viewer.check_csrf(&form.csrf_token)?;
+    let input = StepInput {
+        outcome: form.outcome,
+        note: form.note,
+    };
+    let _settled = settle_step(
+        State(state),
+        viewer.caller.clone(),
+        ApiPath((id.clone(), run, step)),
+        ApiJson(input),
+    )
+    .await
+    .shown_to(&viewer)?;
+    Ok(back_to(&id))
 }
 
 fn back_to(id: &str) -> Response {

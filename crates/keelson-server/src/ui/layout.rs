@@ -20,6 +20,9 @@ pub enum Section {
     Portfolio,
     Cases,
     Dashboards,
+    Reports,
+    Intel,
+    Playbooks,
     Admin,
     None,
 }
@@ -33,6 +36,9 @@ const NAV: &[(Section, &str, &str)] = &[
     (Section::Portfolio, "/psirt", "Portfolio"),
     (Section::Cases, "/cases", "Cases"),
     (Section::Dashboards, "/dashboards", "Dashboards"),
+    (Section::Reports, "/reports", "Reports"),
+    (Section::Intel, "/intel", "Intel"),
+    (Section::Playbooks, "/playbooks", "Playbooks"),
 ];
 
 /// A whole page for a signed-in reader.

@@ -19,10 +19,13 @@ mod chart;
 mod dashboards;
 mod format;
 mod incidents;
+mod intel;
 mod layout;
 pub(crate) mod login;
 mod overview;
+mod playbooks;
 mod psirt;
+mod reports;
 mod rules;
 mod vehicles;
 mod viewer;
@@ -50,6 +53,9 @@ pub fn routes() -> Router<AppState> {
         .merge(cases::routes())
         .merge(admin::routes())
         .merge(dashboards::routes())
+        .merge(reports::routes())
+        .merge(intel::routes())
+        .merge(playbooks::routes())
 }
 
 /// A page, or the page that says why there is none.

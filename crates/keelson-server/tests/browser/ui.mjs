@@ -3,7 +3,9 @@
 // which seeds the store and starts the server; the environment names the
 // server, the account and what the seed holds. Fails on any console error,
 // page error or failed request, checks every page's landmarks, labels and
-// visible focus, walks one triage flow and saves screenshots. Its last
+// visible focus, walks one triage flow (settling a playbook step and
+// downloading an evidence file on the way), fetches the R155 report through
+// the reports page's links and saves screenshots. Its last
 // stdout line is a JSON summary the Rust test checks against the store.
 import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -118,6 +120,12 @@ async function signOut(page) {
   check(page.url().endsWith("/login"), `after signing out / went to ${page.url()}`);
 }
 
+/// The page area of the section a heading opens, for a screenshot of it.
+async function sectionBox(page, heading) {
+  const box = await page.locator(heading).locator("..").boundingBox();
+  return { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, 900) };
+}
+
 async function shot(page, name) {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
 }
@@ -140,7 +148,8 @@ async function run(page) {
   const pages = ["/alerts", "/alerts?severity=high&days=30", "/incidents", "/incidents?state=open",
     "/vehicles", "/vehicles/veh-eu-01", "/rules", "/rules/new", "/psirt", "/psirt/builds/tcu-4.1.0",
     "/cases", `/cases/${caseId}`, `/cases/${caseId}?av=A&ac=L&pr=N&ui=N&s=U&c=H&i=H&a=N`,
-    "/admin/users", "/admin/tokens", "/admin/audit", "/dashboards"];
+    "/admin/users", "/admin/tokens", "/admin/audit", "/dashboards",
+    "/reports", "/reports?from=2026-01-01&to=2026-12-31&period=week", "/intel", "/playbooks"];
   for (const width of [1280, 800]) {
     await page.setViewportSize({ width, height: 800 });
     for (const path of pages) await open(page, path);
@@ -165,12 +174,43 @@ async function run(page) {
   await shot(page, "rules");
   await open(page, "/admin/audit");
   await shot(page, "audit");
+  await reports(page);
+  await intel(page);
+  await open(page, "/playbooks");
+  check((await page.locator("main").innerText()).includes("first-response"), "the playbook list lacks the seeded playbook");
+  await shot(page, "playbooks");
 
   await ruleTest(page);
   const dashboard = await customDashboard(page);
   const walked = await triage(page);
   await signOut(page);
   return { ...walked, dashboard };
+}
+
+/// The metrics of the last 30 days, and the R155 report of the same period
+/// fetched through its links with the session cookie, as HTML and as PDF.
+async function reports(page) {
+  await open(page, "/reports");
+  const text = await page.locator("main").innerText();
+  check(text.includes("MTTR") && text.toLowerCase().includes("t0032"), "the reports page lacks the response times or techniques");
+  for (const [name, type, magic] of [["HTML", "text/html", "<!DOCTYPE"], ["PDF", "application/pdf", "%PDF-"]]) {
+    const href = await page.getByRole("link", { name: new RegExp(`\\(${name}\\)`) }).getAttribute("href");
+    check(href.includes("from=") && href.includes("to="), `the ${name} link names no period: ${href}`);
+    const answer = await page.request.get(`${base}${href}`);
+    const body = (await answer.body()).subarray(0, 16).toString("latin1");
+    check(answer.ok() && answer.headers()["content-type"].startsWith(type) && body.toUpperCase().startsWith(magic.toUpperCase()),
+      `the ${name} report answered ${answer.status()} ${answer.headers()["content-type"]} ${JSON.stringify(body)}`);
+  }
+  await shot(page, "reports");
+}
+
+async function intel(page) {
+  await open(page, "/intel");
+  const text = await page.locator("main").innerText();
+  check(text.includes("Rogue diagnostic tester") && text.includes("198.51.100.7"), "the intel page lacks the seeded indicator");
+  const patterns = await page.locator("#patterns ~ div table tbody tr").count();
+  check(patterns >= 1, `the intel page lists ${patterns} attack patterns`);
+  await shot(page, "intel");
 }
 
 /// The UDS brute-force rule run over an uploaded capture that fires it once.
@@ -241,6 +281,20 @@ async function triage(page) {
   await page.getByLabel("Scope").fill("affected vehicles");
   await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Record containment" }).click()]);
   check((await page.locator("main").innerText()).includes(note), "the containment note is not shown");
+  const runs = await page.locator("#runs").locator("..").innerText();
+  check(runs.includes("first-response") && runs.includes("Remote diagnostics held"), `the playbook run is not shown: ${runs}`);
+  const settled = "Two dealers had a tester connected";
+  await page.getByLabel("What was done or found").fill(settled);
+  await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Settle step" }).click()]);
+  const after = await page.locator("#runs").locator("..").innerText();
+  check(after.includes(settled) && after.includes(process.env.KEELSON_USER), `the manual step was not settled: ${after}`);
+  await page.locator("#runs").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(shots, "incident-playbook.png"), clip: await sectionBox(page, "#runs") });
+  const file = await page.locator("#files").locator("..").innerText();
+  check(file.includes("gateway-dlt.log"), `the evidence file is not listed: ${file}`);
+  const download = await page.getByRole("link", { name: "Download" }).first().getAttribute("href");
+  const fetched = await page.request.get(`${base}${download}`);
+  check(fetched.ok() && (await fetched.text()).startsWith("gateway DLT log"), `the evidence download answered ${fetched.status()}`);
   await page.getByRole("textbox", { name: "Comment" }).fill("Seed and key attempts from a workshop tester?");
   await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Add comment" }).click()]);
   await shot(page, "incident");
@@ -253,7 +307,7 @@ async function triage(page) {
   const casePage = await page.locator("main").innerText();
   check(casePage.includes("Escalated from the VSOC") && casePage.includes(note), "the case lacks the hand-over");
   await shot(page, "escalated-case");
-  return { incident, escalated_case: escalatedCase, containment: note };
+  return { incident, escalated_case: escalatedCase, containment: note, settled_step: settled };
 }
 
 main().catch((error) => {
