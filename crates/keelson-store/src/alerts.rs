@@ -2,20 +2,25 @@
 //! within a deduplication window, and the link from each alert to the
 //! stored events it cites (so a retention job can keep them).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use keelson_core::{Marked, Marking, Severity};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, FromQueryResult,
+    IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef,
+    TransactionTrait,
 };
 use serde::Serialize;
 
 use crate::audit::{self, AuditEvent};
-use crate::entity::{alert, alert_event, event};
+use crate::entity::{alert, alert_event, event, vehicle};
 use crate::incidents;
 use crate::marking::{MarkingColumns, marking_from_columns};
+use crate::paging::{COUNT_CAP, CappedCount, Cursor, ListPage, before, fill_page};
+use crate::readable::{MarkingOf, Readable};
 use crate::rules::{json_list, json_text};
+use crate::tally::{self, DAY_US};
 use crate::telemetry::{StoredEvent, stored_event};
 use crate::{Store, StoreError, format_us, new_id, now_us};
 
@@ -100,6 +105,120 @@ pub struct AlertFilter {
     pub since_us: Option<i64>,
 }
 
+impl AlertFilter {
+    fn condition(&self) -> Condition {
+        let mut condition = Condition::all();
+        if let Some(rule) = &self.rule_id {
+            condition = condition.add(alert::Column::RuleId.eq(rule.as_str()));
+        }
+        if let Some(vehicle) = &self.vehicle_id {
+            condition = condition.add(alert::Column::VehicleId.eq(vehicle.as_str()));
+        }
+        if let Some(severity) = self.severity {
+            condition = condition.add(alert::Column::Severity.eq(severity.as_str()));
+        }
+        if let Some(since) = self.since_us {
+            condition = condition.add(alert::Column::LastSeenUs.gte(since));
+        }
+        condition
+    }
+}
+
+/// The marking columns of the alert table.
+pub(crate) const ALERT_MARKING: MarkingOf<alert::Column> = MarkingOf {
+    tlp: alert::Column::Tlp,
+    shared_with_orgs: alert::Column::SharedWithOrgs,
+    named_readers: alert::Column::NamedReaders,
+};
+
+/// What the fleet overview counts of alerts (see [`Store::alert_tally`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertTally {
+    /// Alerts last seen in the recent period.
+    pub recent: u64,
+    /// Per UTC day (days since the Unix epoch) and severity.
+    pub per_day: BTreeMap<(i64, Severity), u64>,
+    /// Per ATM technique tag; an alert with several tags counts for each.
+    pub per_technique: BTreeMap<String, u64>,
+    pub per_region: BTreeMap<String, u64>,
+}
+
+/// The region an alert counts for when its vehicle's is not known to the
+/// reader.
+pub const UNKNOWN_REGION: &str = "unknown";
+
+impl AlertTally {
+    fn add(&mut self, reader: &Readable<'_>, group: AlertGroup) -> Result<(), StoreError> {
+        let n = u64::try_from(group.n).unwrap_or(0);
+        let severity: Severity = group
+            .severity
+            .parse()
+            .map_err(|error| StoreError::Corrupt(format!("alert severity: {error}")))?;
+        if group.recent == 1 {
+            self.recent += n;
+        }
+        *self.per_day.entry((group.day, severity)).or_default() += n;
+        for tag in json_list(&group.atm_tags, "alert tags")? {
+            *self.per_technique.entry(tag).or_default() += n;
+        }
+        let region = vehicle_region(reader, &group)?.unwrap_or(UNKNOWN_REGION);
+        *self.per_region.entry(region.to_owned()).or_default() += n;
+        Ok(())
+    }
+}
+
+/// The region of a group's vehicle, when the reader may read the vehicle.
+fn vehicle_region<'g>(
+    reader: &Readable<'_>,
+    group: &'g AlertGroup,
+) -> Result<Option<&'g str>, StoreError> {
+    let (Some(tlp), Some(orgs), Some(readers)) = (
+        &group.vehicle_tlp,
+        &group.vehicle_orgs,
+        &group.vehicle_readers,
+    ) else {
+        return Ok(None);
+    };
+    if !reader.admits_columns(tlp, orgs, readers)? {
+        return Ok(None);
+    }
+    Ok(group.region.as_deref())
+}
+
+/// One group of [`Store::alert_tally`]'s query.
+#[derive(Debug, FromQueryResult)]
+struct AlertGroup {
+    day: i64,
+    recent: i32,
+    severity: String,
+    atm_tags: String,
+    region: Option<String>,
+    vehicle_tlp: Option<String>,
+    vehicle_orgs: Option<String>,
+    vehicle_readers: Option<String>,
+    tlp: String,
+    shared_with_orgs: String,
+    named_readers: String,
+    n: i64,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct VehicleGroup {
+    vehicle_id: String,
+    tlp: String,
+    shared_with_orgs: String,
+    named_readers: String,
+    n: i64,
+}
+
+/// Alerts joined to their vehicle.
+fn alert_vehicle() -> RelationDef {
+    alert::Entity::belongs_to(vehicle::Entity)
+        .from(alert::Column::VehicleId)
+        .to(vehicle::Column::Id)
+        .into()
+}
+
 /// A stored event cited by an alert, with its store key.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CitedEvent {
@@ -163,26 +282,162 @@ impl Store {
 
     /// Alerts matching the filter, most recently seen first.
     pub async fn list_alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
-        let mut condition = Condition::all();
-        if let Some(rule) = &filter.rule_id {
-            condition = condition.add(alert::Column::RuleId.eq(rule.as_str()));
-        }
-        if let Some(vehicle) = &filter.vehicle_id {
-            condition = condition.add(alert::Column::VehicleId.eq(vehicle.as_str()));
-        }
-        if let Some(severity) = filter.severity {
-            condition = condition.add(alert::Column::Severity.eq(severity.as_str()));
-        }
-        if let Some(since) = filter.since_us {
-            condition = condition.add(alert::Column::LastSeenUs.gte(since));
-        }
         let rows = alert::Entity::find()
-            .filter(condition)
+            .filter(filter.condition())
             .order_by_desc(alert::Column::LastSeenUs)
-            .order_by_asc(alert::Column::Id)
+            .order_by_desc(alert::Column::Id)
             .all(self.connection())
             .await?;
         rows.into_iter().map(alert_from_row).collect()
+    }
+
+    /// One page of the alerts matching the filter that the reader may
+    /// read, most recently seen first, starting after `after`.
+    pub async fn alert_page(
+        &self,
+        filter: &AlertFilter,
+        reader: &Readable<'_>,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<ListPage<AlertRecord>, StoreError> {
+        let condition = filter.condition().add(reader.condition(ALERT_MARKING));
+        let fetch = |after: Option<Cursor>, n: u64| {
+            let mut condition = condition.clone();
+            if let Some(after) = &after {
+                condition =
+                    condition.add(before(alert::Column::LastSeenUs, alert::Column::Id, after));
+            }
+            async move {
+                let rows = alert::Entity::find()
+                    .filter(condition)
+                    .order_by_desc(alert::Column::LastSeenUs)
+                    .order_by_desc(alert::Column::Id)
+                    .limit(n)
+                    .all(self.connection())
+                    .await?;
+                rows.into_iter().map(placed_alert).collect()
+            }
+        };
+        let admits = |alert: &AlertRecord| reader.admits(&alert.marking);
+        fill_page(limit, after, fetch, admits).await
+    }
+
+    /// How many alerts matching the filter the reader may read, exact up
+    /// to [`COUNT_CAP`].
+    pub async fn count_alerts(
+        &self,
+        filter: &AlertFilter,
+        reader: &Readable<'_>,
+    ) -> Result<CappedCount, StoreError> {
+        let condition = filter.condition().add(reader.condition(ALERT_MARKING));
+        let matching = alert::Entity::find()
+            .select_only()
+            .columns([
+                alert::Column::Tlp,
+                alert::Column::SharedWithOrgs,
+                alert::Column::NamedReaders,
+            ])
+            .filter(condition)
+            .limit(COUNT_CAP + 1)
+            .into_query();
+        tally::capped_count(self.connection(), matching, reader).await
+    }
+
+    /// The fleet overview's counts of the alerts the reader may read that
+    /// were last seen at or after `since_us`: per UTC day and severity, per
+    /// ATM technique and per region of the alert's vehicle (`unknown` when
+    /// the vehicle is unregistered, has no region or is above the reader's
+    /// clearance), and how many were last seen at or after `recent_us`.
+    pub async fn alert_tally(
+        &self,
+        reader: &Readable<'_>,
+        since_us: i64,
+        recent_us: i64,
+    ) -> Result<AlertTally, StoreError> {
+        let day = Expr::cust(format!("alerts.last_seen_us / {DAY_US}"));
+        let groups = alert::Entity::find()
+            .select_only()
+            .column_as(day.clone(), "day")
+            .column_as(
+                Expr::cust(format!(
+                    "CASE WHEN alerts.last_seen_us >= {recent_us} THEN 1 ELSE 0 END"
+                )),
+                "recent",
+            )
+            .column(alert::Column::Severity)
+            .column(alert::Column::AtmTags)
+            .column_as(vehicle::Column::Region, "region")
+            .column_as(vehicle::Column::Tlp, "vehicle_tlp")
+            .column_as(vehicle::Column::SharedWithOrgs, "vehicle_orgs")
+            .column_as(vehicle::Column::NamedReaders, "vehicle_readers")
+            .columns([
+                alert::Column::Tlp,
+                alert::Column::SharedWithOrgs,
+                alert::Column::NamedReaders,
+            ])
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .join(JoinType::LeftJoin, alert_vehicle())
+            .filter(alert::Column::LastSeenUs.gte(since_us))
+            .filter(reader.condition(ALERT_MARKING))
+            .group_by(day)
+            .group_by(Expr::cust(format!(
+                "CASE WHEN alerts.last_seen_us >= {recent_us} THEN 1 ELSE 0 END"
+            )))
+            .group_by(alert::Column::Severity)
+            .group_by(alert::Column::AtmTags)
+            .group_by(vehicle::Column::Region)
+            .group_by(vehicle::Column::Tlp)
+            .group_by(vehicle::Column::SharedWithOrgs)
+            .group_by(vehicle::Column::NamedReaders)
+            .group_by(alert::Column::Tlp)
+            .group_by(alert::Column::SharedWithOrgs)
+            .group_by(alert::Column::NamedReaders)
+            .into_model::<AlertGroup>()
+            .all(self.connection())
+            .await?;
+
+        let mut tally = AlertTally::default();
+        for group in groups {
+            if !reader.admits_columns(&group.tlp, &group.shared_with_orgs, &group.named_readers)? {
+                continue;
+            }
+            tally.add(reader, group)?;
+        }
+        Ok(tally)
+    }
+
+    /// How many alerts the reader may read were raised on each of these
+    /// vehicles (a vehicle without any is left out).
+    pub async fn alert_counts_of_vehicles(
+        &self,
+        reader: &Readable<'_>,
+        vehicle_ids: &[String],
+    ) -> Result<BTreeMap<String, u64>, StoreError> {
+        let groups = alert::Entity::find()
+            .select_only()
+            .columns([
+                alert::Column::VehicleId,
+                alert::Column::Tlp,
+                alert::Column::SharedWithOrgs,
+                alert::Column::NamedReaders,
+            ])
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .filter(alert::Column::VehicleId.is_in(vehicle_ids.iter().map(String::as_str)))
+            .filter(reader.condition(ALERT_MARKING))
+            .group_by(alert::Column::VehicleId)
+            .group_by(alert::Column::Tlp)
+            .group_by(alert::Column::SharedWithOrgs)
+            .group_by(alert::Column::NamedReaders)
+            .into_model::<VehicleGroup>()
+            .all(self.connection())
+            .await?;
+        let mut counts = BTreeMap::new();
+        for group in groups {
+            if reader.admits_columns(&group.tlp, &group.shared_with_orgs, &group.named_readers)? {
+                *counts.entry(group.vehicle_id).or_default() += u64::try_from(group.n).unwrap_or(0);
+            }
+        }
+        Ok(counts)
     }
 
     /// The stored events an alert cites, in the order of its evidence.
@@ -370,6 +625,12 @@ async fn link_events(
         .exec_without_returning(txn)
         .await?;
     Ok(())
+}
+
+/// An alert with its place in the list order.
+fn placed_alert(row: alert::Model) -> Result<(Cursor, AlertRecord), StoreError> {
+    let place = Cursor::new(row.last_seen_us, &row.id);
+    Ok((place, alert_from_row(row)?))
 }
 
 fn alert_from_row(row: alert::Model) -> Result<AlertRecord, StoreError> {

@@ -3,12 +3,17 @@
 //! caller decides visibility with `Principal::may_read` before answering.
 
 use keelson_core::{Marked, Marking};
-use sea_orm::{EntityTrait, IntoActiveModel, QueryOrder};
+use sea_orm::{
+    ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::entity::{software_build, vehicle, vehicle_model};
 use crate::marking::{MarkingColumns, marking_from_columns};
+use crate::paging::{Cursor, ListPage, fill_page};
+use crate::readable::{MarkingOf, Readable};
+use crate::tally;
 use crate::{Created, Store, StoreError, now_us};
 
 /// A make and model with the DBC files that describe its buses.
@@ -198,6 +203,50 @@ impl Store {
         rows.into_iter().map(vehicle_from_row).collect()
     }
 
+    /// One page of the vehicles the reader may read, by ID, starting after
+    /// `after`.
+    pub async fn vehicle_page(
+        &self,
+        reader: &Readable<'_>,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<ListPage<Vehicle>, StoreError> {
+        let readable = reader.condition(VEHICLE_MARKING);
+        let fetch = |after: Option<Cursor>, n: u64| {
+            let mut condition = readable.clone();
+            if let Some(after) = &after {
+                condition = condition.add(vehicle::Column::Id.gt(after.key()));
+            }
+            async move {
+                let rows = vehicle::Entity::find()
+                    .filter(condition)
+                    .order_by_asc(vehicle::Column::Id)
+                    .limit(n)
+                    .all(self.connection())
+                    .await?;
+                rows.into_iter()
+                    .map(|row| Ok((Cursor::new(0, &row.id), vehicle_from_row(row)?)))
+                    .collect()
+            }
+        };
+        let admits = |vehicle: &Vehicle| reader.admits(&vehicle.marking);
+        fill_page(limit, after, fetch, admits).await
+    }
+
+    /// How many registered vehicles the reader may read.
+    pub async fn count_vehicles(&self, reader: &Readable<'_>) -> Result<u64, StoreError> {
+        let markings = vehicle::Entity::find()
+            .select_only()
+            .columns([
+                vehicle::Column::Tlp,
+                vehicle::Column::SharedWithOrgs,
+                vehicle::Column::NamedReaders,
+            ])
+            .into_query();
+        let (admitted, _) = tally::readable_rows(self.connection(), markings, reader).await?;
+        Ok(admitted)
+    }
+
     pub async fn create_build(
         &self,
         actor: &str,
@@ -258,6 +307,13 @@ fn model_from_row(row: vehicle_model::Model) -> Result<VehicleModel, StoreError>
         marking,
     })
 }
+
+/// The marking columns of the vehicle table.
+const VEHICLE_MARKING: MarkingOf<vehicle::Column> = MarkingOf {
+    tlp: vehicle::Column::Tlp,
+    shared_with_orgs: vehicle::Column::SharedWithOrgs,
+    named_readers: vehicle::Column::NamedReaders,
+};
 
 pub(crate) fn vehicle_from_row(row: vehicle::Model) -> Result<Vehicle, StoreError> {
     let marking = marking_from_columns(&row.tlp, &row.shared_with_orgs, &row.named_readers)?;

@@ -14,6 +14,7 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod bulk;
 pub mod cases;
 pub mod dashboards;
 pub mod disclosures;
@@ -28,7 +29,9 @@ pub mod intel;
 pub mod log_requests;
 pub mod marking;
 mod migration;
+pub mod paging;
 pub mod playbooks;
+pub mod readable;
 pub mod replay;
 pub mod reports;
 pub mod retention;
@@ -37,6 +40,7 @@ pub mod sboms;
 pub mod security_findings;
 pub mod sessions;
 pub mod suppliers;
+pub mod tally;
 pub mod tara;
 pub mod telemetry;
 pub mod testing;

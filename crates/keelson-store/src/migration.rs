@@ -34,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(MonitoringLoop),
             Box::new(PlaybooksEvidence),
             Box::new(Dashboards),
+            Box::new(ListIndexes),
         ]
     }
 }
@@ -1336,6 +1337,57 @@ impl MigrationTrait for Dashboards {
         manager.create_table(dashboards).await?;
         let by_owner = index("dashboards_by_owner", "dashboards", &["owner"]);
         manager.create_index(by_owner).await
+    }
+}
+
+/// Indexes for the alert and incident lists and the fleet overview, which
+/// read a page or a window of rows in last-seen order rather than the whole
+/// table: the order itself, and the order within each filter the lists
+/// offer.
+struct ListIndexes;
+
+impl MigrationName for ListIndexes {
+    fn name(&self) -> &str {
+        "m0020_list_indexes"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ListIndexes {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let indexes = [
+            index("alerts_by_last_seen", "alerts", &["last_seen_us", "id"]),
+            index(
+                "alerts_by_vehicle_seen",
+                "alerts",
+                &["vehicle_id", "last_seen_us"],
+            ),
+            index(
+                "alerts_by_severity_seen",
+                "alerts",
+                &["severity", "last_seen_us"],
+            ),
+            index(
+                "alerts_by_rule_seen",
+                "alerts",
+                &["rule_id", "last_seen_us"],
+            ),
+            index(
+                "incidents_by_last_seen",
+                "incidents",
+                &["last_seen_us", "id"],
+            ),
+            index(
+                "incidents_by_state_seen",
+                "incidents",
+                &["state", "last_seen_us"],
+            ),
+            index("incidents_by_detected", "incidents", &["detected_us"]),
+        ];
+        for statement in indexes {
+            manager.create_index(statement).await?;
+        }
+        Ok(())
     }
 }
 

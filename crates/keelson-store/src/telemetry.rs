@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait,
@@ -20,7 +20,10 @@ use serde::Serialize;
 
 use crate::audit::{self, AuditEvent};
 use crate::entity::{event, quarantined};
+use crate::paging::{after, before};
 use crate::{Store, StoreError, format_us, new_id, now_us};
+
+pub use crate::paging::Cursor;
 
 /// SQLite allows 32766 bound parameters per statement; at most twelve
 /// columns per row.
@@ -136,37 +139,6 @@ pub struct Page<T> {
     pub total: u64,
     /// The cursor of the next page; `None` on the last.
     pub next: Option<String>,
-}
-
-/// Where a page starts: the sort key (time, then the row's key) of the
-/// last row of the page before, as opaque URL-safe text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cursor {
-    at_us: i64,
-    key: String,
-}
-
-impl Cursor {
-    fn new(at_us: i64, key: &str) -> Self {
-        Cursor {
-            at_us,
-            key: key.to_owned(),
-        }
-    }
-
-    /// The text a page gives as `next`.
-    pub fn encode(&self) -> String {
-        let pair = serde_json::json!([self.at_us, self.key]).to_string();
-        URL_SAFE_NO_PAD.encode(pair)
-    }
-
-    /// Reads back a `next` value; anything else is `Invalid`.
-    pub fn decode(text: &str) -> Result<Cursor, StoreError> {
-        let bad = || StoreError::invalid("cursor", "not a cursor this list gave");
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
-        let (at_us, key): (i64, String) = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-        Ok(Cursor { at_us, key })
-    }
 }
 
 impl Store {
@@ -357,24 +329,6 @@ pub(crate) async fn write_events(
     let keys = fresh.iter().map(|event| event.dedup_key.clone()).collect();
     insert_new(txn, fresh).await?;
     Ok((outcomes, keys))
-}
-
-/// Rows sorting after the cursor in descending (time, key) order.
-fn before<C: ColumnTrait>(time: C, key: C, cursor: &Cursor) -> Condition {
-    Condition::any().add(time.lt(cursor.at_us)).add(
-        Condition::all()
-            .add(time.eq(cursor.at_us))
-            .add(key.lt(cursor.key.as_str())),
-    )
-}
-
-/// Rows sorting after the cursor in ascending (time, key) order.
-fn after<C: ColumnTrait>(time: C, key: C, cursor: &Cursor) -> Condition {
-    Condition::any().add(time.gt(cursor.at_us)).add(
-        Condition::all()
-            .add(time.eq(cursor.at_us))
-            .add(key.gt(cursor.key.as_str())),
-    )
 }
 
 /// Up to `limit` rows of an ordered query, and whether more follow.

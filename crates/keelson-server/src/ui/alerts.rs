@@ -1,18 +1,23 @@
 //! The alert list with filters (severity, rule, vehicle, period) and one
-//! alert with the events it cites and the incident it joined.
+//! alert with the events it cites and the incident it joined. The list is
+//! read one keyset page at a time (see `keelson_store::paging`), so it
+//! costs the same with a hundred alerts in the store as with millions.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use keelson_core::Severity;
+use keelson_store::StoreError;
 use keelson_store::alerts::{AlertFilter, AlertRecord};
+use keelson_store::paging::Cursor;
+use keelson_store::readable::Readable;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::layout::{Section, page};
 use super::{ForViewer, PageResult, Viewer, format};
 use crate::AppState;
-use crate::clearance::{visible, visible_only};
+use crate::clearance::visible;
 
 /// Rows one list page shows.
 pub const PAGE_ROWS: usize = 100;
@@ -30,7 +35,8 @@ pub struct AlertFilters {
     vehicle: Option<String>,
     /// Last seen within this many days.
     days: Option<String>,
-    page: Option<usize>,
+    /// Where the page starts: the `next` cursor of the page before.
+    after: Option<String>,
 }
 
 async fn list(
@@ -45,16 +51,33 @@ async fn list(
         severity: severity.as_deref().and_then(|s| s.parse::<Severity>().ok()),
         since_us: days_ago_us(filters.days.as_deref()),
     };
-    let alerts = state.store.list_alerts(&filter).await.shown_to(&viewer)?;
-    let alerts = visible_only(&viewer.caller, alerts);
-    let page_number = filters.page.unwrap_or(0);
+    let reader = Readable::by(&viewer.caller.principal);
+    let after = page_start(filters.after.as_deref()).shown_to(&viewer)?;
+    let first_page = after.is_none();
+    let store = &state.store;
+    let shown = store
+        .alert_page(&filter, &reader, after, PAGE_ROWS)
+        .await
+        .shown_to(&viewer)?;
+    let matching = store
+        .count_alerts(&filter, &reader)
+        .await
+        .shown_to(&viewer)?;
     let body = html! {
         (filter_form(&filters))
-        p.muted { (alerts.len()) " alerts match." }
-        (alert_table(alerts.iter().skip(page_number * PAGE_ROWS).take(PAGE_ROWS)))
-        (pager("/alerts", &query_without_page(&filters), page_number, alerts.len()))
+        p.muted { (format::capped(matching)) " alerts match." }
+        (alert_table(shown.items.iter()))
+        (pager("/alerts", &query_without_page(&filters), first_page, shown.next.as_ref()))
     };
     Ok(page(&viewer, Section::Alerts, "Alerts", body))
+}
+
+/// The cursor a list link carries, or a 400 naming it.
+pub fn page_start(after: Option<&str>) -> Result<Option<Cursor>, StoreError> {
+    after
+        .filter(|text| !text.is_empty())
+        .map(Cursor::decode)
+        .transpose()
 }
 
 fn query_without_page(filters: &AlertFilters) -> String {
@@ -90,19 +113,17 @@ fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-/// Previous and next links of a list cut into pages of `PAGE_ROWS`.
-pub fn pager(path: &str, query: &str, page_number: usize, total: usize) -> Markup {
-    let link = |page: usize| {
-        let separator = if query.is_empty() { "" } else { "&" };
-        format!("{path}?{query}{separator}page={page}")
-    };
-    let has_next = (page_number + 1) * PAGE_ROWS < total;
+/// The links of a keyset-paged list: back to the first page, and on to
+/// the next when there is one.
+pub fn pager(path: &str, query: &str, first_page: bool, next: Option<&Cursor>) -> Markup {
+    let separator = if query.is_empty() { "" } else { "&" };
     html! {
-        @if page_number > 0 || has_next {
+        @if !first_page || next.is_some() {
             nav.actions aria-label="Pages" {
-                @if page_number > 0 { a href=(link(page_number - 1)) { "Previous page" } }
-                span.muted { "Page " (page_number + 1) " of " (total.div_ceil(PAGE_ROWS)) }
-                @if has_next { a href=(link(page_number + 1)) { "Next page" } }
+                @if !first_page { a href={ (path) "?" (query) } { "First page" } }
+                @if let Some(next) = next {
+                    a href={ (path) "?" (query) (separator) "after=" (next.encode()) } { "Next page" }
+                }
             }
         }
     }

@@ -2,6 +2,7 @@
 //! badges, times and durations for people, and the hidden CSRF field.
 
 use keelson_core::{Marking, Severity};
+use keelson_store::paging::CappedCount;
 use maud::{Markup, html};
 
 use super::Viewer;
@@ -23,6 +24,15 @@ pub fn tlp(marking: &Marking) -> Markup {
     let label = marking.tlp.as_str();
     let class = label.to_ascii_lowercase().replace(['+', ' '], "-");
     html! { span class={ "badge tlp tlp-" (class) } { "TLP:" (label) } }
+}
+
+/// A count beside a list: the number, or "more than" it past the cap.
+pub fn capped(count: CappedCount) -> String {
+    if count.more {
+        format!("More than {}", count.count)
+    } else {
+        count.count.to_string()
+    }
 }
 
 pub fn state(name: &str) -> Markup {

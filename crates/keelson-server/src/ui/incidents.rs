@@ -17,11 +17,12 @@ use keelson_core::{IncidentState, Severity};
 use keelson_store::evidence::EvidenceItem;
 use keelson_store::incidents::{IncidentFilter, IncidentRecord};
 use keelson_store::playbooks::{MANUAL, PlaybookRun, RunStep, StepState};
+use keelson_store::readable::Readable;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::alerts::{PAGE_ROWS, alert_table, encode_pairs, pager};
+use super::alerts::{PAGE_ROWS, alert_table, encode_pairs, page_start, pager};
 use super::layout::{Section, page};
 use super::{ForViewer, PageResult, UiError, Viewer, format};
 use crate::AppState;
@@ -29,7 +30,6 @@ use crate::api::evidence::list_evidence;
 use crate::api::incident_response::{self, ContainmentInput, EscalationInput};
 use crate::api::incidents::{self as api, CommentInput, IncidentDetail, IncidentTransition};
 use crate::api::playbooks::{StepInput, StepStateInput, list_runs, settle_step};
-use crate::clearance::visible_only;
 use crate::error::{ApiJson, ApiPath};
 
 pub fn routes() -> Router<AppState> {
@@ -52,7 +52,8 @@ pub struct IncidentFilters {
     state: Option<String>,
     severity: Option<String>,
     rule: Option<String>,
-    page: Option<usize>,
+    /// Where the page starts: the `next` cursor of the page before.
+    after: Option<String>,
 }
 
 async fn list(
@@ -65,6 +66,7 @@ async fn list(
         state: wanted
             .as_deref()
             .and_then(|s| s.parse::<IncidentState>().ok()),
+        open_only: wanted.as_deref() == Some("open"),
         severity: filters
             .severity
             .as_deref()
@@ -72,17 +74,18 @@ async fn list(
         sigma_rule: format::non_empty(filters.rule.clone()),
         ..IncidentFilter::default()
     };
-    let incidents = state
-        .store
-        .list_incidents(&filter)
+    let reader = Readable::by(&viewer.caller.principal);
+    let after = page_start(filters.after.as_deref()).shown_to(&viewer)?;
+    let first_page = after.is_none();
+    let store = &state.store;
+    let shown = store
+        .incident_page(&filter, &reader, after, PAGE_ROWS)
         .await
         .shown_to(&viewer)?;
-    let only_open = wanted.as_deref() == Some("open");
-    let incidents: Vec<IncidentRecord> = visible_only(&viewer.caller, incidents)
-        .into_iter()
-        .filter(|incident| !only_open || incident.state.is_open())
-        .collect();
-    let page_number = filters.page.unwrap_or(0);
+    let matching = store
+        .count_incidents(&filter, &reader)
+        .await
+        .shown_to(&viewer)?;
     let query = encode_pairs(&[
         ("state", &filters.state),
         ("severity", &filters.severity),
@@ -90,9 +93,9 @@ async fn list(
     ]);
     let body = html! {
         (filter_form(&filters))
-        p.muted { (incidents.len()) " incidents match." }
-        (incident_table(incidents.iter().skip(page_number * PAGE_ROWS).take(PAGE_ROWS)))
-        (pager("/incidents", &query, page_number, incidents.len()))
+        p.muted { (format::capped(matching)) " incidents match." }
+        (incident_table(shown.items.iter()))
+        (pager("/incidents", &query, first_page, shown.next.as_ref()))
     };
     Ok(page(&viewer, Section::Incidents, "Incidents", body))
 }

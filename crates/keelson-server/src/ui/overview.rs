@@ -3,17 +3,23 @@
 //! incidents, the MTTD and MTTR trend per week, the top Automotive Threat
 //! Matrix techniques (the `atm_tags` of alerts' rules) and the spread over
 //! regions. Everything counted is what the reader may see.
+//!
+//! The counts come from the store's tallies (`Store::alert_tally`,
+//! `Store::incident_tally`), which group in SQL, so the page reads a few
+//! hundred grouped rows however many alerts the store holds.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use keelson_core::incident::{MeanResponseTimes, ResponseTimes};
 use keelson_core::{CaseState, Severity};
-use keelson_store::alerts::{AlertFilter, AlertRecord};
+use keelson_store::alerts::AlertTally;
 use keelson_store::cases::CaseFilter;
 use keelson_store::incidents::{IncidentFilter, IncidentRecord};
+use keelson_store::readable::Readable;
+use keelson_store::tally::DAY_US;
 use maud::{Markup, html};
 use time::{Duration, OffsetDateTime};
 
@@ -57,27 +63,22 @@ pub const SEVERITY_SERIES: [Series<'static>; 5] = [
 async fn overview(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let store = &state.store;
     let caller = &viewer.caller;
+    let reader = Readable::by(&caller.principal);
     let now = OffsetDateTime::now_utc();
-    let since = now - Duration::days(WEEKS * 7);
-    let since_us = (since.unix_timestamp_nanos() / 1_000) as i64;
+    let now_us = micros(now);
 
-    let vehicles = visible_only(caller, store.list_vehicles().await.shown_to(&viewer)?);
-    let alert_filter = AlertFilter {
-        since_us: Some(since_us),
-        ..AlertFilter::default()
-    };
-    let alerts = visible_only(
-        caller,
-        store.list_alerts(&alert_filter).await.shown_to(&viewer)?,
-    );
-    let incident_filter = IncidentFilter::default();
-    let incidents = visible_only(
-        caller,
-        store
-            .list_incidents(&incident_filter)
-            .await
-            .shown_to(&viewer)?,
-    );
+    let vehicles = store.count_vehicles(&reader).await.shown_to(&viewer)?;
+    let alerts = store
+        .alert_tally(&reader, micros(first_day(now)), now_us - DAY_US)
+        .await
+        .shown_to(&viewer)?;
+    let incidents = store
+        .incident_tally(&reader, micros(now - Duration::weeks(WEEKS)))
+        .await
+        .shown_to(&viewer)?;
+    let worst_open = worst_open_incidents(store, &reader)
+        .await
+        .shown_to(&viewer)?;
     let cases = visible_only(
         caller,
         store
@@ -86,34 +87,21 @@ async fn overview(State(state): State<AppState>, viewer: Viewer) -> PageResult {
             .shown_to(&viewer)?,
     );
 
-    let region_of: HashMap<&str, &str> = vehicles
-        .iter()
-        .map(|vehicle| {
-            (
-                vehicle.id.as_str(),
-                vehicle.region.as_deref().unwrap_or("unknown"),
-            )
-        })
-        .collect();
-    let open: Vec<&IncidentRecord> = incidents.iter().filter(|i| i.state.is_open()).collect();
+    let open: u64 = incidents.open.values().sum();
+    let critical_open = incidents
+        .open
+        .get(&Severity::Critical)
+        .copied()
+        .unwrap_or(0);
     let open_cases = cases.iter().filter(|case| !is_finished(case.state)).count();
-    let day_ago = format_day_ago(now);
-    let alerts_today = alerts
-        .iter()
-        .filter(|alert| alert.last_seen >= day_ago)
-        .count();
-    let critical_open = open
-        .iter()
-        .filter(|i| i.severity == Severity::Critical)
-        .count();
 
     let body = html! {
         section.stats aria-label="Security status" {
-            (stat(vehicles.len(), "vehicles monitored", "/vehicles"))
-            (stat(alerts_today, "alerts in the last 24 h", "/alerts"))
-            (stat(open.len(), "open incidents", "/incidents?state=open"))
+            (stat(vehicles, "vehicles monitored", "/vehicles"))
+            (stat(alerts.recent, "alerts in the last 24 h", "/alerts?days=1"))
+            (stat(open, "open incidents", "/incidents?state=open"))
             (stat(critical_open, "critical open incidents", "/incidents?state=open&severity=critical"))
-            (stat(open_cases, "open PSIRT cases", "/cases"))
+            (stat(open_cases as u64, "open PSIRT cases", "/cases"))
         }
         div.grid {
             section.panel.wide aria-labelledby="alerts-over-time" {
@@ -122,26 +110,61 @@ async fn overview(State(state): State<AppState>, viewer: Viewer) -> PageResult {
             }
             section.panel aria-labelledby="open-incidents" {
                 h2 #open-incidents { "Open incidents" }
-                (open_incidents(&open))
+                (open_incidents(&worst_open, open))
             }
             section.panel aria-labelledby="response-trend" {
                 h2 #response-trend { "MTTD and MTTR per week (hours)" }
-                (response_trend(&incidents, now))
+                (response_trend(&incidents.detected, now))
             }
             section.panel aria-labelledby="top-techniques" {
-                h2 #top-techniques { "Top ATM techniques" }
-                (chart::bars(420.0, "Alerts per Automotive Threat Matrix technique", &top_techniques(&alerts), "#0b5cad"))
+                h2 #top-techniques { "Top ATM techniques (last " (DAYS) " days)" }
+                (chart::bars(420.0, "Alerts per Automotive Threat Matrix technique", &largest(&alerts.per_technique, 8), "#0b5cad"))
             }
             section.panel aria-labelledby="regions" {
-                h2 #regions { "Regional spread" }
-                (regional_spread(&alerts, &region_of))
+                h2 #regions { "Regional spread (last " (DAYS) " days)" }
+                (chart::bars(420.0, "Alerts per vehicle region", &largest(&alerts.per_region, 8), "#2f6f3e"))
             }
         }
     };
     Ok(page(&viewer, Section::Overview, "Fleet overview", body))
 }
 
-fn stat(value: usize, label: &str, href: &str) -> Markup {
+/// Open incidents shown on the overview.
+const WORST_OPEN: usize = 8;
+
+/// The open incidents of the highest severities, most recently seen first
+/// within each: a page per severity from critical down.
+async fn worst_open_incidents(
+    store: &keelson_store::Store,
+    reader: &Readable<'_>,
+) -> Result<Vec<IncidentRecord>, keelson_store::StoreError> {
+    let mut worst = Vec::with_capacity(WORST_OPEN);
+    for severity in Severity::ALL.iter().rev() {
+        let wanted = WORST_OPEN - worst.len();
+        if wanted == 0 {
+            break;
+        }
+        let filter = IncidentFilter {
+            open_only: true,
+            severity: Some(*severity),
+            ..IncidentFilter::default()
+        };
+        let page = store.incident_page(&filter, reader, None, wanted).await?;
+        worst.extend(page.items);
+    }
+    Ok(worst)
+}
+
+fn micros(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
+}
+
+/// Midnight (UTC) at the start of the first day the charts show.
+fn first_day(now: OffsetDateTime) -> OffsetDateTime {
+    (now - Duration::days(DAYS - 1)).replace_time(time::Time::MIDNIGHT)
+}
+
+fn stat(value: u64, label: &str, href: &str) -> Markup {
     html! {
         a.stat href=(href) {
             span.value { (value) }
@@ -157,10 +180,6 @@ fn is_finished(state: CaseState) -> bool {
     )
 }
 
-fn format_day_ago(now: OffsetDateTime) -> String {
-    keelson_store::format_us(((now - Duration::days(1)).unix_timestamp_nanos() / 1_000) as i64)
-}
-
 /// The last `DAYS` calendar days (UTC), oldest first, as `YYYY-MM-DD`.
 fn day_labels(now: OffsetDateTime) -> Vec<String> {
     (0..DAYS)
@@ -169,18 +188,14 @@ fn day_labels(now: OffsetDateTime) -> Vec<String> {
         .collect()
 }
 
-fn alerts_per_day(alerts: &[AlertRecord], now: OffsetDateTime) -> Markup {
+fn alerts_per_day(alerts: &AlertTally, now: OffsetDateTime) -> Markup {
     let days = day_labels(now);
+    let first = micros(first_day(now)).div_euclid(DAY_US);
     let mut counts = vec![vec![0_u64; Severity::ALL.len()]; days.len()];
-    let position: HashMap<&str, usize> = days
-        .iter()
-        .enumerate()
-        .map(|(index, day)| (day.as_str(), index))
-        .collect();
-    for alert in alerts {
-        let day = alert.last_seen.get(..10).unwrap_or_default();
-        if let Some(index) = position.get(day) {
-            counts[*index][severity_rank(alert.severity)] += 1;
+    for ((day, severity), count) in &alerts.per_day {
+        let index = usize::try_from(day - first).ok();
+        if let Some(row) = index.and_then(|index| counts.get_mut(index)) {
+            row[severity_rank(*severity)] += count;
         }
     }
     let labels: Vec<String> = days.iter().map(|day| day[5..].to_owned()).collect();
@@ -200,21 +215,15 @@ fn severity_rank(severity: Severity) -> usize {
         .unwrap_or(0)
 }
 
-fn open_incidents(open: &[&IncidentRecord]) -> Markup {
-    let mut shown: Vec<&&IncidentRecord> = open.iter().collect();
-    shown.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(b.last_seen.cmp(&a.last_seen))
-    });
+fn open_incidents(worst: &[IncidentRecord], open: u64) -> Markup {
     html! {
-        @if shown.is_empty() {
+        @if worst.is_empty() {
             p.muted { "No open incident." }
         } @else {
             div.scroll { table {
                 thead { tr { th scope="col" { "Incident" } th scope="col" { "Severity" } th scope="col" { "State" } th scope="col" { "Last seen" } } }
                 tbody {
-                    @for incident in shown.iter().take(8) {
+                    @for incident in worst {
                         tr {
                             td { a href={ "/incidents/" (incident.id) } { (incident.title) } }
                             td { (format::severity(incident.severity)) }
@@ -224,8 +233,8 @@ fn open_incidents(open: &[&IncidentRecord]) -> Markup {
                     }
                 }
             } }
-            @if shown.len() > 8 {
-                p { a href="/incidents?state=open" { "All " (shown.len()) " open incidents" } }
+            @if open > worst.len() as u64 {
+                p { a href="/incidents?state=open" { "All " (open) " open incidents" } }
             }
         }
     }
@@ -233,18 +242,13 @@ fn open_incidents(open: &[&IncidentRecord]) -> Markup {
 
 /// Mean time to detect and to resolve of the incidents detected in each
 /// of the last `WEEKS` weeks, in hours.
-fn response_trend(incidents: &[IncidentRecord], now: OffsetDateTime) -> Markup {
+fn response_trend(detected: &[(i64, ResponseTimes)], now: OffsetDateTime) -> Markup {
     let mut weeks: Vec<Vec<ResponseTimes>> = vec![Vec::new(); WEEKS as usize];
-    for incident in incidents {
-        let Ok(detected) = OffsetDateTime::parse(
-            &incident.detected,
-            &time::format_description::well_known::Rfc3339,
-        ) else {
-            continue;
-        };
-        let age = (now - detected).whole_weeks();
+    let now_us = micros(now);
+    for (detected_us, times) in detected {
+        let age = (now_us - detected_us).div_euclid(7 * DAY_US);
         if (0..WEEKS).contains(&age) {
-            weeks[(WEEKS - 1 - age) as usize].push(incident.response_times);
+            weeks[(WEEKS - 1 - age) as usize].push(*times);
         }
     }
     let hours = |micros: Option<f64>| micros.map(|us| us / 3_600_000_000.0);
@@ -284,34 +288,11 @@ fn response_trend(incidents: &[IncidentRecord], now: OffsetDateTime) -> Markup {
     )
 }
 
-pub fn top_techniques(alerts: &[AlertRecord]) -> Vec<(String, u64)> {
-    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-    for tag in alerts.iter().flat_map(|alert| &alert.atm_tags) {
-        *counts.entry(tag.as_str()).or_default() += 1;
-    }
-    largest(counts, 8)
-}
-
-fn regional_spread(alerts: &[AlertRecord], region_of: &HashMap<&str, &str>) -> Markup {
-    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-    for alert in alerts {
-        let vehicle = alert.vehicle_id.as_deref().unwrap_or_default();
-        let region = region_of.get(vehicle).copied().unwrap_or("unknown");
-        *counts.entry(region).or_default() += 1;
-    }
-    chart::bars(
-        420.0,
-        "Alerts per vehicle region",
-        &largest(counts, 8),
-        "#2f6f3e",
-    )
-}
-
 /// The `n` largest counts, largest first (ties by name).
-fn largest(counts: BTreeMap<&str, u64>, n: usize) -> Vec<(String, u64)> {
+fn largest(counts: &BTreeMap<String, u64>, n: usize) -> Vec<(String, u64)> {
     let mut items: Vec<(String, u64)> = counts
-        .into_iter()
-        .map(|(name, count)| (name.to_owned(), count))
+        .iter()
+        .map(|(name, count)| (name.clone(), *count))
         .collect();
     items.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     items.truncate(n);

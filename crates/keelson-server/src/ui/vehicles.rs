@@ -2,24 +2,26 @@
 //! slot (current and past), its recent events (internal roles, as in the
 //! API) and its alerts.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use keelson_store::alerts::AlertFilter;
+use keelson_store::readable::Readable;
 use keelson_store::telemetry::EventFilter;
 use maud::html;
+use serde::Deserialize;
 
-use super::alerts::alert_table;
+use super::alerts::{PAGE_ROWS, alert_table, page_start, pager};
 use super::layout::{Section, page};
 use super::{ForViewer, PageResult, Viewer, format};
 use crate::AppState;
 use crate::api::inventory::{BuildsQuery, vehicle_builds};
-use crate::clearance::{visible, visible_only};
+use crate::clearance::visible;
 use crate::error::{ApiPath, ApiQuery};
 
 const RECENT_EVENTS: u64 = 25;
+/// The latest alerts the vehicle page shows; the alert list has the rest.
+const RECENT_ALERTS: usize = 50;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -27,45 +29,51 @@ pub fn routes() -> Router<AppState> {
         .route("/vehicles/{id}", get(detail))
 }
 
-async fn list(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+#[derive(Debug, Default, Deserialize)]
+pub struct VehiclePages {
+    /// Where the page starts: the `next` cursor of the page before.
+    after: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(pages): Query<VehiclePages>,
+) -> PageResult {
     let store = &state.store;
-    let vehicles = visible_only(
-        &viewer.caller,
-        store.list_vehicles().await.shown_to(&viewer)?,
-    );
-    let alerts = visible_only(
-        &viewer.caller,
-        store
-            .list_alerts(&AlertFilter::default())
-            .await
-            .shown_to(&viewer)?,
-    );
-    let mut alert_count: HashMap<&str, usize> = HashMap::new();
-    for vehicle in alerts
-        .iter()
-        .filter_map(|alert| alert.vehicle_id.as_deref())
-    {
-        *alert_count.entry(vehicle).or_default() += 1;
-    }
+    let reader = Readable::by(&viewer.caller.principal);
+    let after = page_start(pages.after.as_deref()).shown_to(&viewer)?;
+    let first_page = after.is_none();
+    let total = store.count_vehicles(&reader).await.shown_to(&viewer)?;
+    let vehicles = store
+        .vehicle_page(&reader, after, PAGE_ROWS)
+        .await
+        .shown_to(&viewer)?;
+    let ids: Vec<String> = vehicles.items.iter().map(|v| v.id.clone()).collect();
+    let alert_count = store
+        .alert_counts_of_vehicles(&reader, &ids)
+        .await
+        .shown_to(&viewer)?;
     let body = html! {
-        p.muted { (vehicles.len()) " vehicles." }
+        p.muted { (total) " vehicles." }
         div.scroll { table {
             thead { tr {
                 th scope="col" { "Vehicle" } th scope="col" { "Model" } th scope="col" { "Region" }
                 th scope="col" { "Alerts" } th scope="col" { "TLP" }
             } }
             tbody {
-                @for vehicle in &vehicles {
+                @for vehicle in &vehicles.items {
                     tr {
                         td { a href={ "/vehicles/" (vehicle.id) } { (vehicle.id) } }
                         td { (vehicle.model_id.as_deref().unwrap_or("—")) }
                         td { (vehicle.region.as_deref().unwrap_or("—")) }
-                        td { (alert_count.get(vehicle.id.as_str()).copied().unwrap_or(0)) }
+                        td { (alert_count.get(&vehicle.id).copied().unwrap_or(0)) }
                         td { (format::tlp(&vehicle.marking)) }
                     }
                 }
             }
         } }
+        (pager("/vehicles", "", first_page, vehicles.next.as_ref()))
     };
     Ok(page(&viewer, Section::Vehicles, "Vehicles", body))
 }
@@ -90,10 +98,15 @@ async fn detail(
         vehicle_id: Some(id.clone()),
         ..AlertFilter::default()
     };
-    let alerts = visible_only(
-        &viewer.caller,
-        store.list_alerts(&filter).await.shown_to(&viewer)?,
-    );
+    let reader = Readable::by(&viewer.caller.principal);
+    let alerts = store
+        .alert_page(&filter, &reader, None, RECENT_ALERTS)
+        .await
+        .shown_to(&viewer)?;
+    let alert_total = store
+        .count_alerts(&filter, &reader)
+        .await
+        .shown_to(&viewer)?;
     let events = match viewer.caller.require_internal() {
         Ok(()) => {
             let filter = EventFilter {
@@ -161,8 +174,11 @@ async fn detail(
             }
         }
         section.panel aria-labelledby="alerts" {
-            h2 #alerts { "Alerts (" (alerts.len()) ")" }
-            (alert_table(alerts.iter().take(50)))
+            h2 #alerts { "Alerts (" (format::capped(alert_total)) ")" }
+            (alert_table(alerts.items.iter()))
+            @if alerts.next.is_some() {
+                p { a href={ "/alerts?vehicle=" (vehicle.id) } { "All alerts of this vehicle" } }
+            }
         }
     };
     Ok(page(

@@ -13,15 +13,19 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use keelson_core::incident::{IncidentMoveRefused, ResponseTimes, Stamps};
 use keelson_core::{IncidentState, Marked, Marking, Severity};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, FromQueryResult,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 use serde::Serialize;
 
 use crate::audit::{self, AuditEvent};
 use crate::entity::{alert, incident, incident_alert, incident_comment, vehicle};
 use crate::marking::marking_from_columns;
+use crate::paging::{COUNT_CAP, CappedCount, Cursor, ListPage, before, fill_page};
+use crate::readable::{MarkingOf, Readable};
+use crate::tally;
 use crate::{Store, StoreError, format_us, new_id, now_us};
 
 /// A stored incident.
@@ -73,6 +77,85 @@ pub struct IncidentFilter {
     pub detected_since_us: Option<i64>,
     /// Detected before this time.
     pub detected_until_us: Option<i64>,
+    /// Only incidents whose response goes on (see `IncidentState::is_open`).
+    pub open_only: bool,
+}
+
+impl IncidentFilter {
+    fn condition(&self) -> Condition {
+        let mut condition = Condition::all();
+        if let Some(state) = self.state {
+            condition = condition.add(incident::Column::State.eq(state.as_str()));
+        }
+        if self.open_only {
+            let open = IncidentState::ALL.iter().filter(|state| state.is_open());
+            condition = condition.add(incident::Column::State.is_in(open.map(|s| s.as_str())));
+        }
+        if let Some(severity) = self.severity {
+            condition = condition.add(incident::Column::Severity.eq(severity.as_str()));
+        }
+        if let Some(rule) = &self.sigma_rule {
+            condition = condition.add(incident::Column::SigmaRule.eq(rule.as_str()));
+        }
+        if let Some(since) = self.detected_since_us {
+            condition = condition.add(incident::Column::DetectedUs.gte(since));
+        }
+        if let Some(until) = self.detected_until_us {
+            condition = condition.add(incident::Column::DetectedUs.lt(until));
+        }
+        condition
+    }
+}
+
+/// The marking columns of the incident table.
+const INCIDENT_MARKING: MarkingOf<incident::Column> = MarkingOf {
+    tlp: incident::Column::Tlp,
+    shared_with_orgs: incident::Column::SharedWithOrgs,
+    named_readers: incident::Column::NamedReaders,
+};
+
+/// What the fleet overview counts of incidents (see [`Store::incident_tally`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IncidentTally {
+    /// Open incidents per severity.
+    pub open: BTreeMap<Severity, u64>,
+    /// Detection time (microseconds) and response times of each incident
+    /// detected in the period.
+    pub detected: Vec<(i64, ResponseTimes)>,
+}
+
+#[derive(Debug, FromQueryResult)]
+struct SeverityGroup {
+    severity: String,
+    tlp: String,
+    shared_with_orgs: String,
+    named_readers: String,
+    n: i64,
+}
+
+/// An incident's stamps and marking, all the response trend reads.
+#[derive(Debug, FromQueryResult)]
+struct StampRow {
+    first_event_us: i64,
+    detected_us: i64,
+    acknowledged_us: Option<i64>,
+    contained_us: Option<i64>,
+    resolved_us: Option<i64>,
+    tlp: String,
+    shared_with_orgs: String,
+    named_readers: String,
+}
+
+impl StampRow {
+    fn stamps(&self) -> Stamps {
+        Stamps {
+            first_event_us: self.first_event_us,
+            detected_us: self.detected_us,
+            acknowledged_us: self.acknowledged_us,
+            contained_us: self.contained_us,
+            resolved_us: self.resolved_us,
+        }
+    }
 }
 
 /// Field changes; `None` leaves a field as it is, `owner: Some(None)`
@@ -138,29 +221,132 @@ impl Store {
         &self,
         filter: &IncidentFilter,
     ) -> Result<Vec<IncidentRecord>, StoreError> {
-        let mut condition = Condition::all();
-        if let Some(state) = filter.state {
-            condition = condition.add(incident::Column::State.eq(state.as_str()));
-        }
-        if let Some(severity) = filter.severity {
-            condition = condition.add(incident::Column::Severity.eq(severity.as_str()));
-        }
-        if let Some(rule) = &filter.sigma_rule {
-            condition = condition.add(incident::Column::SigmaRule.eq(rule.as_str()));
-        }
-        if let Some(since) = filter.detected_since_us {
-            condition = condition.add(incident::Column::DetectedUs.gte(since));
-        }
-        if let Some(until) = filter.detected_until_us {
-            condition = condition.add(incident::Column::DetectedUs.lt(until));
-        }
         let rows = incident::Entity::find()
-            .filter(condition)
+            .filter(filter.condition())
             .order_by_desc(incident::Column::LastSeenUs)
-            .order_by_asc(incident::Column::Id)
+            .order_by_desc(incident::Column::Id)
             .all(self.connection())
             .await?;
         rows.into_iter().map(incident_from_row).collect()
+    }
+
+    /// One page of the incidents matching the filter that the reader may
+    /// read, most recently seen first, starting after `after`.
+    pub async fn incident_page(
+        &self,
+        filter: &IncidentFilter,
+        reader: &Readable<'_>,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<ListPage<IncidentRecord>, StoreError> {
+        let condition = filter.condition().add(reader.condition(INCIDENT_MARKING));
+        let fetch = |after: Option<Cursor>, n: u64| {
+            let mut condition = condition.clone();
+            if let Some(after) = &after {
+                let later = before(incident::Column::LastSeenUs, incident::Column::Id, after);
+                condition = condition.add(later);
+            }
+            async move {
+                let rows = incident::Entity::find()
+                    .filter(condition)
+                    .order_by_desc(incident::Column::LastSeenUs)
+                    .order_by_desc(incident::Column::Id)
+                    .limit(n)
+                    .all(self.connection())
+                    .await?;
+                rows.into_iter().map(placed_incident).collect()
+            }
+        };
+        let admits = |incident: &IncidentRecord| reader.admits(&incident.marking);
+        fill_page(limit, after, fetch, admits).await
+    }
+
+    /// How many incidents matching the filter the reader may read, exact
+    /// up to [`COUNT_CAP`].
+    pub async fn count_incidents(
+        &self,
+        filter: &IncidentFilter,
+        reader: &Readable<'_>,
+    ) -> Result<CappedCount, StoreError> {
+        let matching = incident::Entity::find()
+            .select_only()
+            .columns([
+                incident::Column::Tlp,
+                incident::Column::SharedWithOrgs,
+                incident::Column::NamedReaders,
+            ])
+            .filter(filter.condition().add(reader.condition(INCIDENT_MARKING)))
+            .limit(COUNT_CAP + 1)
+            .into_query();
+        tally::capped_count(self.connection(), matching, reader).await
+    }
+
+    /// The fleet overview's counts of the incidents the reader may read:
+    /// the open ones per severity, and the response times of those
+    /// detected at or after `detected_since_us`, with their detection time.
+    pub async fn incident_tally(
+        &self,
+        reader: &Readable<'_>,
+        detected_since_us: i64,
+    ) -> Result<IncidentTally, StoreError> {
+        let open = IncidentFilter {
+            open_only: true,
+            ..IncidentFilter::default()
+        };
+        let groups = incident::Entity::find()
+            .select_only()
+            .columns([
+                incident::Column::Severity,
+                incident::Column::Tlp,
+                incident::Column::SharedWithOrgs,
+                incident::Column::NamedReaders,
+            ])
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .filter(open.condition().add(reader.condition(INCIDENT_MARKING)))
+            .group_by(incident::Column::Severity)
+            .group_by(incident::Column::Tlp)
+            .group_by(incident::Column::SharedWithOrgs)
+            .group_by(incident::Column::NamedReaders)
+            .into_model::<SeverityGroup>()
+            .all(self.connection())
+            .await?;
+        let mut tally = IncidentTally::default();
+        for group in groups {
+            if reader.admits_columns(&group.tlp, &group.shared_with_orgs, &group.named_readers)? {
+                let severity: Severity = group
+                    .severity
+                    .parse()
+                    .map_err(|error| StoreError::Corrupt(format!("incident severity: {error}")))?;
+                *tally.open.entry(severity).or_default() += u64::try_from(group.n).unwrap_or(0);
+            }
+        }
+
+        let detected = incident::Entity::find()
+            .select_only()
+            .columns([
+                incident::Column::FirstEventUs,
+                incident::Column::DetectedUs,
+                incident::Column::AcknowledgedUs,
+                incident::Column::ContainedUs,
+                incident::Column::ResolvedUs,
+                incident::Column::Tlp,
+                incident::Column::SharedWithOrgs,
+                incident::Column::NamedReaders,
+            ])
+            .filter(incident::Column::DetectedUs.gte(detected_since_us))
+            .filter(reader.condition(INCIDENT_MARKING))
+            .into_model::<StampRow>()
+            .all(self.connection())
+            .await?;
+        for row in detected {
+            if reader.admits_columns(&row.tlp, &row.shared_with_orgs, &row.named_readers)? {
+                let stamps = row.stamps();
+                tally
+                    .detected
+                    .push((row.detected_us, stamps.response_times()));
+            }
+        }
+        Ok(tally)
     }
 
     /// The IDs of an incident's alerts, oldest first.
@@ -729,6 +915,12 @@ fn comment_from_row(row: incident_comment::Model) -> IncidentComment {
         body: row.body,
         at: format_us(row.at_us),
     }
+}
+
+/// An incident with its place in the list order.
+fn placed_incident(row: incident::Model) -> Result<(Cursor, IncidentRecord), StoreError> {
+    let place = Cursor::new(row.last_seen_us, &row.id);
+    Ok((place, incident_from_row(row)?))
 }
 
 pub(crate) fn incident_from_row(row: incident::Model) -> Result<IncidentRecord, StoreError> {

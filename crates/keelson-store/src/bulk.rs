@@ -1,0 +1,159 @@
+//! Rows written straight into the alert and incident tables, for the
+//! benchmarks that need a store of production size (a million alerts) in
+//! minutes rather than hours: no audit entries, no deduplication, no
+//! incident grouping and no detection, so nothing here is for a path a
+//! user runs. Each call is one transaction of multi-row inserts.
+
+use keelson_core::{IncidentState, Marking, Severity};
+use sea_orm::{EntityTrait, IntoActiveModel, TransactionTrait};
+
+use crate::entity::{alert, incident, incident_alert};
+use crate::marking::MarkingColumns;
+use crate::rules::json_text;
+use crate::{Store, StoreError};
+
+/// Rows per multi-row insert: well inside SQLite's bound on parameters.
+const ROWS_PER_INSERT: usize = 500;
+
+/// An alert as the benchmark writes it.
+#[derive(Debug, Clone)]
+pub struct BulkAlert {
+    pub id: String,
+    pub rule_id: String,
+    pub sigma_rule: String,
+    pub title: String,
+    pub severity: Severity,
+    pub vehicle_id: Option<String>,
+    pub build_id: Option<String>,
+    pub first_seen_us: i64,
+    pub last_seen_us: i64,
+    pub atm_tags: Vec<String>,
+    pub marking: Marking,
+}
+
+/// An incident and the IDs of its alerts.
+#[derive(Debug, Clone)]
+pub struct BulkIncident {
+    pub id: String,
+    pub title: String,
+    pub state: IncidentState,
+    pub severity: Severity,
+    pub sigma_rule: String,
+    pub model_id: Option<String>,
+    pub first_event_us: i64,
+    pub detected_us: i64,
+    pub last_seen_us: i64,
+    pub acknowledged_us: Option<i64>,
+    pub contained_us: Option<i64>,
+    pub resolved_us: Option<i64>,
+    pub marking: Marking,
+    pub alert_ids: Vec<String>,
+}
+
+impl Store {
+    /// Writes the alerts as they are (see the module's caveats).
+    pub async fn bulk_insert_alerts(&self, alerts: Vec<BulkAlert>) -> Result<(), StoreError> {
+        let txn = self.connection().begin().await?;
+        for chunk in alerts.chunks(ROWS_PER_INSERT) {
+            let rows = chunk
+                .iter()
+                .map(|alert| alert_row(alert).into_active_model());
+            alert::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Writes the incidents and their links to alerts already written.
+    pub async fn bulk_insert_incidents(
+        &self,
+        incidents: Vec<BulkIncident>,
+    ) -> Result<(), StoreError> {
+        let txn = self.connection().begin().await?;
+        for chunk in incidents.chunks(ROWS_PER_INSERT) {
+            let rows = chunk
+                .iter()
+                .map(|one| incident_row(one).into_active_model());
+            incident::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        let links: Vec<incident_alert::Model> = incidents
+            .iter()
+            .flat_map(|one| {
+                one.alert_ids.iter().map(|alert_id| incident_alert::Model {
+                    alert_id: alert_id.clone(),
+                    incident_id: one.id.clone(),
+                })
+            })
+            .collect();
+        for chunk in links.chunks(ROWS_PER_INSERT) {
+            let rows = chunk
+                .iter()
+                .cloned()
+                .map(IntoActiveModel::into_active_model);
+            incident_alert::Entity::insert_many(rows)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+fn alert_row(alert: &BulkAlert) -> alert::Model {
+    let marking = MarkingColumns::from_marking(&alert.marking);
+    alert::Model {
+        id: alert.id.clone(),
+        rule_id: alert.rule_id.clone(),
+        sigma_rule: alert.sigma_rule.clone(),
+        title: alert.title.clone(),
+        severity: alert.severity.as_str().to_owned(),
+        test: false,
+        heightened: false,
+        correlation: false,
+        vehicle_id: alert.vehicle_id.clone(),
+        build_id: alert.build_id.clone(),
+        first_seen_us: alert.first_seen_us,
+        last_seen_us: alert.last_seen_us,
+        count: 1,
+        evidence: "[]".to_owned(),
+        atm_tags: json_text(&alert.atm_tags),
+        status: "open".to_owned(),
+        tlp: marking.tlp,
+        shared_with_orgs: marking.shared_with_orgs,
+        named_readers: marking.named_readers,
+        created_at_us: alert.last_seen_us,
+        updated_at_us: alert.last_seen_us,
+    }
+}
+
+fn incident_row(one: &BulkIncident) -> incident::Model {
+    let marking = MarkingColumns::from_marking(&one.marking);
+    incident::Model {
+        id: one.id.clone(),
+        title: one.title.clone(),
+        state: one.state.as_str().to_owned(),
+        severity: one.severity.as_str().to_owned(),
+        sigma_rule: one.sigma_rule.clone(),
+        build_id: None,
+        model_id: one.model_id.clone(),
+        owner: None,
+        custom_fields: "{}".to_owned(),
+        first_event_us: one.first_event_us,
+        detected_us: one.detected_us,
+        last_seen_us: one.last_seen_us,
+        acknowledged_us: one.acknowledged_us,
+        investigating_us: one.acknowledged_us,
+        contained_us: one.contained_us,
+        resolved_us: one.resolved_us,
+        false_positive_us: None,
+        tlp: marking.tlp,
+        shared_with_orgs: marking.shared_with_orgs,
+        named_readers: marking.named_readers,
+        created_at_us: one.detected_us,
+        updated_at_us: one.last_seen_us,
+    }
+}
