@@ -8,13 +8,13 @@ use keelson_core::{Marked, Marking, Severity};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, FromQueryResult,
-    IntoActiveModel, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef,
-    TransactionTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait,
 };
 use serde::Serialize;
 
+use crate::alert_tallies::{self, Change};
 use crate::audit::{self, AuditEvent};
-use crate::entity::{alert, alert_event, event, vehicle};
+use crate::entity::{alert, alert_day_tally, alert_event, event};
 use crate::incidents;
 use crate::marking::{MarkingColumns, marking_from_columns};
 use crate::paging::{COUNT_CAP, CappedCount, Cursor, ListPage, before, fill_page};
@@ -148,59 +148,46 @@ pub struct AlertTally {
 pub const UNKNOWN_REGION: &str = "unknown";
 
 impl AlertTally {
-    fn add(&mut self, reader: &Readable<'_>, group: AlertGroup) -> Result<(), StoreError> {
-        let n = u64::try_from(group.n).unwrap_or(0);
-        let severity: Severity = group
+    fn add(
+        &mut self,
+        reader: &Readable<'_>,
+        row: alert_day_tally::Model,
+    ) -> Result<(), StoreError> {
+        let n = u64::try_from(row.alerts).unwrap_or(0);
+        let severity: Severity = row
             .severity
             .parse()
             .map_err(|error| StoreError::Corrupt(format!("alert severity: {error}")))?;
-        if group.recent == 1 {
-            self.recent += n;
-        }
-        *self.per_day.entry((group.day, severity)).or_default() += n;
-        for tag in json_list(&group.atm_tags, "alert tags")? {
+        *self.per_day.entry((row.day, severity)).or_default() += n;
+        for tag in json_list(&row.atm_tags, "alert tags")? {
             *self.per_technique.entry(tag).or_default() += n;
         }
-        let region = vehicle_region(reader, &group)?.unwrap_or(UNKNOWN_REGION);
+        let region = vehicle_region(reader, &row)?.unwrap_or(UNKNOWN_REGION);
         *self.per_region.entry(region.to_owned()).or_default() += n;
         Ok(())
     }
 }
 
-/// The region of a group's vehicle, when the reader may read the vehicle.
-fn vehicle_region<'g>(
+/// The region of a tally row's vehicle, when the vehicle is registered,
+/// has one and the reader may read the vehicle.
+fn vehicle_region<'r>(
     reader: &Readable<'_>,
-    group: &'g AlertGroup,
-) -> Result<Option<&'g str>, StoreError> {
-    let (Some(tlp), Some(orgs), Some(readers)) = (
-        &group.vehicle_tlp,
-        &group.vehicle_orgs,
-        &group.vehicle_readers,
-    ) else {
-        return Ok(None);
-    };
-    if !reader.admits_columns(tlp, orgs, readers)? {
+    row: &'r alert_day_tally::Model,
+) -> Result<Option<&'r str>, StoreError> {
+    if row.vehicle_tlp.is_empty() || row.region.is_empty() {
         return Ok(None);
     }
-    Ok(group.region.as_deref())
+    let readable =
+        reader.admits_columns(&row.vehicle_tlp, &row.vehicle_orgs, &row.vehicle_readers)?;
+    Ok(readable.then_some(row.region.as_str()))
 }
 
-/// One group of [`Store::alert_tally`]'s query.
-#[derive(Debug, FromQueryResult)]
-struct AlertGroup {
-    day: i64,
-    recent: i32,
-    severity: String,
-    atm_tags: String,
-    region: Option<String>,
-    vehicle_tlp: Option<String>,
-    vehicle_orgs: Option<String>,
-    vehicle_readers: Option<String>,
-    tlp: String,
-    shared_with_orgs: String,
-    named_readers: String,
-    n: i64,
-}
+/// The alert markings of the day tallies.
+const TALLY_MARKING: MarkingOf<alert_day_tally::Column> = MarkingOf {
+    tlp: alert_day_tally::Column::Tlp,
+    shared_with_orgs: alert_day_tally::Column::SharedWithOrgs,
+    named_readers: alert_day_tally::Column::NamedReaders,
+};
 
 #[derive(Debug, FromQueryResult)]
 struct VehicleGroup {
@@ -209,14 +196,6 @@ struct VehicleGroup {
     shared_with_orgs: String,
     named_readers: String,
     n: i64,
-}
-
-/// Alerts joined to their vehicle.
-fn alert_vehicle() -> RelationDef {
-    alert::Entity::belongs_to(vehicle::Entity)
-        .from(alert::Column::VehicleId)
-        .to(vehicle::Column::Id)
-        .into()
 }
 
 /// A stored event cited by an alert, with its store key.
@@ -344,65 +323,41 @@ impl Store {
     }
 
     /// The fleet overview's counts of the alerts the reader may read that
-    /// were last seen at or after `since_us`: per UTC day and severity, per
-    /// ATM technique and per region of the alert's vehicle (`unknown` when
-    /// the vehicle is unregistered, has no region or is above the reader's
-    /// clearance), and how many were last seen at or after `recent_us`.
+    /// were last seen on or after the UTC day of `since_us`: per day and
+    /// severity, per ATM technique and per region of the alert's vehicle
+    /// (`unknown` when the vehicle is unregistered, has no region or is
+    /// above the reader's clearance), and how many were last seen at or
+    /// after `recent_us`. The day counts come from `alert_day_tallies`.
     pub async fn alert_tally(
         &self,
         reader: &Readable<'_>,
         since_us: i64,
         recent_us: i64,
     ) -> Result<AlertTally, StoreError> {
-        let day = Expr::cust(format!("alerts.last_seen_us / {DAY_US}"));
-        let groups = alert::Entity::find()
+        let rows = alert_day_tally::Entity::find()
+            .filter(alert_day_tally::Column::Day.gte(since_us.div_euclid(DAY_US)))
+            .filter(alert_day_tally::Column::Alerts.ne(0))
+            .filter(reader.condition(TALLY_MARKING))
+            .all(self.connection())
+            .await?;
+        let mut tally = AlertTally::default();
+        for row in rows {
+            if reader.admits_columns(&row.tlp, &row.shared_with_orgs, &row.named_readers)? {
+                tally.add(reader, row)?;
+            }
+        }
+
+        let recent = alert::Entity::find()
             .select_only()
-            .column_as(day.clone(), "day")
-            .column_as(
-                Expr::cust(format!(
-                    "CASE WHEN alerts.last_seen_us >= {recent_us} THEN 1 ELSE 0 END"
-                )),
-                "recent",
-            )
-            .column(alert::Column::Severity)
-            .column(alert::Column::AtmTags)
-            .column_as(vehicle::Column::Region, "region")
-            .column_as(vehicle::Column::Tlp, "vehicle_tlp")
-            .column_as(vehicle::Column::SharedWithOrgs, "vehicle_orgs")
-            .column_as(vehicle::Column::NamedReaders, "vehicle_readers")
             .columns([
                 alert::Column::Tlp,
                 alert::Column::SharedWithOrgs,
                 alert::Column::NamedReaders,
             ])
-            .column_as(Expr::cust("COUNT(*)"), "n")
-            .join(JoinType::LeftJoin, alert_vehicle())
-            .filter(alert::Column::LastSeenUs.gte(since_us))
+            .filter(alert::Column::LastSeenUs.gte(recent_us))
             .filter(reader.condition(ALERT_MARKING))
-            .group_by(day)
-            .group_by(Expr::cust(format!(
-                "CASE WHEN alerts.last_seen_us >= {recent_us} THEN 1 ELSE 0 END"
-            )))
-            .group_by(alert::Column::Severity)
-            .group_by(alert::Column::AtmTags)
-            .group_by(vehicle::Column::Region)
-            .group_by(vehicle::Column::Tlp)
-            .group_by(vehicle::Column::SharedWithOrgs)
-            .group_by(vehicle::Column::NamedReaders)
-            .group_by(alert::Column::Tlp)
-            .group_by(alert::Column::SharedWithOrgs)
-            .group_by(alert::Column::NamedReaders)
-            .into_model::<AlertGroup>()
-            .all(self.connection())
-            .await?;
-
-        let mut tally = AlertTally::default();
-        for group in groups {
-            if !reader.admits_columns(&group.tlp, &group.shared_with_orgs, &group.named_readers)? {
-                continue;
-            }
-            tally.add(reader, group)?;
-        }
+            .into_query();
+        (tally.recent, _) = tally::readable_rows(self.connection(), recent, reader).await?;
         Ok(tally)
     }
 
@@ -546,6 +501,7 @@ async fn open_new(
     alert::Entity::insert(row.clone().into_active_model())
         .exec_without_returning(txn)
         .await?;
+    alert_tallies::count(txn, alert_tallies::alert_with_id(&id), Change::Add).await?;
     link_events(txn, &id, &evidence).await?;
     let record = alert_from_row(row.clone())?;
     let entry = AuditEvent::new(actor, "alert.raise", "alert", &id)
@@ -578,7 +534,16 @@ async fn merge(
         change.build_id = Set(sighting.build_id);
     }
     change.updated_at_us = Set(now_us());
+    let new_last_seen = row.last_seen_us.max(sighting.last_seen_us);
+    let moves_day = new_last_seen.div_euclid(DAY_US) != row.last_seen_us.div_euclid(DAY_US);
+    let this_alert = alert_tallies::alert_with_id(&row.id);
+    if moves_day {
+        alert_tallies::count(txn, this_alert.clone(), Change::Remove).await?;
+    }
     let row = alert::Entity::update(change).exec(txn).await?;
+    if moves_day {
+        alert_tallies::count(txn, this_alert, Change::Add).await?;
+    }
     link_events(txn, &row.id, &added).await?;
     incidents::alert_changed(txn, &row.id).await?;
     let record = alert_from_row(row)?;

@@ -2,11 +2,13 @@
 //! benchmarks that need a store of production size (a million alerts) in
 //! minutes rather than hours: no audit entries, no deduplication, no
 //! incident grouping and no detection, so nothing here is for a path a
-//! user runs. Each call is one transaction of multi-row inserts.
+//! user runs. Each call is one transaction of multi-row inserts; the
+//! alerts are counted into the overview's day tallies as they are written.
 
 use keelson_core::{IncidentState, Marking, Severity};
-use sea_orm::{EntityTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, IntoActiveModel, TransactionTrait};
 
+use crate::alert_tallies::{self, Change};
 use crate::entity::{alert, incident, incident_alert};
 use crate::marking::MarkingColumns;
 use crate::rules::json_text;
@@ -61,6 +63,9 @@ impl Store {
             alert::Entity::insert_many(rows)
                 .exec_without_returning(&txn)
                 .await?;
+            let ids = chunk.iter().map(|alert| alert.id.as_str());
+            let written = Condition::all().add(alert::Column::Id.is_in(ids));
+            alert_tallies::count(&txn, written, Change::Add).await?;
         }
         txn.commit().await?;
         Ok(())

@@ -5,16 +5,18 @@
 use keelson_core::{Marked, Marking};
 use sea_orm::{
     ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::alert_tallies::{self, Change};
 use crate::entity::{software_build, vehicle, vehicle_model};
 use crate::marking::{MarkingColumns, marking_from_columns};
 use crate::paging::{Cursor, ListPage, fill_page};
 use crate::readable::{MarkingOf, Readable};
 use crate::tally;
-use crate::{Created, Store, StoreError, now_us};
+use crate::{Created, Store, StoreError, insert_row_audited, now_us};
 
 /// A make and model with the DBC files that describe its buses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -185,7 +187,17 @@ impl Store {
             created_at_us: now_us(),
         };
         let created = Created::new(actor, "vehicle", &record.id, record);
-        self.insert_audited(created, row.into_active_model()).await
+
+        // The vehicle's alerts so far counted as an unregistered vehicle's
+        // move to its region and marking.
+        let its_alerts = alert_tallies::alerts_of_vehicle(&record.id);
+        let _turn = self.audit_lock.lock().await;
+        let txn = self.connection().begin().await?;
+        alert_tallies::count(&txn, its_alerts.clone(), Change::Remove).await?;
+        insert_row_audited(&txn, created, row.into_active_model()).await?;
+        alert_tallies::count(&txn, its_alerts, Change::Add).await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     pub async fn vehicle(&self, id: &str) -> Result<Option<Vehicle>, StoreError> {

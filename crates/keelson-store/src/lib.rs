@@ -12,6 +12,7 @@
 //! **Invariant:** every change of state goes through a method that appends
 //! its audit entry in the same transaction as the change.
 
+mod alert_tallies;
 pub mod alerts;
 pub mod audit;
 pub mod bulk;
@@ -56,7 +57,8 @@ use std::time::Duration;
 
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ConnectOptions, ConnectionTrait, Database,
-    DatabaseConnection, DbBackend, EntityTrait, IntoActiveModel, TransactionTrait,
+    DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait, IntoActiveModel,
+    TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use tokio::sync::Mutex;
@@ -155,17 +157,32 @@ impl Store {
     {
         let _turn = self.audit_lock.lock().await;
         let txn = self.db.begin().await?;
-        <A::Entity as EntityTrait>::insert(row)
-            .exec_without_returning(&txn)
-            .await
-            .map_err(|error| StoreError::from_insert(error, created.what()))?;
-        let action = format!("{}.create", created.object_type);
-        let event = AuditEvent::new(&created.actor, &action, created.object_type, &created.id)
-            .after(created.state);
-        audit::append(&txn, event).await?;
+        insert_row_audited(&txn, created, row).await?;
         txn.commit().await?;
         Ok(())
     }
+}
+
+/// Inserts a row and appends its creation to the audit chain, in the
+/// caller's transaction (which must hold the audit lock).
+pub(crate) async fn insert_row_audited<A>(
+    txn: &DatabaseTransaction,
+    created: Created,
+    row: A,
+) -> Result<(), StoreError>
+where
+    A: ActiveModelTrait + ActiveModelBehavior + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    <A::Entity as EntityTrait>::insert(row)
+        .exec_without_returning(txn)
+        .await
+        .map_err(|error| StoreError::from_insert(error, created.what()))?;
+    let action = format!("{}.create", created.object_type);
+    let event = AuditEvent::new(&created.actor, &action, created.object_type, &created.id)
+        .after(created.state);
+    audit::append(txn, event).await?;
+    Ok(())
 }
 
 /// A record about to be created, with what its audit entry needs.

@@ -35,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(PlaybooksEvidence),
             Box::new(Dashboards),
             Box::new(ListIndexes),
+            Box::new(AlertDayTallies),
         ]
     }
 }
@@ -1388,6 +1389,63 @@ impl MigrationTrait for ListIndexes {
             manager.create_index(statement).await?;
         }
         Ok(())
+    }
+}
+
+/// The fleet overview's alert counts per UTC day, severity, ATM tags,
+/// vehicle region and markings (see `alert_tallies`), counted once here
+/// from the alerts already stored and kept in step from then on.
+struct AlertDayTallies;
+
+impl MigrationName for AlertDayTallies {
+    fn name(&self) -> &str {
+        "m0021_alert_day_tallies"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AlertDayTallies {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let key = [
+            "day",
+            "severity",
+            "atm_tags",
+            "region",
+            "vehicle_tlp",
+            "vehicle_orgs",
+            "vehicle_readers",
+            "tlp",
+            "shared_with_orgs",
+            "named_readers",
+        ];
+        let mut primary_key = Index::create();
+        for column in key {
+            primary_key.col(column);
+        }
+        let tallies = Table::create()
+            .table("alert_day_tallies")
+            .if_not_exists()
+            .col(big_integer("day"))
+            .col(string("severity"))
+            .col(text("atm_tags"))
+            .col(string("region"))
+            .col(string("vehicle_tlp"))
+            .col(text("vehicle_orgs"))
+            .col(text("vehicle_readers"))
+            .col(string("tlp"))
+            .col(text("shared_with_orgs"))
+            .col(text("named_readers"))
+            .col(big_integer("alerts"))
+            .primary_key(&mut primary_key)
+            .to_owned();
+        manager.create_table(tallies).await?;
+        crate::alert_tallies::count(
+            manager.get_connection(),
+            crate::alert_tallies::every_alert(),
+            crate::alert_tallies::Change::Add,
+        )
+        .await
+        .map_err(|error| DbErr::Migration(format!("counting the stored alerts: {error}")))
     }
 }
 

@@ -22,6 +22,7 @@ keelson_store::on_both_backends!(
 );
 
 const HOUR_US: i64 = 3_600_000_000;
+const DAY_US: i64 = 24 * HOUR_US;
 const ODD_NAME: &str = "100%_o\"dd";
 
 fn marking(tlp: Tlp, orgs: &[&str], readers: &[&str]) -> Marking {
@@ -220,8 +221,53 @@ fn micros(text: &str) -> i64 {
     i64::try_from(at.unix_timestamp_nanos() / 1_000).expect("in range")
 }
 
+/// A sighting of one seeded alert's rule and vehicle, `back_h` hours ago.
+fn sighting_again(rule: usize, vehicle: &str, now: i64, back_h: i64) -> Sighting {
+    Sighting {
+        rule_id: format!("rule-{rule}"),
+        sigma_rule: format!("sigma-{}", rule % 4),
+        title: format!("alert {rule}"),
+        severity: Severity::ALL[rule % 5],
+        test: false,
+        heightened: false,
+        correlation: false,
+        vehicle_id: Some(vehicle.to_owned()),
+        build_id: None,
+        first_seen_us: now - back_h * HOUR_US,
+        last_seen_us: now - back_h * HOUR_US,
+        count: 1,
+        evidence: Vec::new(),
+        atm_tags: Vec::new(),
+        marking: markings()[rule % 9].clone(),
+    }
+}
+
 async fn counts_and_the_overview_tally_equal_the_plain_path(store: &Store) {
     let now = seed(store).await;
+    // Seeded alert 5 (vehicle v-eu) was last seen 25 hours ago: a new
+    // sighting merges into it and moves its last sighting to another day.
+    let merged = vec![sighting_again(5, "v-eu", now, 0)];
+    let merge_window = 48 * HOUR_US;
+    let outcome = store
+        .record_sightings("test", merged, merge_window, 1)
+        .await
+        .expect("merge");
+    assert_eq!(outcome[0].0, keelson_store::alerts::Raised::Merged);
+    // An alert on a vehicle registered only afterwards takes its region.
+    let early = vec![sighting_again(40, "v-late", now, 2)];
+    store
+        .record_sightings("test", early, 0, 1)
+        .await
+        .expect("alert");
+    let late = Vehicle {
+        id: "v-late".to_owned(),
+        model_id: None,
+        vin_hash: None,
+        region: Some("LATE".to_owned()),
+        marking: marking(Tlp::Green, &[], &[]),
+    };
+    store.create_vehicle("test", &late).await.expect("vehicle");
+
     let vehicles = store.list_vehicles().await.expect("vehicles");
     let since = now - 7 * 24 * HOUR_US;
     let recent = now - 24 * HOUR_US;
@@ -243,8 +289,9 @@ async fn counts_and_the_overview_tally_equal_the_plain_path(store: &Store) {
             reader.user
         );
 
+        // The tally counts whole UTC days, from the start of `since`'s.
         let window = AlertFilter {
-            since_us: Some(since),
+            since_us: Some(since.div_euclid(DAY_US) * DAY_US),
             ..AlertFilter::default()
         };
         let in_window = plainly_read_alerts(store, &reader, &window).await;
@@ -263,7 +310,7 @@ async fn counts_and_the_overview_tally_equal_the_plain_path(store: &Store) {
         .await
         .expect("tally");
     assert!(tally.recent > 0 && tally.recent < tally.per_day.values().sum::<u64>());
-    for region in ["EU", "NA", UNKNOWN_REGION] {
+    for region in ["EU", "NA", "LATE", UNKNOWN_REGION] {
         assert!(tally.per_region.contains_key(region), "{region}: {tally:?}");
     }
     assert!(

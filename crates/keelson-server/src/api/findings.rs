@@ -242,10 +242,12 @@ async fn hardware_findings(
 }
 
 /// What the caller may see of the fleet's current installations, with
-/// each vehicle's model.
+/// each vehicle's model, and the installations of each build (the
+/// portfolio asks once per affected build of every vulnerability).
 struct Running {
     installations: Vec<Installation>,
     model_of: HashMap<String, Option<String>>,
+    by_build: HashMap<String, Vec<usize>>,
 }
 
 impl Running {
@@ -258,18 +260,25 @@ impl Running {
         let installations = visible_only(caller, state.store.current_installations().await?)
             .into_iter()
             .filter(|installation| model_of.contains_key(&installation.vehicle_id))
-            .collect();
+            .collect::<Vec<_>>();
+        let mut by_build: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, installation) in installations.iter().enumerate() {
+            by_build
+                .entry(installation.build_id.clone())
+                .or_default()
+                .push(index);
+        }
         Ok(Self {
             installations,
             model_of,
+            by_build,
         })
     }
 
     /// The installations currently running `build_id`.
-    fn of_build<'a>(&'a self, build_id: &'a str) -> impl Iterator<Item = &'a Installation> {
-        self.installations
-            .iter()
-            .filter(move |installation| installation.build_id == build_id)
+    fn of_build<'a>(&'a self, build_id: &str) -> impl Iterator<Item = &'a Installation> {
+        let indexes = self.by_build.get(build_id).map_or(&[][..], Vec::as_slice);
+        indexes.iter().map(|index| &self.installations[*index])
     }
 
     fn vehicles_running<'a>(&'a self, build_id: &'a str) -> BTreeSet<&'a str> {

@@ -7,12 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use keelson_core::Severity;
 use maud::{Markup, html};
+use serde::Deserialize;
 
+use super::alerts::PAGE_ROWS;
 use super::chart;
 use super::layout::{Section, page};
 use super::{ForViewer, PageResult, Viewer, format};
@@ -51,7 +53,18 @@ pub async fn all_entries(
     }
 }
 
-async fn overview(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+/// Which slice of the findings table the page shows.
+#[derive(Debug, Default, Deserialize)]
+pub struct FindingsPage {
+    /// Zero-based page of `PAGE_ROWS` vulnerabilities, worst first.
+    page: Option<usize>,
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(shown): Query<FindingsPage>,
+) -> PageResult {
     let builds = visible_only(
         &viewer.caller,
         state.store.list_builds().await.shown_to(&viewer)?,
@@ -85,7 +98,7 @@ async fn overview(State(state): State<AppState>, viewer: Viewer) -> PageResult {
             }
             section.panel.wide aria-labelledby="findings" {
                 h2 #findings { "Findings" }
-                (finding_table(&entries))
+                (finding_table(&entries, shown.page.unwrap_or(0)))
             }
         }
     };
@@ -135,8 +148,19 @@ fn build_table(
     }
 }
 
-fn finding_table(entries: &[PortfolioEntry]) -> Markup {
+/// One page of the vulnerabilities, worst first, with links to the pages
+/// beside it.
+fn finding_table(entries: &[PortfolioEntry], page_number: usize) -> Markup {
+    let pages = entries.len().div_ceil(PAGE_ROWS);
+    let shown = entries.iter().skip(page_number * PAGE_ROWS).take(PAGE_ROWS);
     html! {
+        @if pages > 1 {
+            nav.actions aria-label="Pages of findings" {
+                @if page_number > 0 { a href={ "/psirt?page=" (page_number - 1) "#findings" } { "Previous page" } }
+                span.muted { "Page " (page_number + 1) " of " (pages) }
+                @if page_number + 1 < pages { a href={ "/psirt?page=" (page_number + 1) "#findings" } { "Next page" } }
+            }
+        }
         @if entries.is_empty() {
             p.muted { "No finding: no attached SBOM matches the knowledge base." }
         } @else {
@@ -146,7 +170,7 @@ fn finding_table(entries: &[PortfolioEntry]) -> Markup {
                     th scope="col" { "Builds" } th scope="col" { "Vehicles affected" } th scope="col" { "VEX" }
                 } }
                 tbody {
-                    @for entry in entries {
+                    @for entry in shown {
                         tr {
                             td { (entry.vulnerability) @if !entry.aliases.is_empty() { br; span.muted { (entry.aliases.join(", ")) } } }
                             td { (format::maybe_severity(entry.severity)) }

@@ -1,6 +1,7 @@
 //! Table definitions, one module per table, in sea-orm's entity form.
 
 pub mod alert;
+pub mod alert_day_tally;
 pub mod alert_event;
 pub mod api_token;
 pub mod audit_entry;
