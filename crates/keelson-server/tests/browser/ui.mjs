@@ -62,6 +62,17 @@ function watch(page) {
   });
 }
 
+/// Clicks what loads a new document (a link, or a form whose answer
+/// redirects) and returns once that document has loaded. Waiting for the
+/// load state alone returns at once, while the old page is still shown, so
+/// a check or screenshot right after would race the navigation.
+async function navigate(page, click) {
+  const committed = page.waitForEvent("framenavigated", { predicate: (frame) => frame === page.mainFrame() });
+  await click();
+  await committed;
+  await page.waitForLoadState("load");
+}
+
 async function open(page, path) {
   const response = await page.goto(`${base}${path}`);
   check(response && response.ok(), `${path} answered ${response && response.status()}`);
@@ -223,7 +234,7 @@ async function ruleTest(page) {
   await page.getByLabel("Capture file").setInputFiles({
     name: "workshop.ndjson", mimeType: "application/x-ndjson", buffer: Buffer.from(lines.join("\n") + "\n"),
   });
-  await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Run the rule" }).click()]);
+  await navigate(page, () => page.getByRole("button", { name: "Run the rule" }).click());
   await accessible(page, page.url());
   const result = await page.locator("#test-result + p").innerText();
   check(result.includes("6 events") && result.includes("1 alerts"), `the rule test says: ${result}`);
@@ -248,7 +259,7 @@ async function customDashboard(page) {
     await page.getByLabel("Chart groups by").selectOption(widget.group);
     if (widget.severity) await page.getByLabel("Severity").selectOption(widget.severity);
     if (widget.state) await page.getByLabel("Incident state").selectOption(widget.state);
-    await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Add widget" }).click()]);
+    await navigate(page, () => page.getByRole("button", { name: "Add widget" }).click());
     await accessible(page, page.url());
   }
   const charts = await page.locator("main svg.chart").count();
@@ -263,29 +274,29 @@ async function customDashboard(page) {
 async function triage(page) {
   await open(page, "/alerts?severity=high");
   await shot(page, "alerts");
-  await Promise.all([page.waitForLoadState(), page.locator("main table a[href^='/alerts/']").first().click()]);
+  await navigate(page, () => page.locator("main table a[href^='/alerts/']").first().click());
   await accessible(page, page.url());
-  await Promise.all([page.waitForLoadState(), page.getByRole("link", { name: "Open the incident" }).click()]);
+  await navigate(page, () => page.getByRole("link", { name: "Open the incident" }).click());
   const incident = page.url().split("/incidents/")[1];
   check(incident, `the alert did not lead to an incident: ${page.url()}`);
   await accessible(page, page.url());
 
   await page.getByLabel("New state").selectOption("acknowledged");
   await page.getByLabel("Reason").fill("triaged from the browser test");
-  await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Move" }).click()]);
+  await navigate(page, () => page.getByRole("button", { name: "Move" }).click());
   const summary = await page.locator("#summary + dl").innerText();
   check(summary.includes("acknowledged"), `the incident did not move: ${summary}`);
 
   const note = "Blocked diagnostic access over the telematics gateway";
   await page.getByLabel("Action taken").fill(note);
   await page.getByLabel("Scope").fill("affected vehicles");
-  await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Record containment" }).click()]);
+  await navigate(page, () => page.getByRole("button", { name: "Record containment" }).click());
   check((await page.locator("main").innerText()).includes(note), "the containment note is not shown");
   const runs = await page.locator("#runs").locator("..").innerText();
   check(runs.includes("first-response") && runs.includes("Remote diagnostics held"), `the playbook run is not shown: ${runs}`);
   const settled = "Two dealers had a tester connected";
   await page.getByLabel("What was done or found").fill(settled);
-  await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Settle step" }).click()]);
+  await navigate(page, () => page.getByRole("button", { name: "Settle step" }).click());
   const after = await page.locator("#runs").locator("..").innerText();
   check(after.includes(settled) && after.includes(process.env.KEELSON_USER), `the manual step was not settled: ${after}`);
   await page.locator("#runs").scrollIntoViewIfNeeded();
@@ -296,7 +307,7 @@ async function triage(page) {
   const fetched = await page.request.get(`${base}${download}`);
   check(fetched.ok() && (await fetched.text()).startsWith("gateway DLT log"), `the evidence download answered ${fetched.status()}`);
   await page.getByRole("textbox", { name: "Comment" }).fill("Seed and key attempts from a workshop tester?");
-  await Promise.all([page.waitForLoadState(), page.getByRole("button", { name: "Add comment" }).click()]);
+  await navigate(page, () => page.getByRole("button", { name: "Add comment" }).click());
   await shot(page, "incident");
 
   await page.getByLabel("Notes for the PSIRT").fill("Five rejected keys per vehicle within a minute.");
