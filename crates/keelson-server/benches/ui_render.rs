@@ -2,19 +2,24 @@
 //! store: a million alerts in a hundred thousand incidents over a year,
 //! ten thousand vehicles in eight regions, and a hundred thousand findings
 //! (500 builds, each an SBOM of 200 components, matched by 2,000 OSV
-//! advisories). Each page is requested through the whole router (session
-//! lookup, handlers, HTML) by a signed-in analyst, once to warm the
-//! server's caches and then `ROUNDS` times; the figures are the median, the
-//! 95th percentile and the slowest request.
+//! advisories), with the forty rules the alerts name, two hundred PSIRT
+//! cases and a dashboard of four widgets. Every page of the UI is
+//! requested through the whole router (session lookup, handlers, HTML) by
+//! a signed-in analyst, once to warm the server's caches and then `ROUNDS`
+//! times; the figures are the median, the 95th percentile and the slowest
+//! request.
 //!
 //! The alerts and incidents are written by `Store::bulk_insert_alerts` and
-//! `bulk_insert_incidents` (no audit entries, no grouping), everything else
-//! through the store's ordinary methods.
+//! `bulk_insert_incidents` (no audit entries, no grouping), the rules and
+//! cases through the API, everything else through the store's ordinary
+//! methods.
 //!
 //! ```sh
 //! cargo bench -p keelson-server --bench ui_render
 //! # keep the seeded SQLite store between runs (seeding takes minutes):
 //! KEELSON_UI_BENCH_DIR=/tmp/ui-bench cargo bench -p keelson-server --bench ui_render
+//! # only the pages whose path contains one of the words given:
+//! cargo bench -p keelson-server --bench ui_render -- psirt cases
 //! # or measure on PostgreSQL (an empty database, seeded on the first run):
 //! KEELSON_UI_BENCH_POSTGRES=postgres://postgres@127.0.0.1:5432/uibench \
 //!   cargo bench -p keelson-server --bench ui_render
@@ -35,7 +40,8 @@ use keelson_store::feeds::FeedFile;
 use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
 use keelson_store::installations::{Ecu, NewInstallation};
 use keelson_store::sboms::Subject;
-use keelson_store::users::NewUser;
+use keelson_store::dashboards::{GroupBy, QuerySource, SavedQuery, Widget, WidgetKind};
+use keelson_store::users::{NewUser, UserRecord};
 use keelson_store::{Store, StoreLocation};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
@@ -47,6 +53,7 @@ const RULES: usize = 40;
 const BUILDS: usize = 500;
 const COMPONENTS_PER_BUILD: usize = 200;
 const PACKAGES: usize = 2_000;
+const CASES: usize = 200;
 const ROUNDS: usize = 25;
 
 const REGIONS: [&str; 8] = [
@@ -82,16 +89,23 @@ const ACTOR: &str = "bench-seed";
 async fn main() {
     let (location, _temporary) = bench_location();
     let store = Store::open(&location).await.expect("open the store");
+    let state = AppState::new(store.clone(), Config::default());
+    let router = app(state);
+    let analyst = analyst(&store).await;
     if !seeded(&store).await {
         let started = Instant::now();
-        seed(&store).await;
+        seed(&store, &router, &analyst).await;
         eprintln!("seeded in {:.0?}", started.elapsed());
     }
 
-    let state = AppState::new(store.clone(), Config::default());
-    let router = app(state);
-    let cookie = session(&store).await;
-    let pages = pages(&router, &cookie).await;
+    let cookie = session(&store, &analyst).await;
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|word| !word.starts_with("--"))
+        .collect();
+    let pages = pages(&router, &cookie, &store).await.into_iter().filter(|path| {
+        wanted.is_empty() || wanted.iter().any(|word| path.contains(word.as_str()))
+    });
 
     println!("| page | median | p95 | slowest |");
     println!("| --- | --- | --- | --- |");
@@ -131,27 +145,51 @@ async fn seeded(store: &Store) -> bool {
     count.more
 }
 
-/// The pages measured, with real IDs and a second-page cursor from the store.
-async fn pages(router: &Router, cookie: &str) -> Vec<String> {
+/// Every page of the UI, with real IDs and second-page cursors from the
+/// store.
+async fn pages(router: &Router, cookie: &str, store: &Store) -> Vec<String> {
     let mut pages: Vec<String> = [
         "/",
         "/alerts",
         "/alerts?severity=critical&days=30",
+        "/alerts/alert-000042-3",
         "/incidents",
         "/incidents?state=open",
+        "/incidents/incident-000042",
         "/vehicles",
         "/vehicles/veh-00042",
+        "/rules",
+        "/rules/new",
+        "/rules/rule-7",
         "/psirt",
         "/psirt/builds/gateway-bench-sedan-7",
         "/cases",
+        "/reports",
+        "/intel",
+        "/playbooks",
+        "/dashboards",
+        "/admin/users",
+        "/admin/tokens",
+        "/admin/audit",
     ]
     .map(str::to_owned)
     .to_vec();
-    let (_, alerts) = get(router, cookie, "/alerts").await;
-    if let Some(next) = next_page_link(&alerts) {
-        pages.insert(2, next);
+    for list in ["/alerts", "/incidents", "/vehicles"] {
+        let (_, html) = get(router, cookie, list).await;
+        pages.extend(next_page_link(&html));
     }
+    let (_, board) = get(router, cookie, "/cases").await;
+    pages.extend(first_link(&board, "/cases/"));
+    let dashboard = dashboard(store).await;
+    pages.push(format!("/dashboards/{dashboard}"));
     pages
+}
+
+/// The first link into `prefix` on a page.
+fn first_link(html: &str, prefix: &str) -> Option<String> {
+    let start = html.find(&format!("href=\"{prefix}"))? + "href=\"".len();
+    let end = start + html[start..].find('"')?;
+    Some(html[start..end].replace("&amp;", "&"))
 }
 
 fn next_page_link(html: &str) -> Option<String> {
@@ -201,35 +239,142 @@ fn ms(duration: Duration) -> String {
     format!("{:.1} ms", duration.as_secs_f64() * 1_000.0)
 }
 
-/// A browser session of an internal analyst (admin, so every page opens).
-async fn session(store: &Store) -> String {
-    let name = "bench-analyst";
-    let user = match store.user_by_name(name).await.expect("read") {
-        Some(user) => user,
-        None => {
-            let new = NewUser {
-                name: name.to_owned(),
-                role: Role::Admin,
-                organisation: None,
-                password_hash: auth::hash_password("a-long-bench-password").expect("hash"),
-            };
-            store.create_user(ACTOR, new).await.expect("user")
-        }
+const ANALYST: &str = "bench-analyst";
+
+/// The internal analyst who reads every page (admin, so every page opens).
+async fn analyst(store: &Store) -> UserRecord {
+    if let Some(user) = store.user_by_name(ANALYST).await.expect("read") {
+        return user;
+    }
+    let new = NewUser {
+        name: ANALYST.to_owned(),
+        role: Role::Admin,
+        organisation: None,
+        password_hash: auth::hash_password("a-long-bench-password").expect("hash"),
     };
+    store.create_user(ACTOR, new).await.expect("user")
+}
+
+/// A browser session of the analyst.
+async fn session(store: &Store, analyst: &UserRecord) -> String {
     let secret = auth::random_secret(32);
     let expires = keelson_store::now_us() + HOUR_US;
     store
-        .create_session(&user, &auth::secret_hash(&secret), "bench-csrf", expires)
+        .create_session(analyst, &auth::secret_hash(&secret), "bench-csrf", expires)
         .await
         .expect("session");
     format!("{}={secret}", auth::SESSION_COOKIE)
 }
 
-async fn seed(store: &Store) {
+/// The analyst's one dashboard, made on the first run: a chart and a
+/// table over alerts and over incidents.
+async fn dashboard(store: &Store) -> String {
+    let existing = store.dashboards_of(ANALYST).await.expect("dashboards");
+    if let Some(dashboard) = existing.into_iter().next() {
+        return dashboard.id;
+    }
+    let dashboard = store
+        .create_dashboard(ANALYST, "Night shift")
+        .await
+        .expect("dashboard");
+    let widgets = [
+        (WidgetKind::Chart, QuerySource::Alerts, GroupBy::Day),
+        (WidgetKind::Table, QuerySource::Alerts, GroupBy::Severity),
+        (WidgetKind::Chart, QuerySource::Incidents, GroupBy::State),
+        (WidgetKind::Table, QuerySource::Incidents, GroupBy::Severity),
+    ];
+    for (kind, source, group_by) in widgets {
+        let widget = Widget {
+            title: format!("{source:?} by {group_by:?}"),
+            kind,
+            query: SavedQuery {
+                source,
+                days: Some(30),
+                group_by,
+                ..SavedQuery::default()
+            },
+        };
+        store
+            .add_widget(ANALYST, &dashboard.id, widget)
+            .await
+            .expect("widget");
+    }
+    dashboard.id
+}
+
+async fn seed(store: &Store, router: &Router, analyst: &UserRecord) {
     seed_inventory(store).await;
     seed_feeds(store).await;
     seed_vehicles(store).await;
+    let token = api_token(store, analyst).await;
+    seed_rules(router, &token).await;
+    seed_cases(router, &token).await;
     seed_alerts_and_incidents(store).await;
+}
+
+/// An API token of the analyst, for the records seeded through the API.
+async fn api_token(store: &Store, analyst: &UserRecord) -> String {
+    let secret = auth::new_token_secret();
+    store
+        .create_token(ACTOR, &analyst.id, "bench-seed", &auth::secret_hash(&secret), None)
+        .await
+        .expect("token");
+    secret
+}
+
+/// The rules the alerts name: `rule-N` with the Sigma ID `bench-rule-N`.
+async fn seed_rules(router: &Router, token: &str) {
+    for rule in 0..RULES {
+        let sigma = format!(
+            "title: Bench rule {rule}\nid: rule-{rule}\nstatus: stable\nlevel: {level}\n\
+             logsource:\n  product: vehicle\n  category: uds\n\
+             detection:\n  selection:\n    kind: uds.negative_response\n    \
+             nrc: {nrc}\n  condition: selection\n",
+            level = ["low", "medium", "high", "critical"][rule % 4],
+            nrc = rule + 1,
+        );
+        let body = serde_json::json!({ "sigma": sigma, "marking": rule_marking(rule) });
+        post(router, token, "/api/v1/rules", &body).await;
+    }
+}
+
+/// PSIRT cases on the advisories' CVEs, each on three builds.
+async fn seed_cases(router: &Router, token: &str) {
+    let statuses = ["affected", "fixed", "not_affected"];
+    for n in 0..CASES {
+        let package = n * (PACKAGES / CASES);
+        let builds: Vec<serde_json::Value> = (0..3)
+            .map(|k| {
+                let ecu = ECUS[(n + k) % ECUS.len()];
+                let model = MODELS[n % MODELS.len()];
+                let version = (n + k) % versions_per_ecu();
+                serde_json::json!({
+                    "build_id": build_id(ecu, model, version),
+                    "status": statuses[k],
+                })
+            })
+            .collect();
+        let case = serde_json::json!({
+            "title": format!("bench-pkg-{package} in the fleet's builds"),
+            "intake": { "kind": "supplier_advisory", "source": format!("BENCH-{package:05}") },
+            "vulnerability_ids": [format!("CVE-2026-{:05}", 10_000 + package)],
+            "severity": Severity::ALL[n % Severity::ALL.len()],
+            "builds": builds,
+        });
+        post(router, token, "/api/v1/cases", &case).await;
+    }
+}
+
+async fn post(router: &Router, token: &str, path: &str, body: &serde_json::Value) {
+    let request = Request::post(path)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request");
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(status, StatusCode::CREATED, "{path}: {}", String::from_utf8_lossy(&bytes));
 }
 
 fn amber() -> Marking {
