@@ -8,8 +8,12 @@
 //! CLI call it, it creates or updates the detection rules of the case's threat
 //! indicators with the revision (see `monitoring`), and it announces each new
 //! revision to the webhook subscribers of `advisory.published`.
+//!
+//! The CWE of each vulnerability comes from the knowledge base the caller
+//! holds ([`Weaknesses`]): the server's findings cache, or one built for a
+//! command, so that showing a draft does not read every stored feed again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use keelson_core::{BuildStatus, Principal, Tlp};
 use keelson_store::cases::Case;
@@ -18,6 +22,7 @@ use keelson_store::cases::work::CaseBuild;
 use keelson_store::fleet::SoftwareBuild;
 use keelson_store::rules::{MonitoringLevel, NewRule, RuleStatus};
 use keelson_store::{Store, StoreError, format_us, now_us};
+use keelson_vulndb::KnowledgeBase;
 use serde_json::{Value, json};
 
 use crate::detection::Detector;
@@ -30,6 +35,26 @@ pub fn tracking_id(case: &Case) -> String {
     format!("KEELSON-CASE-{}", case.id)
 }
 
+/// The CSAF `cwe` of each of a case's vulnerabilities that has one: the first
+/// CWE the knowledge base gives it that MITRE's catalogue knows, with the
+/// catalogue's name (CSAF 2.0 takes one).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Weaknesses(HashMap<String, Value>);
+
+impl Weaknesses {
+    pub fn of(knowledge: &KnowledgeBase, case: &Case) -> Self {
+        let found = case.vulnerability_ids.iter().filter_map(|id| {
+            let cwe = weakness_of(knowledge, id.as_str())?;
+            Some((id.as_str().to_owned(), cwe))
+        });
+        Weaknesses(found.collect())
+    }
+
+    fn get(&self, id: &str) -> Option<&Value> {
+        self.0.get(id)
+    }
+}
+
 /// The advisory as it would be published next: tracking status `draft`, the next
 /// revision dated now. Builds the reader may not see are left out.
 pub async fn preview_case_advisory(
@@ -37,6 +62,7 @@ pub async fn preview_case_advisory(
     reader: &Principal,
     publisher: &Publisher,
     case: &Case,
+    weaknesses: &Weaknesses,
 ) -> Result<Value, StoreError> {
     let published = store.case_advisories(&case.id).await?;
     let builds = readable_builds(store, reader, case).await?;
@@ -45,7 +71,7 @@ pub async fn preview_case_advisory(
         at_us: now_us(),
         status: "draft",
     };
-    write(store, publisher, case, &builds, &published, &next).await
+    write(publisher, case, weaknesses, &builds, &published, &next)
 }
 
 /// Publishes a new revision of the case's advisory (revision history grows by
@@ -65,6 +91,7 @@ pub async fn publish_case_advisory(
     reader: &Principal,
     publisher: &Publisher,
     case: &Case,
+    weaknesses: &Weaknesses,
     summary: &str,
 ) -> Result<AdvisoryRevision, StoreError> {
     let published = store.case_advisories(&case.id).await?;
@@ -74,7 +101,7 @@ pub async fn publish_case_advisory(
         at_us: now_us(),
         status: "final",
     };
-    let document = write(store, publisher, case, &builds, &published, &next).await?;
+    let document = write(publisher, case, weaknesses, &builds, &published, &next)?;
     let affected = affected_builds(&builds);
     let rules = generated_rules(store, publisher, case, &affected).await?;
     let revision = NewRevision {
@@ -199,10 +226,10 @@ async fn readable_builds(
     Ok(builds)
 }
 
-async fn write(
-    store: &Store,
+fn write(
     publisher: &Publisher,
     case: &Case,
+    weaknesses: &Weaknesses,
     builds: &[(SoftwareBuild, CaseBuild)],
     published: &[AdvisoryRevision],
     next: &Next<'_>,
@@ -212,14 +239,13 @@ async fn write(
         return Err(StoreError::Refused(why.to_owned()));
     }
     let products = Products::of(builds);
-    let knowledge = crate::findings::knowledge_base(store).await?;
     let vulnerabilities: Vec<Value> = case
         .vulnerability_ids
         .iter()
         .map(|id| {
             let mut entry = vulnerability(id.as_str(), case, &products);
-            if let Some(cwe) = weakness_of(&knowledge, id.as_str()) {
-                entry["cwe"] = cwe;
+            if let Some(cwe) = weaknesses.get(id.as_str()) {
+                entry["cwe"] = cwe.clone();
             }
             entry
         })
@@ -231,9 +257,8 @@ async fn write(
     }))
 }
 
-/// The CSAF `cwe` of a vulnerability: the first CWE the knowledge base gives
-/// it that MITRE's catalogue knows, with the catalogue's name (CSAF 2.0 takes
-/// one). None when the knowledge base has no such CWE.
+/// The CSAF `cwe` of one vulnerability (see [`Weaknesses`]); none when the
+/// knowledge base has no CWE that the catalogue knows.
 fn weakness_of(knowledge: &keelson_vulndb::KnowledgeBase, id: &str) -> Option<Value> {
     let advisory = knowledge.get(id)?;
     advisory

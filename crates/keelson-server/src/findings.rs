@@ -91,6 +91,18 @@ impl FindingsCache {
         cached.build_report(store, build_id).await
     }
 
+    /// What `read` takes from the knowledge base, brought up to date with
+    /// the stored feeds first.
+    pub async fn read_knowledge_base<T>(
+        &self,
+        store: &Store,
+        read: impl FnOnce(&KnowledgeBase) -> T,
+    ) -> Result<T, StoreError> {
+        let mut cached = self.state.lock().await;
+        cached.refresh(store).await?;
+        Ok(read(&cached.kb))
+    }
+
     /// The findings of the HBOMs attached to a hardware part (its devices
     /// matched by CPE, such as `cpe:2.3:h:` criteria), not kept.
     pub async fn hardware_report(

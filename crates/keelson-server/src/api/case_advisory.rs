@@ -6,7 +6,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use keelson_store::cases::Case;
 use keelson_store::cases::advisory::AdvisoryRevision;
+use keelson_vulndb::KnowledgeBase;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
@@ -50,8 +52,15 @@ pub(crate) async fn advisory_document(
         return Ok(Json(revision.document));
     }
     let publisher = publisher(&state);
-    let document =
-        advisory::preview_case_advisory(&state.store, &caller.principal, &publisher, &case).await?;
+    let weaknesses = weaknesses(&state, &case).await?;
+    let document = advisory::preview_case_advisory(
+        &state.store,
+        &caller.principal,
+        &publisher,
+        &case,
+        &weaknesses,
+    )
+    .await?;
     Ok(Json(document))
 }
 
@@ -82,6 +91,7 @@ pub(crate) async fn publish(
         return Err(ApiError::invalid("summary: must not be empty"));
     }
     let publisher = publisher(&state);
+    let weaknesses = weaknesses(&state, &case).await?;
     let revision = advisory::publish_case_advisory(
         &state.store,
         &state.notifier,
@@ -90,8 +100,18 @@ pub(crate) async fn publish(
         &caller.principal,
         &publisher,
         &case,
+        &weaknesses,
         summary,
     )
     .await?;
     Ok((StatusCode::CREATED, Json(revision)))
+}
+
+/// The CWEs of the case's vulnerabilities, from the server's knowledge base.
+async fn weaknesses(state: &AppState, case: &Case) -> Result<advisory::Weaknesses, ApiError> {
+    let read = |knowledge: &KnowledgeBase| advisory::Weaknesses::of(knowledge, case);
+    Ok(state
+        .findings
+        .read_knowledge_base(&state.store, read)
+        .await?)
 }

@@ -10,6 +10,8 @@ use keelson_server::advisory;
 use keelson_server::config::Config;
 use keelson_server::vex::Publisher;
 use keelson_server::webhooks::Notifier;
+use keelson_store::Store;
+use keelson_store::cases::Case;
 use serde_json::{Value, json};
 
 use super::{cases, local_actor, open_store, runtime};
@@ -65,7 +67,8 @@ async fn export(
     };
     let document = match wanted {
         Wanted::Preview => {
-            advisory::preview_case_advisory(&store, &reader, &publisher, &case).await?
+            let weaknesses = weaknesses(&store, &case).await?;
+            advisory::preview_case_advisory(&store, &reader, &publisher, &case, &weaknesses).await?
         }
         Wanted::Revision(number) => {
             let revisions = store.case_advisories(case_id).await?;
@@ -78,8 +81,17 @@ async fn export(
             let actor = local_actor();
             let notifier = Notifier::from_config(store.clone(), config);
             let detector = keelson_server::detection::Detector::for_command(config);
+            let weaknesses = weaknesses(&store, &case).await?;
             let revision = advisory::publish_case_advisory(
-                &store, &notifier, &detector, &actor, &reader, &publisher, &case, &summary,
+                &store,
+                &notifier,
+                &detector,
+                &actor,
+                &reader,
+                &publisher,
+                &case,
+                &weaknesses,
+                &summary,
             )
             .await?;
             // The command ends once every webhook delivery, retries included,
@@ -90,6 +102,12 @@ async fn export(
     };
     store.close().await?;
     Ok(document)
+}
+
+/// The CWEs of the case's vulnerabilities, from the stored feeds.
+async fn weaknesses(store: &Store, case: &Case) -> anyhow::Result<advisory::Weaknesses> {
+    let knowledge = keelson_server::findings::knowledge_base(store).await?;
+    Ok(advisory::Weaknesses::of(&knowledge, case))
 }
 
 fn write_out(document: &Value, output: Option<&Path>) -> anyhow::Result<()> {
