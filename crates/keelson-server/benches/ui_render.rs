@@ -36,11 +36,11 @@ use keelson_core::{IncidentState, Marking, Role, Severity, Tlp};
 use keelson_server::config::Config;
 use keelson_server::{AppState, app, auth};
 use keelson_store::bulk::{BulkAlert, BulkIncident};
+use keelson_store::dashboards::{GroupBy, QuerySource, SavedQuery, Widget, WidgetKind};
 use keelson_store::feeds::FeedFile;
 use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
 use keelson_store::installations::{Ecu, NewInstallation};
 use keelson_store::sboms::Subject;
-use keelson_store::dashboards::{GroupBy, QuerySource, SavedQuery, Widget, WidgetKind};
 use keelson_store::users::{NewUser, UserRecord};
 use keelson_store::{Store, StoreLocation};
 use sha2::{Digest, Sha256};
@@ -103,9 +103,10 @@ async fn main() {
         .skip(1)
         .filter(|word| !word.starts_with("--"))
         .collect();
-    let pages = pages(&router, &cookie, &store).await.into_iter().filter(|path| {
-        wanted.is_empty() || wanted.iter().any(|word| path.contains(word.as_str()))
-    });
+    let pages = pages(&router, &cookie, &store)
+        .await
+        .into_iter()
+        .filter(|path| wanted.is_empty() || wanted.iter().any(|word| path.contains(word.as_str())));
 
     println!("| page | median | p95 | slowest |");
     println!("| --- | --- | --- | --- |");
@@ -316,7 +317,13 @@ async fn seed(store: &Store, router: &Router, analyst: &UserRecord) {
 async fn api_token(store: &Store, analyst: &UserRecord) -> String {
     let secret = auth::new_token_secret();
     store
-        .create_token(ACTOR, &analyst.id, "bench-seed", &auth::secret_hash(&secret), None)
+        .create_token(
+            ACTOR,
+            &analyst.id,
+            "bench-seed",
+            &auth::secret_hash(&secret),
+            None,
+        )
         .await
         .expect("token");
     secret
@@ -373,8 +380,18 @@ async fn post(router: &Router, token: &str, path: &str, body: &serde_json::Value
         .expect("request");
     let response = router.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    assert_eq!(status, StatusCode::CREATED, "{path}: {}", String::from_utf8_lossy(&bytes));
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{path}: {}",
+        String::from_utf8_lossy(&bytes)
+    );
 }
 
 fn amber() -> Marking {

@@ -8,6 +8,7 @@
 
 pub mod advisory;
 pub mod api;
+pub mod audit_watch;
 pub mod auth;
 pub mod clearance;
 pub mod config;
@@ -80,6 +81,8 @@ pub struct AppState {
     pub notifier: Notifier,
     /// Starts and carries out incident playbooks.
     pub playbooks: playbooks::PlaybookRunner,
+    /// The audit page's last look at the hash chain.
+    pub audit_watch: Arc<audit_watch::AuditWatch>,
 }
 
 impl AppState {
@@ -122,6 +125,7 @@ impl AppState {
             findings: Arc::default(),
             notifier,
             playbooks,
+            audit_watch: Arc::default(),
         }
     }
 

@@ -313,3 +313,54 @@ async fn reports_and_intel_pages_leave_out_what_the_reader_may_not_see() {
         "the refusal does not name the field: {html}"
     );
 }
+
+/// The count the audit page gives, from its status line.
+fn verified_entries(html: &str) -> Option<u64> {
+    let after = html.split("The hash chain verifies: ").nth(1)?;
+    after.split(' ').next()?.parse().ok()
+}
+
+#[tokio::test]
+async fn the_audit_page_checks_new_entries_and_a_whole_recompute_finds_a_changed_one() {
+    let app = TestApp::new().await;
+    let admin = session(&app, "ada", Role::Admin).await;
+    let stored = |app: &TestApp| {
+        let store = app.store.clone();
+        async move {
+            store
+                .audit_entries(None, 1_000, None)
+                .await
+                .expect("entries")
+                .len() as u64
+        }
+    };
+
+    let (status, first) = page(&app, &admin, "/admin/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verified_entries(&first), Some(stored(&app).await));
+
+    app.token_for("bea", Role::VsocAnalyst, None).await;
+    let (_, second) = page(&app, &admin, "/admin/audit").await;
+    assert_eq!(verified_entries(&second), Some(stored(&app).await));
+
+    keelson_store::testing::tamper(
+        &app.store,
+        "UPDATE audit_log SET actor = 'mallory' WHERE seq = 1",
+    )
+    .await
+    .expect("tamper");
+    let (_, carried) = page(&app, &admin, "/admin/audit").await;
+    assert!(
+        verified_entries(&carried).is_some(),
+        "entries before the last look are trusted"
+    );
+    let (_, whole) = page(&app, &admin, "/admin/audit?whole=1").await;
+    assert!(
+        whole.contains("The hash chain is broken at entry 1"),
+        "{whole}"
+    );
+
+    let analyst = session(&app, "cy", Role::VsocAnalyst).await;
+    let (status, _) = page(&app, &analyst, "/admin/audit").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -88,6 +88,38 @@ pub struct ChainReport {
     pub reason: Option<String>,
 }
 
+/// The last entry a verification of the chain found intact, and how many
+/// entries up to it verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainMark {
+    pub seq: i64,
+    pub hash: String,
+    pub entries: u64,
+}
+
+/// The sequence number the entry after `last` must carry.
+fn next_seq_of(last: Option<&ChainMark>) -> i64 {
+    last.map_or(1, |mark| mark.seq + 1)
+}
+
+fn intact(entries: u64) -> ChainReport {
+    ChainReport {
+        ok: true,
+        entries,
+        first_broken: None,
+        reason: None,
+    }
+}
+
+fn broken(entries: u64, first_broken: i64, reason: String) -> ChainReport {
+    ChainReport {
+        ok: false,
+        entries,
+        first_broken: Some(first_broken),
+        reason: Some(reason),
+    }
+}
+
 /// Appends one entry; the caller holds the audit lock and commits `txn`.
 pub(crate) async fn append(
     txn: &DatabaseTransaction,
@@ -212,39 +244,67 @@ const VERIFY_PAGE: u64 = 1_000;
 impl Store {
     /// Recomputes the whole chain and names the first entry that fails.
     pub async fn verify_audit_chain(&self) -> Result<ChainReport, StoreError> {
-        let mut expected_prev = GENESIS_HASH.to_owned();
-        let mut expected_seq = 1_i64;
-        let mut entries = 0_u64;
+        let (report, _) = self.verify_audit_chain_after(None).await?;
+        Ok(report)
+    }
+
+    /// Recomputes the chain from the entry after `mark` (from the first entry
+    /// without one) and reports on the whole chain, with the mark to carry
+    /// on from next time. The entry the mark names must still hold the hash
+    /// it held when verified; entries before it are not read again, so a
+    /// caller that keeps a mark trusts its earlier verification for them.
+    pub async fn verify_audit_chain_after(
+        &self,
+        mark: Option<&ChainMark>,
+    ) -> Result<(ChainReport, Option<ChainMark>), StoreError> {
+        if let Some(mark) = mark
+            && let Some(reason) = self.mark_changed(mark).await?
+        {
+            let before = mark.entries.saturating_sub(1);
+            return Ok((broken(before, mark.seq, reason), None));
+        }
+        let mut last = mark.cloned();
         loop {
             let page = AuditLog::find()
-                .filter(Column::Seq.gte(expected_seq))
+                .filter(Column::Seq.gte(next_seq_of(last.as_ref())))
                 .order_by_asc(Column::Seq)
                 .limit(VERIFY_PAGE)
                 .all(self.connection())
                 .await?;
             if page.is_empty() {
-                return Ok(ChainReport {
-                    ok: true,
-                    entries,
-                    first_broken: None,
-                    reason: None,
-                });
+                let entries = last.as_ref().map_or(0, |mark| mark.entries);
+                return Ok((intact(entries), last));
             }
             for row in page {
-                if let Some(reason) = check_row(&row, expected_seq, &expected_prev) {
-                    let report = ChainReport {
-                        ok: false,
-                        entries,
-                        first_broken: Some(row.seq),
-                        reason: Some(reason),
-                    };
-                    return Ok(report);
+                let (entries, prev) = match &last {
+                    Some(mark) => (mark.entries, mark.hash.as_str()),
+                    None => (0, GENESIS_HASH),
+                };
+                if let Some(reason) = check_row(&row, next_seq_of(last.as_ref()), prev) {
+                    return Ok((broken(entries, row.seq, reason), None));
                 }
-                entries += 1;
-                expected_prev = row.hash;
-                expected_seq = row.seq + 1;
+                last = Some(ChainMark {
+                    seq: row.seq,
+                    hash: row.hash,
+                    entries: entries + 1,
+                });
             }
         }
+    }
+
+    /// Why the entry a mark names no longer verifies as it did, if it does not.
+    async fn mark_changed(&self, mark: &ChainMark) -> Result<Option<String>, StoreError> {
+        let row = AuditLog::find()
+            .filter(Column::Seq.eq(mark.seq))
+            .one(self.connection())
+            .await?;
+        Ok(match row {
+            None => Some("entry missing since it was verified".to_owned()),
+            Some(row) if row.hash != mark.hash => {
+                Some("hash changed since the entry was verified".to_owned())
+            }
+            Some(row) => check_row(&row, mark.seq, &row.prev_hash),
+        })
     }
 
     /// Entries for one object (or all), newest first.

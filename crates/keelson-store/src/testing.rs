@@ -90,6 +90,13 @@ fn replace_database(url: &str, database: &str) -> String {
 /// PostgreSQL database (skipped without `KEELSON_TEST_POSTGRES_URL`, failing
 /// with `KEELSON_REQUIRE_POSTGRES=1`). The caller needs tokio as a
 /// dev-dependency.
+/// Runs SQL on the store's database behind the store's back, for tests
+/// that change or delete rows to show that a check notices.
+pub async fn tamper(store: &crate::Store, sql: &str) -> Result<(), StoreError> {
+    store.connection().execute_unprepared(sql).await?;
+    Ok(())
+}
+
 /// Opens a manual, AMBER, high-severity case on CVE-2024-3094 for tests
 /// that need a case to hang work on; returns its ID.
 pub async fn open_test_case(store: &crate::Store, actor: &str, title: &str) -> String {

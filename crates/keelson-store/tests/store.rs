@@ -19,6 +19,7 @@ keelson_store::on_both_backends!(
     partner_without_organisation_is_refused,
     tokens_authenticate_until_revoked_or_expired,
     every_change_extends_a_verifying_chain,
+    a_verification_from_a_mark_checks_the_marked_entry_and_those_after,
     fleet_records_keep_their_marking,
     a_vehicle_keeps_a_vin_only_as_its_keyed_hash,
     reopening_applies_no_migration_twice,
@@ -159,6 +160,70 @@ async fn every_change_extends_a_verifying_chain(store: &Store) {
     assert_eq!(actions, ["token.revoke", "token.create", "user.create"]);
     assert_eq!(entries[1].hash, entries[0].prev_hash);
     assert!(entries[0].before_digest.is_some() && entries[0].after_digest.is_some());
+}
+
+async fn a_verification_from_a_mark_checks_the_marked_entry_and_those_after(store: &Store) {
+    let add_user =
+        |name: &'static str| store.create_user("system", new_user(name, Role::Admin, None));
+    for name in ["ana", "bob", "cat"] {
+        add_user(name).await.expect("user");
+    }
+    let (whole, mark) = store.verify_audit_chain_after(None).await.expect("verify");
+    assert_eq!((whole.ok, whole.entries), (true, 3));
+    let mark = mark.expect("a mark after three entries");
+    assert_eq!((mark.seq, mark.entries), (3, 3));
+
+    add_user("dan").await.expect("user");
+    let (carried, next) = store
+        .verify_audit_chain_after(Some(&mark))
+        .await
+        .expect("verify");
+    assert_eq!((carried.ok, carried.entries), (true, 4));
+    let next = next.expect("a mark after four entries");
+    assert_eq!(next.seq, 4);
+
+    // An entry before the mark is not read again: only a whole recompute sees it.
+    let tamper = |sql: &'static str| keelson_store::testing::tamper(store, sql);
+    tamper("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+        .await
+        .expect("tamper");
+    let (carried, _) = store
+        .verify_audit_chain_after(Some(&next))
+        .await
+        .expect("verify");
+    assert!(carried.ok, "entries before the mark are trusted");
+    let whole = store.verify_audit_chain().await.expect("verify");
+    assert_eq!(whole.first_broken, Some(2));
+
+    // The marked entry itself is checked again, and so is each one after it.
+    tamper("UPDATE audit_log SET actor = 'mallory' WHERE seq = 4")
+        .await
+        .expect("tamper");
+    let (at_mark, none) = store
+        .verify_audit_chain_after(Some(&next))
+        .await
+        .expect("verify");
+    assert_eq!(
+        (at_mark.ok, at_mark.first_broken, at_mark.entries),
+        (false, Some(4), 3)
+    );
+    assert!(
+        none.is_none(),
+        "a broken chain leaves no mark to carry on from"
+    );
+    add_user("eve").await.expect("user");
+    tamper("UPDATE audit_log SET actor = 'mallory' WHERE seq = 5")
+        .await
+        .expect("tamper");
+    let (after, _) = store
+        .verify_audit_chain_after(Some(&mark))
+        .await
+        .expect("verify");
+    assert_eq!(
+        after.first_broken,
+        Some(4),
+        "the first entry after the mark"
+    );
 }
 
 fn marking(tlp: Tlp, orgs: &[&str]) -> Marking {

@@ -18,9 +18,10 @@ use super::layout::{Section, page};
 use super::{ForViewer, PageResult, UiError, Viewer, format};
 use crate::AppState;
 use crate::api::PageQuery;
-use crate::api::audit::{AuditQuery, list_entries, verify_chain};
+use crate::api::audit::{AuditQuery, list_entries};
 use crate::api::tokens::{CreateToken, create_token, list_tokens, revoke_token};
 use crate::api::users::{CreateUser, create_user, list_users};
+use crate::audit_watch::ChainStatus;
 use crate::error::{ApiJson, ApiPath, ApiQuery};
 
 pub fn routes() -> Router<AppState> {
@@ -265,6 +266,8 @@ struct AuditFilters {
     object_type: Option<String>,
     object_id: Option<String>,
     before: Option<i64>,
+    /// Any value: recompute the hash chain from its first entry.
+    whole: Option<String>,
 }
 
 async fn audit(
@@ -281,17 +284,16 @@ async fn audit(
     let Json(entries) = list_entries(State(state.clone()), viewer.caller.clone(), ApiQuery(query))
         .await
         .shown_to(&viewer)?;
-    let Json(chain) = verify_chain(State(state), viewer.caller.clone())
+    viewer.caller.require(&[Role::Admin]).shown_to(&viewer)?;
+    let chain = state
+        .audit_watch
+        .look(&state.store, filters.whole.is_some())
         .await
         .shown_to(&viewer)?;
     let older = entries.last().map(|entry| entry.seq).filter(|seq| *seq > 1);
     let body = html! {
         (tabs("/admin/audit"))
-        @if chain.ok {
-            p.ok role="status" { "The hash chain verifies: " (chain.entries) " entries." }
-        } @else {
-            p.problem role="alert" { "The hash chain is broken at entry " (chain.first_broken.unwrap_or_default()) ": " (chain.reason.as_deref().unwrap_or_default()) }
-        }
+        (chain_status(&chain))
         form.filters method="get" action="/admin/audit" aria-label="Filter the audit log" {
             div.field { label for="a-type" { "Object type" } input #a-type name="object_type" type="text" value=[filters.object_type.as_deref()]; }
             div.field { label for="a-id" { "Object ID" } input #a-id name="object_id" type="text" value=[filters.object_id.as_deref()]; }
@@ -309,4 +311,20 @@ async fn audit(
         }
     };
     Ok(page(&viewer, Section::Admin, "Audit log", body))
+}
+
+/// Whether the chain verifies, and how recently it was recomputed whole.
+fn chain_status(chain: &ChainStatus) -> Markup {
+    let report = &chain.report;
+    html! {
+        @if report.ok {
+            p.ok role="status" {
+                "The hash chain verifies: " (report.entries) " entries (recomputed whole at "
+                (format::time(&chain.whole_checked_at)) ", entries since then at each visit). "
+                a href="/admin/audit?whole=1" { "Recompute the whole chain" }
+            }
+        } @else {
+            p.problem role="alert" { "The hash chain is broken at entry " (report.first_broken.unwrap_or_default()) ": " (report.reason.as_deref().unwrap_or_default()) }
+        }
+    }
 }
