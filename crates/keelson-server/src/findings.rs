@@ -8,9 +8,11 @@
 //! stored since (by any process on the store) are imported into the cached
 //! knowledge base in import order, which gives the same base as building it
 //! again, and only the builds whose components or findings the import touched
-//! are matched again.
+//! are matched again. Whether a build's documents changed is read for all
+//! builds at once, so a portfolio of hundreds of builds costs a few queries.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use keelson_sbom::{Encoding, Family, Format, Sbom};
 use keelson_store::sboms::{NewSbom, SbomRecord, Subject};
@@ -58,7 +60,16 @@ struct CachedBuild {
     /// The build's documents and its hardware part's, by ID, in attach order.
     sboms: Vec<String>,
     components: Vec<Component>,
-    report: MatchReport,
+    found: Arc<BuildMatch>,
+}
+
+/// What the cache keeps of one build for its readers.
+#[derive(Debug, Default)]
+pub struct BuildMatch {
+    pub report: MatchReport,
+    /// The purls of what the build's SBOMs describe: the products a VEX
+    /// statement may name the build by (see [`build_products`]).
+    pub products: Vec<Purl>,
 }
 
 /// What bringing the cache up to date did.
@@ -117,19 +128,28 @@ impl FindingsCache {
         Ok(keelson_vulndb::scan(&cached.kb, &components, &[]))
     }
 
-    /// [`Self::build_report`] for several builds under one refresh.
-    pub async fn build_reports(
+    /// What the cache holds for each of several builds, under one refresh;
+    /// which builds' documents changed is read for all of them at once.
+    pub async fn build_matches(
         &self,
         store: &Store,
         build_ids: &[String],
-    ) -> Result<Vec<MatchReport>, StoreError> {
+    ) -> Result<Vec<Arc<BuildMatch>>, StoreError> {
         let mut cached = self.state.lock().await;
         cached.refresh(store).await?;
-        let mut reports = Vec::with_capacity(build_ids.len());
+        let documents = store.sbom_ids_by_subject().await?;
+        let parts = hardware_parts(store).await?;
+        let mut matches = Vec::with_capacity(build_ids.len());
         for build_id in build_ids {
-            reports.push(cached.build_report(store, build_id).await?);
+            let part = parts.get(build_id).cloned();
+            let sboms = subjects(build_id, part)
+                .iter()
+                .flat_map(|subject| documents.get(subject).into_iter().flatten())
+                .cloned()
+                .collect();
+            matches.push(cached.build_match(store, build_id, sboms).await?);
         }
-        Ok(reports)
+        Ok(matches)
     }
 }
 
@@ -154,7 +174,7 @@ impl Cached {
         let mut builds_touched: Vec<String> = self
             .builds
             .iter()
-            .filter(|(_, build)| touched.reaches(&build.components, &build.report.findings))
+            .filter(|(_, build)| touched.reaches(&build.components, &build.found.report.findings))
             .map(|(id, _)| id.clone())
             .collect();
         builds_touched.sort();
@@ -177,20 +197,34 @@ impl Cached {
             let records = store.sbom_records_of(&subject).await?;
             sboms.extend(records.into_iter().map(|record| record.id));
         }
+        let found = self.build_match(store, build_id, sboms).await?;
+        Ok(found.report.clone())
+    }
+
+    /// The cached match of a build whose documents are `sboms`, matched
+    /// again when they are not the ones it was matched from.
+    async fn build_match(
+        &mut self,
+        store: &Store,
+        build_id: &str,
+        sboms: Vec<String>,
+    ) -> Result<Arc<BuildMatch>, StoreError> {
         if let Some(build) = self.builds.get(build_id)
             && build.sboms == sboms
         {
-            return Ok(build.report.clone());
+            return Ok(build.found.clone());
         }
 
         let (components, report) = scan_build(store, &self.kb, build_id).await?;
+        let products = build_products(store, build_id).await?;
+        let found = Arc::new(BuildMatch { report, products });
         let build = CachedBuild {
             sboms,
             components,
-            report: report.clone(),
+            found: found.clone(),
         };
         self.builds.insert(build_id.to_owned(), build);
-        Ok(report)
+        Ok(found)
     }
 }
 
@@ -259,11 +293,30 @@ pub(crate) fn read_stored(record: &SbomRecord, bytes: &[u8]) -> Result<Sbom, Sto
 /// The subjects whose documents a build's findings come from: the build,
 /// and the hardware part of its ECU when the ECU names one.
 pub async fn build_subjects(store: &Store, build_id: &str) -> Result<Vec<Subject>, StoreError> {
+    let part = hardware_part_of_build(store, build_id).await?;
+    Ok(subjects(build_id, part))
+}
+
+fn subjects(build_id: &str, hardware_part: Option<String>) -> Vec<Subject> {
     let mut subjects = vec![Subject::Build(build_id.to_owned())];
-    if let Some(part) = hardware_part_of_build(store, build_id).await? {
-        subjects.push(Subject::HardwarePart(part));
-    }
-    Ok(subjects)
+    subjects.extend(hardware_part.map(Subject::HardwarePart));
+    subjects
+}
+
+/// The hardware part of each build's ECU, for the builds whose ECU names one.
+async fn hardware_parts(store: &Store) -> Result<HashMap<String, String>, StoreError> {
+    let part_of_ecu: HashMap<String, String> = store
+        .list_ecus()
+        .await?
+        .into_iter()
+        .filter_map(|ecu| Some((ecu.id, ecu.hardware_part_number?)))
+        .collect();
+    Ok(store
+        .list_builds()
+        .await?
+        .into_iter()
+        .filter_map(|build| Some((build.id, part_of_ecu.get(&build.ecu)?.clone())))
+        .collect())
 }
 
 /// The purls of what a build's SBOMs describe (CycloneDX `metadata.component`,

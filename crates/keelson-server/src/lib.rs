@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod monitoring;
 pub mod origin;
 pub mod playbooks;
+mod portfolio;
 pub mod remediation;
 pub mod reports;
 pub mod retention;

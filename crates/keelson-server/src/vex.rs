@@ -16,15 +16,15 @@
 //! statements and the case build statuses that apply, the latest recorded one
 //! decides; a finding nobody has decided on is `under_investigation` in an export.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use keelson_core::{BuildStatus, Marking, Principal, Tlp};
 use keelson_exchange::vex::{
     self, CycloneDxVersion, Justification, Product, Statement, Status, VexDocument, VexFormat,
     Vulnerability,
 };
+use keelson_store::cases::Case;
 use keelson_store::cases::work::CaseBuild;
-use keelson_store::cases::{Case, CaseFilter};
 use keelson_store::vex::{NewVexImport, NewVexStatement, VexImported, VexStatementRecord};
 use keelson_store::{Store, StoreError};
 use keelson_vulndb::{Finding, Purl};
@@ -164,6 +164,15 @@ pub struct BuildDecisions {
     cases: Vec<(Case, CaseBuild)>,
 }
 
+/// A build whose decisions are wanted: its ID, the purls of what its SBOMs
+/// describe, and its findings.
+#[derive(Debug, Clone, Copy)]
+pub struct BuildFound<'a> {
+    pub build_id: &'a str,
+    pub products: &'a [Purl],
+    pub findings: &'a [Finding],
+}
+
 impl BuildDecisions {
     /// Loads what applies to `build_id`'s findings: statements about the build, its
     /// SBOM subjects or the findings' components, and the cases listing the build.
@@ -173,28 +182,58 @@ impl BuildDecisions {
         build_id: &str,
         found: &[Finding],
     ) -> Result<Self, StoreError> {
-        let mut within = vec![Product::Build(build_id.to_owned())];
-        within.extend(
-            findings::build_products(store, build_id)
-                .await?
-                .into_iter()
-                .map(Product::Purl),
-        );
-        let mut products: Vec<String> = within.iter().map(Product::iri).collect();
-        products.extend(found.iter().filter_map(component_of).map(|p| p.to_string()));
+        let products = findings::build_products(store, build_id).await?;
+        let build = BuildFound {
+            build_id,
+            products: &products,
+            findings: found,
+        };
+        let mut decisions = Self::for_builds(store, reader, &[build]).await?;
+        Ok(decisions.pop().unwrap_or_else(|| Self::none(build_id)))
+    }
 
-        let mut statements = Vec::new();
-        for record in store.vex_statements_about(&products).await? {
-            if reader.may_read(&record.marking) {
-                let statement = statement_of(&record)?;
-                statements.push((record, statement));
-            }
+    /// [`Self::load`] for many builds at once, one per build in order: the
+    /// statements about any of them are read in one pass, then shared out
+    /// by the products and components each build names.
+    pub async fn for_builds(
+        store: &Store,
+        reader: &Principal,
+        builds: &[BuildFound<'_>],
+    ) -> Result<Vec<Self>, StoreError> {
+        let keys: Vec<Vec<String>> = builds.iter().map(statement_keys).collect();
+        let statements = readable_statements(store, reader, &keys).await?;
+        let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (index, (record, _)) in statements.iter().enumerate() {
+            by_key
+                .entry(record.product.as_str())
+                .or_default()
+                .push(index);
         }
-        Ok(Self {
-            within,
-            statements,
-            cases: case_statuses(store, reader, build_id).await?,
-        })
+        let ids: Vec<String> = builds.iter().map(|b| b.build_id.to_owned()).collect();
+        let cases = readable_case_builds(store, reader, &ids).await?;
+
+        let decisions = builds.iter().zip(&keys).map(|(build, keys)| {
+            let mut about: Vec<usize> = keys
+                .iter()
+                .flat_map(|key| by_key.get(key.as_str()).into_iter().flatten().copied())
+                .collect();
+            about.sort_unstable();
+            about.dedup();
+            BuildDecisions {
+                within: within(build),
+                statements: about.iter().map(|&i| statements[i].clone()).collect(),
+                cases: statuses_of(&cases, build.build_id),
+            }
+        });
+        Ok(decisions.collect())
+    }
+
+    fn none(build_id: &str) -> Self {
+        BuildDecisions {
+            within: vec![Product::Build(build_id.to_owned())],
+            statements: Vec::new(),
+            cases: Vec::new(),
+        }
     }
 
     /// The latest decision on `vulnerability` (or an alias) on `component`, if any.
@@ -232,27 +271,65 @@ fn tracks(case: &Case, name: &str) -> bool {
     case.vulnerability_ids.iter().any(|id| id.as_str() == name)
 }
 
-/// The statuses the reader's visible cases give the build.
-async fn case_statuses(
+/// The build as a VEX product, and the products its SBOMs describe.
+fn within(build: &BuildFound<'_>) -> Vec<Product> {
+    let mut within = vec![Product::Build(build.build_id.to_owned())];
+    within.extend(build.products.iter().cloned().map(Product::Purl));
+    within
+}
+
+/// The product texts a statement about the build or one of its findings'
+/// components names.
+fn statement_keys(build: &BuildFound<'_>) -> Vec<String> {
+    let mut keys: Vec<String> = within(build).iter().map(Product::iri).collect();
+    let components = build.findings.iter().filter_map(component_of);
+    keys.extend(components.map(|purl| purl.to_string()));
+    keys
+}
+
+/// The stored statements naming any of `keys` that the reader may read,
+/// oldest first.
+async fn readable_statements(
     store: &Store,
     reader: &Principal,
-    build_id: &str,
-) -> Result<Vec<(Case, CaseBuild)>, StoreError> {
-    let filter = CaseFilter {
-        build_id: Some(build_id.to_owned()),
-        ..CaseFilter::default()
-    };
-    let mut out = Vec::new();
-    for case in store.list_cases(&filter).await? {
-        if !reader.may_read(&case.marking) {
-            continue;
-        }
-        let builds = store.case_builds(&case.id).await?;
-        if let Some(build) = builds.into_iter().find(|b| b.build_id == build_id) {
-            out.push((case.clone(), build));
+    keys: &[Vec<String>],
+) -> Result<Vec<(VexStatementRecord, Statement)>, StoreError> {
+    let all: Vec<String> = keys.iter().flatten().cloned().collect();
+    let mut statements = Vec::new();
+    for record in store.vex_statements_about(&all).await? {
+        if reader.may_read(&record.marking) {
+            let statement = statement_of(&record)?;
+            statements.push((record, statement));
         }
     }
-    Ok(out)
+    Ok(statements)
+}
+
+/// The cases the reader may see that give any of `build_ids` a status, in
+/// the order the case list gives them (newest received first).
+async fn readable_case_builds(
+    store: &Store,
+    reader: &Principal,
+    build_ids: &[String],
+) -> Result<Vec<(Case, Vec<CaseBuild>)>, StoreError> {
+    let mut cases = store.cases_concerning_builds(build_ids).await?;
+    cases.retain(|(case, _)| reader.may_read(&case.marking));
+    cases.sort_by_cached_key(|(case, _)| {
+        let received = OffsetDateTime::parse(&case.received_at, &Rfc3339).map(micros);
+        (std::cmp::Reverse(received.unwrap_or(0)), case.id.clone())
+    });
+    Ok(cases)
+}
+
+/// The statuses the cases give one build.
+fn statuses_of(cases: &[(Case, Vec<CaseBuild>)], build_id: &str) -> Vec<(Case, CaseBuild)> {
+    cases
+        .iter()
+        .filter_map(|(case, builds)| {
+            let build = builds.iter().find(|b| b.build_id == build_id)?;
+            Some((case.clone(), build.clone()))
+        })
+        .collect()
 }
 
 /// A stored row as a model statement (the one matching rule lives in the model).

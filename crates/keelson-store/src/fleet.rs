@@ -16,7 +16,7 @@ use crate::marking::{MarkingColumns, marking_from_columns};
 use crate::paging::{Cursor, ListPage, fill_page};
 use crate::readable::{MarkingOf, Readable};
 use crate::tally;
-use crate::{Created, Store, StoreError, insert_row_audited, now_us};
+use crate::{Created, IN_CHUNK, Store, StoreError, insert_row_audited, now_us};
 
 /// A make and model with the DBC files that describe its buses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -215,6 +215,20 @@ impl Store {
         rows.into_iter().map(vehicle_from_row).collect()
     }
 
+    /// The vehicles with these IDs (those that exist), ordered by ID.
+    pub async fn vehicles_with_ids(&self, ids: &[&str]) -> Result<Vec<Vehicle>, StoreError> {
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(IN_CHUNK) {
+            let found = vehicle::Entity::find()
+                .filter(vehicle::Column::Id.is_in(chunk.iter().copied()))
+                .all(self.connection())
+                .await?;
+            rows.extend(found);
+        }
+        rows.sort_by(|a, b| a.id.cmp(&b.id));
+        rows.into_iter().map(vehicle_from_row).collect()
+    }
+
     /// One page of the vehicles the reader may read, by ID, starting after
     /// `after`.
     pub async fn vehicle_page(
@@ -320,7 +334,6 @@ fn model_from_row(row: vehicle_model::Model) -> Result<VehicleModel, StoreError>
     })
 }
 
-/// The marking columns of the vehicle table.
 const VEHICLE_MARKING: MarkingOf<vehicle::Column> = MarkingOf {
     tlp: vehicle::Column::Tlp,
     shared_with_orgs: vehicle::Column::SharedWithOrgs,

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{self, AuditEvent};
 use crate::entity::{ecu, installation, software_build, vehicle};
 use crate::marking::{MarkingColumns, marking_from_columns};
-use crate::{Created, Store, StoreError, format_us, new_id, now_us};
+use crate::{Created, IN_CHUNK, Store, StoreError, format_us, new_id, now_us};
 
 /// One electronic control unit of the inventory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -209,6 +209,24 @@ impl Store {
         }
         let rows = query.all(self.connection()).await?;
         Ok(rows.into_iter().map(|row| row.vehicle_id).collect())
+    }
+
+    /// The current installations of `build_ids`, ordered by vehicle and ECU.
+    pub async fn current_installations_of(
+        &self,
+        build_ids: &[String],
+    ) -> Result<Vec<Installation>, StoreError> {
+        let mut rows = Vec::new();
+        for chunk in build_ids.chunks(IN_CHUNK) {
+            let found = installation::Entity::find()
+                .filter(installation::Column::BuildId.is_in(chunk.iter().map(String::as_str)))
+                .filter(installation::Column::RemovedAtUs.is_null())
+                .all(self.connection())
+                .await?;
+            rows.extend(found);
+        }
+        rows.sort_by(|a, b| (&a.vehicle_id, &a.ecu_id).cmp(&(&b.vehicle_id, &b.ecu_id)));
+        rows.into_iter().map(installation_from_row).collect()
     }
 
     /// Every current installation of the fleet, ordered by vehicle and ECU.

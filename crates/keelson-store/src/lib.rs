@@ -213,6 +213,10 @@ impl Created {
     }
 }
 
+/// Values per `IN (...)` list in one statement: well inside every
+/// backend's limit on bound parameters.
+pub(crate) const IN_CHUNK: usize = 500;
+
 /// The database behind a [`Store`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

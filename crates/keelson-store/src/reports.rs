@@ -25,10 +25,7 @@ use crate::incidents::IncidentRecord;
 use crate::incidents::response::{Containment, Escalation, containment_from_row};
 use crate::marking::marking_from_columns;
 use crate::rules::json_list;
-use crate::{Store, StoreError, now_us};
-
-/// How many IDs one `IN (...)` lists at most.
-const IN_CHUNK: usize = 500;
+use crate::{IN_CHUNK, Store, StoreError, now_us};
 
 /// A half-open time range, `[from_us, to_us)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

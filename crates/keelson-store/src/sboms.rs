@@ -5,6 +5,8 @@
 //! its subject: a build's marking, or the markings of the ECUs with that
 //! hardware part number.
 
+use std::collections::HashMap;
+
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
@@ -171,6 +173,28 @@ impl Store {
                 Ok((sbom_record(row)?, bytes))
             })
             .collect()
+    }
+
+    /// The IDs of every attached document, per subject, oldest first: one
+    /// read that tells a cache of findings which subjects' documents changed.
+    pub async fn sbom_ids_by_subject(&self) -> Result<HashMap<Subject, Vec<String>>, StoreError> {
+        let rows: Vec<(String, String, String)> = sbom_document::Entity::find()
+            .select_only()
+            .columns([
+                sbom_document::Column::SubjectKind,
+                sbom_document::Column::SubjectId,
+                sbom_document::Column::Id,
+            ])
+            .order_by_asc(sbom_document::Column::ImportedAtUs)
+            .into_tuple()
+            .all(self.connection())
+            .await?;
+        let mut by_subject: HashMap<Subject, Vec<String>> = HashMap::new();
+        for (kind, subject_id, id) in rows {
+            let subject = Subject::from_columns(&kind, subject_id)?;
+            by_subject.entry(subject).or_default().push(id);
+        }
+        Ok(by_subject)
     }
 
     /// The SBOMs attached to a build with their bytes, oldest first.

@@ -25,13 +25,10 @@ use crate::audit::{self, AuditEvent};
 use crate::cases::{case_event, open_cases_tracking};
 use crate::entity::vex_statement;
 use crate::marking::{MarkingColumns, marking_from_columns};
-use crate::{Store, StoreError, format_us, new_id, now_us};
+use crate::{IN_CHUNK, Store, StoreError, format_us, new_id, now_us};
 
 /// The audit object type of an import.
 pub const VEX_OBJECT: &str = "vex";
-
-/// How many products one `IN (...)` lists at most.
-const IN_CHUNK: usize = 500;
 
 /// One statement to store, its product and component already normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]

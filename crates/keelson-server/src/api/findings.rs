@@ -4,14 +4,10 @@
 //! how many vehicles run an affected build). Only records the caller may
 //! read are matched, listed or counted.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use keelson_core::Severity;
-use keelson_store::installations::Installation;
 use keelson_store::sboms::{Attached, SbomRecord, Subject};
 use keelson_vulndb::{Finding, MatchWarning};
 use serde::Serialize;
@@ -26,6 +22,7 @@ use crate::clearance::{visible, visible_only};
 use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::finding_events::FindingEvents;
 use crate::findings;
+use crate::portfolio::{PortfolioEntry, RunningFleet};
 use crate::vex::{BuildDecisions, VexStatus};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -135,6 +132,25 @@ async fn visible_part_ecus(
     Ok(ecus)
 }
 
+/// How many vehicles (that the caller may see) currently run a build the
+/// caller may see on one of `ecus`.
+async fn vehicles_on_ecus(
+    state: &AppState,
+    caller: &Caller,
+    ecus: &[String],
+) -> Result<u64, ApiError> {
+    let installations = visible_only(caller, state.store.current_installations().await?);
+    let mut vehicle_ids: Vec<&str> = installations
+        .iter()
+        .filter(|installation| ecus.contains(&installation.ecu_id))
+        .map(|installation| installation.vehicle_id.as_str())
+        .collect();
+    vehicle_ids.sort_unstable();
+    vehicle_ids.dedup();
+    let vehicles = state.store.vehicles_with_ids(&vehicle_ids).await?;
+    Ok(visible_only(caller, vehicles).len() as u64)
+}
+
 /// One finding of a build with the number of vehicles that run the build.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct BuildFinding {
@@ -174,10 +190,10 @@ pub(crate) async fn build_findings(
     let store = &state.store;
     visible(&caller, store.build(&id).await?, &format!("build {id}"))?;
     let report = state.findings.build_report(store, &id).await?;
-    let running = Running::visible_to(&state, &caller).await?;
+    let running = RunningFleet::visible_to(&state, &caller, std::slice::from_ref(&id)).await?;
     let decisions = BuildDecisions::load(store, &caller.principal, &id, &report.findings).await?;
 
-    let vehicles_affected = running.vehicles_running(&id).len() as u64;
+    let vehicles_affected = running.vehicles_running(&id);
     let items: Vec<BuildFinding> = report
         .findings
         .into_iter()
@@ -223,99 +239,15 @@ async fn hardware_findings(
 ) -> Result<Json<HardwareFindings>, ApiError> {
     let ecus = visible_part_ecus(&state, &caller, &part).await?;
     let report = state.findings.hardware_report(&state.store, &part).await?;
-    let running = Running::visible_to(&state, &caller).await?;
-
-    let vehicles: BTreeSet<&str> = running
-        .installations
-        .iter()
-        .filter(|installation| ecus.contains(&installation.ecu_id))
-        .map(|installation| installation.vehicle_id.as_str())
-        .collect();
+    let vehicles_affected = vehicles_on_ecus(&state, &caller, &ecus).await?;
     Ok(Json(HardwareFindings {
-        vehicles_affected: vehicles.len() as u64,
+        vehicles_affected,
         hardware_part: part,
         ecus,
         total: report.findings.len() as u64,
         items: report.findings,
         warnings: report.warnings,
     }))
-}
-
-/// What the caller may see of the fleet's current installations, with
-/// each vehicle's model, and the installations of each build (the
-/// portfolio asks once per affected build of every vulnerability).
-struct Running {
-    installations: Vec<Installation>,
-    model_of: HashMap<String, Option<String>>,
-    by_build: HashMap<String, Vec<usize>>,
-}
-
-impl Running {
-    async fn visible_to(state: &AppState, caller: &Caller) -> Result<Self, ApiError> {
-        let vehicles = visible_only(caller, state.store.list_vehicles().await?);
-        let model_of: HashMap<String, Option<String>> = vehicles
-            .into_iter()
-            .map(|vehicle| (vehicle.id, vehicle.model_id))
-            .collect();
-        let installations = visible_only(caller, state.store.current_installations().await?)
-            .into_iter()
-            .filter(|installation| model_of.contains_key(&installation.vehicle_id))
-            .collect::<Vec<_>>();
-        let mut by_build: HashMap<String, Vec<usize>> = HashMap::new();
-        for (index, installation) in installations.iter().enumerate() {
-            by_build
-                .entry(installation.build_id.clone())
-                .or_default()
-                .push(index);
-        }
-        Ok(Self {
-            installations,
-            model_of,
-            by_build,
-        })
-    }
-
-    /// The installations currently running `build_id`.
-    fn of_build<'a>(&'a self, build_id: &str) -> impl Iterator<Item = &'a Installation> {
-        let indexes = self.by_build.get(build_id).map_or(&[][..], Vec::as_slice);
-        indexes.iter().map(|index| &self.installations[*index])
-    }
-
-    fn vehicles_running<'a>(&'a self, build_id: &'a str) -> BTreeSet<&'a str> {
-        self.of_build(build_id)
-            .map(|installation| installation.vehicle_id.as_str())
-            .collect()
-    }
-}
-
-/// How many vehicles an affected build reaches through one ECU or model.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct Reach {
-    pub(crate) id: String,
-    pub(crate) vehicles: u64,
-}
-
-/// One vulnerability across the portfolio.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct PortfolioEntry {
-    pub(crate) vulnerability: String,
-    pub(crate) aliases: Vec<String>,
-    /// The highest severity among its findings; null when none is scored.
-    pub(crate) severity: Option<Severity>,
-    pub(crate) kev: bool,
-    pub(crate) epss: Option<f64>,
-    /// The affected builds.
-    pub(crate) builds: Vec<String>,
-    /// ECU slots on which an affected build currently runs.
-    pub(crate) ecus: Vec<Reach>,
-    /// Vehicle models with a vehicle that currently runs an affected build
-    /// (`id` is empty for vehicles without a model).
-    pub(crate) models: Vec<Reach>,
-    /// Vehicles that currently run at least one affected build.
-    pub(crate) vehicles_affected: u64,
-    /// Per affected build that a stored VEX statement or a case decides: its VEX
-    /// status (`not_affected`, `affected`, `fixed`, `under_investigation`).
-    pub(crate) vex: BTreeMap<String, String>,
 }
 
 /// Per vulnerability: the builds, ECUs and models it reaches and how many
@@ -327,93 +259,6 @@ pub(crate) async fn portfolio(
     caller: Caller,
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<PortfolioEntry>>, ApiError> {
-    let store = &state.store;
-    let running = Running::visible_to(&state, &caller).await?;
-    let builds: Vec<String> = visible_only(&caller, store.list_builds().await?)
-        .into_iter()
-        .map(|build| build.id)
-        .collect();
-    let reports = state.findings.build_reports(store, &builds).await?;
-    let mut by_vulnerability: BTreeMap<String, Vec<(String, Finding)>> = BTreeMap::new();
-    let mut decided: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
-    for (build, report) in builds.iter().zip(reports) {
-        let decisions =
-            BuildDecisions::load(store, &caller.principal, build, &report.findings).await?;
-        for finding in report.findings {
-            let key = finding.vulnerability.clone();
-            if let Some(status) = decisions.status_of_finding(&finding) {
-                let per_build = decided.entry(key.clone()).or_default();
-                per_build.insert(build.clone(), status.status);
-            }
-            by_vulnerability
-                .entry(key)
-                .or_default()
-                .push((build.clone(), finding));
-        }
-    }
-    let entries = by_vulnerability
-        .into_iter()
-        .map(|(vulnerability, found)| {
-            let vex = decided.remove(&vulnerability).unwrap_or_default();
-            PortfolioEntry {
-                vex,
-                ..portfolio_entry(vulnerability, &found, &running)
-            }
-        })
-        .collect();
+    let entries = crate::portfolio::portfolio(&state, &caller).await?;
     Ok(Json(page.page(entries)?))
-}
-
-fn portfolio_entry(
-    vulnerability: String,
-    found: &[(String, Finding)],
-    running: &Running,
-) -> PortfolioEntry {
-    let builds: BTreeSet<&str> = found.iter().map(|(build, _)| build.as_str()).collect();
-    let mut ecus: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    let mut models: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    let mut vehicles: BTreeSet<&str> = BTreeSet::new();
-    for installation in builds.iter().flat_map(|build| running.of_build(build)) {
-        let vehicle = installation.vehicle_id.as_str();
-        let model = running
-            .model_of
-            .get(vehicle)
-            .and_then(|model| model.as_deref())
-            .unwrap_or("");
-        ecus.entry(&installation.ecu_id)
-            .or_default()
-            .insert(vehicle);
-        models.entry(model).or_default().insert(vehicle);
-        vehicles.insert(vehicle);
-    }
-
-    let findings = found.iter().map(|(_, finding)| finding);
-    PortfolioEntry {
-        aliases: found
-            .first()
-            .map(|(_, finding)| finding.aliases.clone())
-            .unwrap_or_default(),
-        severity: findings
-            .clone()
-            .filter_map(|finding| finding.severity)
-            .max(),
-        kev: findings.clone().any(|finding| finding.kev),
-        epss: findings.filter_map(|finding| finding.epss).reduce(f64::max),
-        builds: builds.into_iter().map(str::to_owned).collect(),
-        ecus: reach(ecus),
-        models: reach(models),
-        vehicles_affected: vehicles.len() as u64,
-        vulnerability,
-        vex: BTreeMap::new(),
-    }
-}
-
-fn reach(groups: BTreeMap<&str, BTreeSet<&str>>) -> Vec<Reach> {
-    groups
-        .into_iter()
-        .map(|(id, vehicles)| Reach {
-            id: id.to_owned(),
-            vehicles: vehicles.len() as u64,
-        })
-        .collect()
 }

@@ -1,9 +1,10 @@
 //! The PSIRT portfolio: the products (builds of each ECU) the reader may
 //! see, the findings per vulnerability across them by severity with their
 //! KEV and EPSS flags, VEX decisions and the vehicles that run an affected
-//! build, and one build's findings with evidence. Both come from the API's
-//! findings handlers (`api::findings`, over `findings.rs`), so the page and
-//! the API cannot count differently.
+//! build, and one build's findings with evidence. The portfolio is the one
+//! the API's findings list pages (`portfolio.rs`), read once whole, and a
+//! build's findings come from the API's handler, so the page and the API
+//! cannot count differently.
 
 use std::collections::BTreeMap;
 
@@ -19,38 +20,15 @@ use super::chart;
 use super::layout::{Section, page};
 use super::{ForViewer, PageResult, Viewer, format};
 use crate::AppState;
-use crate::api::PageQuery;
-use crate::api::findings::{PortfolioEntry, build_findings, portfolio};
+use crate::api::findings::build_findings;
 use crate::clearance::visible_only;
-use crate::error::{ApiPath, ApiQuery};
+use crate::error::ApiPath;
+use crate::portfolio::{PortfolioEntry, portfolio};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/psirt", get(overview))
         .route("/psirt/builds/{id}", get(build))
-}
-
-/// Every portfolio entry the reader may see, page after page.
-pub async fn all_entries(
-    state: &AppState,
-    viewer: &Viewer,
-) -> Result<Vec<PortfolioEntry>, super::UiError> {
-    let mut entries = Vec::new();
-    let mut cursor = None;
-    loop {
-        let query = PageQuery {
-            limit: Some(1000),
-            cursor,
-        };
-        let Json(page) = portfolio(State(state.clone()), viewer.caller.clone(), ApiQuery(query))
-            .await
-            .shown_to(viewer)?;
-        entries.extend(page.items);
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(entries),
-        }
-    }
 }
 
 /// Which slice of the findings table the page shows.
@@ -69,7 +47,7 @@ async fn overview(
         &viewer.caller,
         state.store.list_builds().await.shown_to(&viewer)?,
     );
-    let mut entries = all_entries(&state, &viewer).await?;
+    let mut entries = portfolio(&state, &viewer.caller).await.shown_to(&viewer)?;
     entries.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

@@ -38,7 +38,7 @@ use serde_json::{Value, json};
 use crate::audit::{self, AuditEvent};
 use crate::entity::{case, case_build, case_vulnerability, software_build, user};
 use crate::marking::{MarkingColumns, marking_from_columns};
-use crate::{Store, StoreError, format_us, new_id, now_us};
+use crate::{IN_CHUNK, Store, StoreError, format_us, new_id, now_us};
 
 /// The audit object type of every case entry.
 pub const CASE_OBJECT: &str = "case";
@@ -493,9 +493,6 @@ pub(crate) async fn require_case(db: &impl ConnectionTrait, id: &str) -> Result<
         .await?
         .ok_or_else(|| StoreError::not_found(format!("case {id}")))
 }
-
-/// How many case IDs one `IN (...)` lists at most.
-const IN_CHUNK: usize = 500;
 
 pub(crate) async fn cases_from_rows(
     db: &impl ConnectionTrait,

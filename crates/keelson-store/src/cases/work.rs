@@ -2,6 +2,8 @@
 //! each build. Each change is audited on the case, so the case's history
 //! shows it; a comment's text stays in its table (the entry names it).
 
+use std::collections::BTreeMap;
+
 use keelson_core::BuildStatus;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
@@ -11,10 +13,13 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::workflow::FieldChange;
-use super::{case_event, check_title, require_build, require_case, require_user, to_value};
+use super::{
+    Case, case_event, cases_from_rows, check_title, require_build, require_case, require_user,
+    to_value,
+};
 use crate::audit;
-use crate::entity::{case_build, case_comment, case_task};
-use crate::{Store, StoreError, format_us, new_id, now_us};
+use crate::entity::{case, case_build, case_comment, case_task};
+use crate::{IN_CHUNK, Store, StoreError, format_us, new_id, now_us};
 
 /// The status of a case's vulnerability in one build.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -121,6 +126,49 @@ impl Store {
     /// The builds a case concerns, by build ID.
     pub async fn case_builds(&self, case_id: &str) -> Result<Vec<CaseBuild>, StoreError> {
         builds_of(self.connection(), case_id).await
+    }
+
+    /// Every case that gives one of `build_ids` a status, with the statuses
+    /// it gives them (by build ID): what a portfolio of many builds needs,
+    /// read in a few queries rather than two per build.
+    pub async fn cases_concerning_builds(
+        &self,
+        build_ids: &[String],
+    ) -> Result<Vec<(Case, Vec<CaseBuild>)>, StoreError> {
+        let db = self.connection();
+        let mut statuses: BTreeMap<String, Vec<CaseBuild>> = BTreeMap::new();
+        for chunk in build_ids.chunks(IN_CHUNK) {
+            let rows = case_build::Entity::find()
+                .filter(case_build::Column::BuildId.is_in(chunk.iter().map(String::as_str)))
+                .order_by_asc(case_build::Column::BuildId)
+                .all(db)
+                .await?;
+            for row in rows {
+                let case_id = row.case_id.clone();
+                statuses
+                    .entry(case_id)
+                    .or_default()
+                    .push(build_from_row(row)?);
+            }
+        }
+
+        let case_ids: Vec<&str> = statuses.keys().map(String::as_str).collect();
+        let mut rows = Vec::with_capacity(case_ids.len());
+        for chunk in case_ids.chunks(IN_CHUNK) {
+            let found = case::Entity::find()
+                .filter(case::Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?;
+            rows.extend(found);
+        }
+        let cases = cases_from_rows(db, rows).await?;
+        Ok(cases
+            .into_iter()
+            .map(|case| {
+                let builds = statuses.remove(&case.id).unwrap_or_default();
+                (case, builds)
+            })
+            .collect())
     }
 
     /// Adds a comment; its text must not be blank.
