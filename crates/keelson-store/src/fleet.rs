@@ -4,8 +4,8 @@
 
 use keelson_core::{Marked, Marking};
 use sea_orm::{
-    ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    TransactionTrait,
+    ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -237,7 +237,9 @@ impl Store {
         after: Option<Cursor>,
         limit: usize,
     ) -> Result<ListPage<Vehicle>, StoreError> {
-        let readable = reader.condition(VEHICLE_MARKING);
+        // The clearance condition is a disjunction: the page's bound must
+        // be added beside it, not inside it.
+        let readable = Condition::all().add(reader.condition(VEHICLE_MARKING));
         let fetch = |after: Option<Cursor>, n: u64| {
             let mut condition = readable.clone();
             if let Some(after) = &after {
@@ -334,7 +336,7 @@ fn model_from_row(row: vehicle_model::Model) -> Result<VehicleModel, StoreError>
     })
 }
 
-const VEHICLE_MARKING: MarkingOf<vehicle::Column> = MarkingOf {
+pub(crate) const VEHICLE_MARKING: MarkingOf<vehicle::Column> = MarkingOf {
     tlp: vehicle::Column::Tlp,
     shared_with_orgs: vehicle::Column::SharedWithOrgs,
     named_readers: vehicle::Column::NamedReaders,

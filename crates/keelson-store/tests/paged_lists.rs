@@ -19,6 +19,7 @@ keelson_store::on_both_backends!(
     pages_hold_exactly_what_the_reader_may_read_in_list_order,
     counts_and_the_overview_tally_equal_the_plain_path,
     incident_pages_counts_and_tally_equal_the_plain_path,
+    vehicle_pages_and_count_equal_the_plain_path,
 );
 
 const HOUR_US: i64 = 3_600_000_000;
@@ -390,5 +391,45 @@ async fn incident_pages_counts_and_tally_equal_the_plain_path(store: &Store) {
             })
             .count();
         assert_eq!(tally.detected.len(), detected_since, "{}", reader.user);
+    }
+}
+
+async fn vehicle_pages_and_count_equal_the_plain_path(store: &Store) {
+    for (n, marking) in markings().into_iter().cycle().take(27).enumerate() {
+        let vehicle = Vehicle {
+            id: format!("veh-{n:02}"),
+            model_id: None,
+            vin_hash: None,
+            region: None,
+            marking,
+        };
+        store
+            .create_vehicle("test", &vehicle)
+            .await
+            .expect("vehicle");
+    }
+    let all = store.list_vehicles().await.expect("vehicles");
+
+    for reader in readers() {
+        let plain: Vec<String> = all
+            .iter()
+            .filter(|vehicle| reader.may_read(&vehicle.marking))
+            .map(|vehicle| vehicle.id.clone())
+            .collect();
+        let readable = Readable::by(&reader);
+        let mut paged = Vec::new();
+        let mut after = None;
+        for _ in 0..=all.len() {
+            let page = store.vehicle_page(&readable, after, 2).await.expect("page");
+            paged.extend(page.items.into_iter().map(|vehicle| vehicle.id));
+            after = page.next;
+            if after.is_none() {
+                break;
+            }
+        }
+        assert!(after.is_none(), "{}: the pages never ended", reader.user);
+        assert_eq!(paged, plain, "{}", reader.user);
+        let count = store.count_vehicles(&readable).await.expect("count");
+        assert_eq!(count, plain.len() as u64, "{}", reader.user);
     }
 }
