@@ -153,6 +153,20 @@ impl Principal {
             Tlp::Red => false,
         }
     }
+
+    /// What the label alone decides for this reader: `Some` when no
+    /// audience list could change [`Self::may_read`]'s answer, `None` when
+    /// the lists must be read. Lets a reader of many rows skip parsing
+    /// their lists.
+    pub fn decides_by_label(&self, tlp: Tlp) -> Option<bool> {
+        match tlp {
+            Tlp::Red => None,
+            _ if self.role.is_internal() => Some(true),
+            Tlp::Clear | Tlp::Green => Some(true),
+            Tlp::Amber | Tlp::AmberStrict if self.organisation.is_none() => Some(false),
+            Tlp::Amber | Tlp::AmberStrict => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -233,6 +247,40 @@ mod tests {
             assert!(!partner("acme").may_read(&Marking::new(tlp)));
         }
         assert!(!partner("acme").may_read(&shared(Tlp::Red, "acme")));
+    }
+
+    #[test]
+    fn a_label_decides_only_where_no_audience_could_change_the_answer() {
+        let readers = [
+            analyst(),
+            partner("acme"),
+            Principal::new("x", Role::Partner, None),
+        ];
+        let audiences = [
+            (Vec::new(), Vec::new()),
+            (vec!["acme".to_owned()], Vec::new()),
+            (
+                Vec::new(),
+                vec!["ana".to_owned(), "pat".to_owned(), "x".to_owned()],
+            ),
+        ];
+        for reader in &readers {
+            for tlp in Tlp::ALL {
+                let Some(decided) = reader.decides_by_label(tlp) else {
+                    continue;
+                };
+                for (orgs, names) in &audiences {
+                    let marking = Marking {
+                        tlp,
+                        shared_with_orgs: orgs.clone(),
+                        named_readers: names.clone(),
+                    };
+                    assert_eq!(decided, reader.may_read(&marking), "{} {tlp}", reader.user);
+                }
+            }
+        }
+        assert_eq!(analyst().decides_by_label(Tlp::Red), None);
+        assert_eq!(partner("acme").decides_by_label(Tlp::Amber), None);
     }
 
     #[test]

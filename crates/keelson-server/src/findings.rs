@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use keelson_sbom::{Encoding, Family, Format, Sbom};
+use keelson_store::fleet::SoftwareBuild;
 use keelson_store::sboms::{NewSbom, SbomRecord, Subject};
 use keelson_store::{Store, StoreError};
 use keelson_vulndb::{Component, Cpe, FeedKind, KnowledgeBase, MatchReport, Purl, Touched};
@@ -133,21 +134,21 @@ impl FindingsCache {
     pub async fn build_matches(
         &self,
         store: &Store,
-        build_ids: &[String],
+        builds: &[SoftwareBuild],
     ) -> Result<Vec<Arc<BuildMatch>>, StoreError> {
         let mut cached = self.state.lock().await;
         cached.refresh(store).await?;
         let documents = store.sbom_ids_by_subject().await?;
-        let parts = hardware_parts(store).await?;
-        let mut matches = Vec::with_capacity(build_ids.len());
-        for build_id in build_ids {
-            let part = parts.get(build_id).cloned();
-            let sboms = subjects(build_id, part)
+        let part_of_ecu = hardware_parts(store).await?;
+        let mut matches = Vec::with_capacity(builds.len());
+        for build in builds {
+            let part = part_of_ecu.get(&build.ecu).cloned();
+            let sboms = subjects(&build.id, part)
                 .iter()
                 .flat_map(|subject| documents.get(subject).into_iter().flatten())
                 .cloned()
                 .collect();
-            matches.push(cached.build_match(store, build_id, sboms).await?);
+            matches.push(cached.build_match(store, &build.id, sboms).await?);
         }
         Ok(matches)
     }
@@ -303,20 +304,13 @@ fn subjects(build_id: &str, hardware_part: Option<String>) -> Vec<Subject> {
     subjects
 }
 
-/// The hardware part of each build's ECU, for the builds whose ECU names one.
+/// The hardware part number of each ECU that names one.
 async fn hardware_parts(store: &Store) -> Result<HashMap<String, String>, StoreError> {
-    let part_of_ecu: HashMap<String, String> = store
-        .list_ecus()
-        .await?
+    let ecus = store.list_ecus().await?;
+    let parts = ecus
         .into_iter()
-        .filter_map(|ecu| Some((ecu.id, ecu.hardware_part_number?)))
-        .collect();
-    Ok(store
-        .list_builds()
-        .await?
-        .into_iter()
-        .filter_map(|build| Some((build.id, part_of_ecu.get(&build.ecu)?.clone())))
-        .collect())
+        .filter_map(|ecu| Some((ecu.id, ecu.hardware_part_number?)));
+    Ok(parts.collect())
 }
 
 /// The purls of what a build's SBOMs describe (CycloneDX `metadata.component`,

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use keelson_core::Severity;
 use keelson_store::StoreError;
-use keelson_store::installations::Installation;
+use keelson_store::readable::Readable;
 use keelson_vulndb::Finding;
 use serde::Serialize;
 
@@ -65,18 +65,15 @@ pub(crate) async fn portfolio(
     caller: &Caller,
 ) -> Result<Vec<PortfolioEntry>, ApiError> {
     let store = &state.store;
-    let builds: Vec<String> = visible_only(caller, store.list_builds().await?)
-        .into_iter()
-        .map(|build| build.id)
-        .collect();
+    let builds = visible_only(caller, store.list_builds().await?);
     let matches = state.findings.build_matches(store, &builds).await?;
     let found: Vec<BuildFound<'_>> = builds
         .iter()
         .zip(&matches)
-        .map(|(build_id, found)| build_found(build_id, found))
+        .map(|(build, found)| build_found(&build.id, found))
         .collect();
     let decisions = BuildDecisions::for_builds(store, &caller.principal, &found).await?;
-    let fleet = RunningFleet::visible_to(state, caller, &builds).await?;
+    let fleet = RunningFleet::visible_to(state, caller, None).await?;
 
     let grouped = group_by_vulnerability(&found, &decisions);
     let mut tally = Tally::over(&fleet);
@@ -103,20 +100,28 @@ struct Group<'a> {
     vex: BTreeMap<String, String>,
 }
 
+/// The findings grouped per vulnerability, ordered by vulnerability ID.
 fn group_by_vulnerability<'a>(
     builds: &[BuildFound<'a>],
     decisions: &[BuildDecisions],
-) -> BTreeMap<&'a str, Group<'a>> {
-    let mut groups: BTreeMap<&str, Group<'_>> = BTreeMap::new();
+) -> Vec<(&'a str, Group<'a>)> {
+    let mut place: HashMap<&str, usize> = HashMap::new();
+    let mut groups: Vec<(&str, Group<'_>)> = Vec::new();
     for (build, decisions) in builds.iter().zip(decisions) {
         for finding in build.findings {
-            let group = groups.entry(finding.vulnerability.as_str()).or_default();
+            let vulnerability = finding.vulnerability.as_str();
+            let index = *place.entry(vulnerability).or_insert_with(|| {
+                groups.push((vulnerability, Group::default()));
+                groups.len() - 1
+            });
+            let group = &mut groups[index].1;
             if let Some(status) = decisions.status_of_finding(finding) {
                 group.vex.insert(build.build_id.to_owned(), status.status);
             }
             group.found.push((build.build_id, finding));
         }
     }
+    groups.sort_unstable_by(|a, b| a.0.cmp(b.0));
     groups
 }
 
@@ -174,63 +179,48 @@ pub(crate) struct RunningFleet {
 }
 
 impl RunningFleet {
-    /// The installations of `builds` the caller may see, on vehicles the
-    /// caller may see.
+    /// The installations the caller may see, on vehicles the caller may
+    /// see: of `builds`, or of every build.
     pub(crate) async fn visible_to(
         state: &AppState,
         caller: &Caller,
-        builds: &[String],
+        builds: Option<&[String]>,
     ) -> Result<Self, StoreError> {
-        let store = &state.store;
-        let installations = visible_only(caller, store.current_installations_of(builds).await?);
-        let mut vehicle_ids: Vec<&str> = installations
-            .iter()
-            .map(|installation| installation.vehicle_id.as_str())
-            .collect();
-        vehicle_ids.sort_unstable();
-        vehicle_ids.dedup();
-        let vehicles = visible_only(caller, store.vehicles_with_ids(&vehicle_ids).await?);
+        let reader = Readable::by(&caller.principal);
+        let running = state.store.running_installations(&reader, builds).await?;
 
         let mut fleet = RunningFleet::default();
-        let mut number_of: HashMap<&str, u32> = HashMap::with_capacity(vehicles.len());
+        let mut vehicle_numbers: HashMap<&str, u32> = HashMap::new();
         let mut model_numbers: HashMap<String, u32> = HashMap::new();
-        for vehicle in &vehicles {
-            let model = vehicle.model_id.clone().unwrap_or_default();
-            let model = number(&mut fleet.models, &mut model_numbers, model);
-            number_of.insert(&vehicle.id, fleet.model_of.len() as u32);
-            fleet.model_of.push(model);
-        }
-        fleet.add_installations(&installations, &number_of);
-        Ok(fleet)
-    }
-
-    /// Files each installation under its build, once per vehicle and ECU
-    /// slot (the store keeps one current installation per slot; a second
-    /// one would otherwise count its vehicle twice on that ECU).
-    fn add_installations(
-        &mut self,
-        installations: &[Installation],
-        number_of: &HashMap<&str, u32>,
-    ) {
         let mut ecu_numbers: HashMap<String, u32> = HashMap::new();
-        let mut slots: HashSet<(u32, u32)> = HashSet::with_capacity(installations.len());
-        for installation in installations {
-            let Some(&vehicle) = number_of.get(installation.vehicle_id.as_str()) else {
-                continue;
-            };
+        let mut slots: HashSet<(u32, u32)> = HashSet::with_capacity(running.len());
+        for installation in &running {
+            let next = fleet.model_of.len() as u32;
+            let vehicle = *vehicle_numbers
+                .entry(&installation.vehicle_id)
+                .or_insert(next);
+            if vehicle == next {
+                let model = installation.model_id.clone().unwrap_or_default();
+                fleet
+                    .model_of
+                    .push(number(&mut fleet.models, &mut model_numbers, model));
+            }
             let ecu = number(
-                &mut self.ecus,
+                &mut fleet.ecus,
                 &mut ecu_numbers,
                 installation.ecu_id.clone(),
             );
+            // The store keeps one current installation per slot; a second
+            // one would count its vehicle twice on that ECU.
             if slots.insert((vehicle, ecu)) {
-                let build = self
+                let build = fleet
                     .by_build
                     .entry(installation.build_id.clone())
                     .or_default();
                 build.push(Running { vehicle, ecu });
             }
         }
+        Ok(fleet)
     }
 
     /// How many vehicles currently run `build_id`.

@@ -200,7 +200,11 @@ impl BuildDecisions {
         reader: &Principal,
         builds: &[BuildFound<'_>],
     ) -> Result<Vec<Self>, StoreError> {
-        let keys: Vec<Vec<String>> = builds.iter().map(statement_keys).collect();
+        let mut spelt = HashMap::new();
+        let keys: Vec<Vec<String>> = builds
+            .iter()
+            .map(|build| statement_keys(build, &mut spelt))
+            .collect();
         let statements = readable_statements(store, reader, &keys).await?;
         let mut by_key: HashMap<&str, Vec<usize>> = HashMap::new();
         for (index, (record, _)) in statements.iter().enumerate() {
@@ -259,7 +263,13 @@ impl BuildDecisions {
     pub fn status_of_finding(&self, finding: &Finding) -> Option<VexStatus> {
         let mut names = vec![finding.vulnerability.as_str()];
         names.extend(finding.aliases.iter().map(String::as_str));
-        self.status_of(&names, component_of(finding).as_ref())
+        // Only a statement looks at the component; cases speak of the build.
+        let component = if self.statements.is_empty() {
+            None
+        } else {
+            component_of(finding)
+        };
+        self.status_of(&names, component.as_ref())
     }
 }
 
@@ -279,11 +289,19 @@ fn within(build: &BuildFound<'_>) -> Vec<Product> {
 }
 
 /// The product texts a statement about the build or one of its findings'
-/// components names.
-fn statement_keys(build: &BuildFound<'_>) -> Vec<String> {
+/// components names. `spelt` keeps each purl's normal spelling, so a
+/// component found in many builds is parsed once.
+fn statement_keys<'a>(
+    build: &BuildFound<'a>,
+    spelt: &mut HashMap<&'a str, Option<String>>,
+) -> Vec<String> {
     let mut keys: Vec<String> = within(build).iter().map(Product::iri).collect();
-    let components = build.findings.iter().filter_map(component_of);
-    keys.extend(components.map(|purl| purl.to_string()));
+    for purl in build.findings.iter().filter_map(|f| f.purl.as_deref()) {
+        let normal = spelt
+            .entry(purl)
+            .or_insert_with(|| purl.parse::<Purl>().ok().map(|p| p.to_string()));
+        keys.extend(normal.clone());
+    }
     keys
 }
 

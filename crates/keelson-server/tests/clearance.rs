@@ -137,7 +137,42 @@ async fn partner_sees_only_what_tlp_allows_for_every_record_type() {
             "partner list of {}",
             record_type.collection
         );
+        let paged = every_page(&app, record_type.collection, "id", &partner).await;
+        assert_eq!(paged, expected, "{} two at a time", record_type.collection);
     }
+}
+
+/// The `field` of every item of a list read two items a page, following
+/// `next`, sorted; asserts that every page gives the same `total`, equal to
+/// the number of items.
+async fn every_page(app: &TestApp, collection: &str, field: &str, token: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut totals = Vec::new();
+    let mut path = format!("{collection}?limit=2");
+    loop {
+        let (status, page) = app.get(&path, Some(token)).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {page}");
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        assert!(items.len() <= 2, "{path} gave {} items", items.len());
+        values.extend(
+            items
+                .iter()
+                .filter_map(|item| item[field].as_str().map(str::to_owned)),
+        );
+        totals.push(page["total"].as_u64());
+        match page["next"].as_str() {
+            Some(next) => path = format!("{collection}?limit=2&cursor={next}"),
+            None => break,
+        }
+    }
+    assert!(
+        totals
+            .iter()
+            .all(|total| *total == Some(values.len() as u64)),
+        "{totals:?}"
+    );
+    values.sort_unstable();
+    values
 }
 
 /// Alerts carry the marking of the rule that raised them: one rule per
@@ -205,6 +240,22 @@ async fn partner_sees_only_alerts_whose_marking_allows() {
     listed.sort_unstable();
     expected.sort_unstable();
     assert_eq!(listed, expected, "partner list of alerts");
+    let paged = every_page(&app, "/api/v1/alerts", "id", &partner).await;
+    assert_eq!(paged, expected, "the partner's alerts two at a time");
+
+    // Each alert opened an incident of its rule's marking.
+    let mut rules = every_page(&app, "/api/v1/incidents", "sigma_rule", &partner).await;
+    rules.sort_unstable();
+    let mut visible_rules: Vec<String> = cases()
+        .into_iter()
+        .filter(|(_, _, visible)| *visible)
+        .map(|(suffix, _, _)| format!("rule-{suffix}"))
+        .collect();
+    visible_rules.sort_unstable();
+    assert_eq!(
+        rules, visible_rules,
+        "the partner's incidents two at a time"
+    );
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
 //! The PSIRT portfolio's reach, on SQLite and PostgreSQL: a vulnerability
 //! found in two builds counts each vehicle that runs either of them once,
 //! per ECU slot the vehicles running one of them there, per model the
-//! vehicles of that model; and a vehicle or an installation above the
-//! reader's clearance counts nowhere. The expected counts are worked out
+//! vehicles of that model; a vehicle or an installation above the reader's
+//! clearance counts nowhere, and neither does a build a vehicle ran before
+//! another replaced it. The expected counts are worked out
 //! here from the fleet table the test installs.
 //!
 //! Both builds carry the npm package `i18next` 1.10.2, which the corpus's
@@ -28,12 +29,14 @@ const TCU: &str = "tcu-4.2.0";
 const IVI: &str = "ivi-3.1.0";
 
 /// One vehicle: its model, its marking, and its ECU slots as (ECU, build,
-/// marking of the installation).
+/// marking of the installation); `replaced` were installed first and then
+/// replaced by `slots`, so they run no more.
 struct Row {
     vehicle: &'static str,
     model: &'static str,
     tlp: Tlp,
     slots: &'static [(&'static str, &'static str, Tlp)],
+    replaced: &'static [(&'static str, &'static str)],
 }
 
 const FLEET: [Row; 6] = [
@@ -42,36 +45,42 @@ const FLEET: [Row; 6] = [
         model: "sedan",
         tlp: Tlp::Amber,
         slots: &[("tcu", TCU, Tlp::Amber), ("ivi", IVI, Tlp::Amber)],
+        replaced: &[],
     },
     Row {
         vehicle: "v2",
         model: "sedan",
         tlp: Tlp::Amber,
         slots: &[("tcu", TCU, Tlp::Amber)],
+        replaced: &[],
     },
     Row {
         vehicle: "v3",
         model: "van",
         tlp: Tlp::Green,
         slots: &[("ivi", IVI, Tlp::Amber)],
+        replaced: &[],
     },
     Row {
         vehicle: "v4",
         model: "van",
         tlp: Tlp::Red,
         slots: &[("tcu", TCU, Tlp::Amber)],
+        replaced: &[],
     },
     Row {
         vehicle: "v5",
         model: "sedan",
         tlp: Tlp::Amber,
         slots: &[("tcu", TCU, Tlp::Red)],
+        replaced: &[],
     },
     Row {
         vehicle: "v6",
         model: "van",
         tlp: Tlp::Amber,
         slots: &[("tcu", "tcu-other", Tlp::Amber)],
+        replaced: &[("tcu", TCU)],
     },
 ];
 

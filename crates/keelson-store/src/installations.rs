@@ -12,15 +12,18 @@
 use std::collections::BTreeSet;
 
 use keelson_core::{Marked, Marking};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, AuditEvent};
 use crate::entity::{ecu, installation, software_build, vehicle};
+use crate::fleet::VEHICLE_MARKING;
 use crate::marking::{MarkingColumns, marking_from_columns};
+use crate::readable::{MarkingOf, Readable};
 use crate::{Created, IN_CHUNK, Store, StoreError, format_us, new_id, now_us};
 
 /// One electronic control unit of the inventory.
@@ -229,6 +232,46 @@ impl Store {
         rows.into_iter().map(installation_from_row).collect()
     }
 
+    /// The current installations the reader may read, on vehicles the
+    /// reader may read, each with its vehicle's model: of `build_ids`, or of
+    /// every build. One joined read of four columns a row, for roll-ups over
+    /// the whole fleet; ordered by vehicle and ECU.
+    pub async fn running_installations(
+        &self,
+        reader: &Readable<'_>,
+        build_ids: Option<&[String]>,
+    ) -> Result<Vec<RunningInstallation>, StoreError> {
+        let mut rows = Vec::new();
+        match build_ids {
+            None => rows = running_rows(self.connection(), reader, None).await?,
+            Some(ids) => {
+                for chunk in ids.chunks(IN_CHUNK) {
+                    rows.extend(running_rows(self.connection(), reader, Some(chunk)).await?);
+                }
+            }
+        }
+        let mut running = Vec::with_capacity(rows.len());
+        for row in rows {
+            let readable =
+                reader.admits_columns(&row.tlp, &row.shared_with_orgs, &row.named_readers)?
+                    && reader.admits_columns(
+                        &row.vehicle_tlp,
+                        &row.vehicle_orgs,
+                        &row.vehicle_readers,
+                    )?;
+            if readable {
+                running.push(RunningInstallation {
+                    vehicle_id: row.vehicle_id,
+                    model_id: row.model_id,
+                    ecu_id: row.ecu_id,
+                    build_id: row.build_id,
+                });
+            }
+        }
+        running.sort_by(|a, b| (&a.vehicle_id, &a.ecu_id).cmp(&(&b.vehicle_id, &b.ecu_id)));
+        Ok(running)
+    }
+
     /// Every current installation of the fleet, ordered by vehicle and ECU.
     pub async fn current_installations(&self) -> Result<Vec<Installation>, StoreError> {
         let rows = installation::Entity::find()
@@ -239,6 +282,90 @@ impl Store {
             .await?;
         rows.into_iter().map(installation_from_row).collect()
     }
+}
+
+/// A current installation the reader may read, on a vehicle the reader may
+/// read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningInstallation {
+    pub vehicle_id: String,
+    /// The vehicle's model.
+    pub model_id: Option<String>,
+    pub ecu_id: String,
+    pub build_id: String,
+}
+
+/// A current installation with its marking and its vehicle's, as read.
+#[derive(Debug, FromQueryResult)]
+struct RunningRow {
+    vehicle_id: String,
+    model_id: Option<String>,
+    ecu_id: String,
+    build_id: String,
+    tlp: String,
+    shared_with_orgs: String,
+    named_readers: String,
+    vehicle_tlp: String,
+    vehicle_orgs: String,
+    vehicle_readers: String,
+}
+
+const INSTALLATION_MARKING: MarkingOf<installation::Column> = MarkingOf {
+    tlp: installation::Column::Tlp,
+    shared_with_orgs: installation::Column::SharedWithOrgs,
+    named_readers: installation::Column::NamedReaders,
+};
+
+/// The current installations joined to their vehicles, narrowed in SQL to
+/// rows the reader may perhaps read (the caller decides each exactly).
+async fn running_rows(
+    db: &DatabaseConnection,
+    reader: &Readable<'_>,
+    builds: Option<&[String]>,
+) -> Result<Vec<RunningRow>, StoreError> {
+    use installation::Column as I;
+    let mut query = Query::select();
+    query
+        .column((installation::Entity, I::VehicleId))
+        .column((vehicle::Entity, vehicle::Column::ModelId))
+        .columns(
+            [
+                I::EcuId,
+                I::BuildId,
+                I::Tlp,
+                I::SharedWithOrgs,
+                I::NamedReaders,
+            ]
+            .map(|c| (installation::Entity, c)),
+        )
+        .expr_as(
+            Expr::col((vehicle::Entity, vehicle::Column::Tlp)),
+            "vehicle_tlp",
+        )
+        .expr_as(
+            Expr::col((vehicle::Entity, vehicle::Column::SharedWithOrgs)),
+            "vehicle_orgs",
+        )
+        .expr_as(
+            Expr::col((vehicle::Entity, vehicle::Column::NamedReaders)),
+            "vehicle_readers",
+        )
+        .from(installation::Entity)
+        .inner_join(
+            vehicle::Entity,
+            Expr::col((vehicle::Entity, vehicle::Column::Id))
+                .equals((installation::Entity, I::VehicleId)),
+        )
+        .and_where(I::RemovedAtUs.is_null())
+        .cond_where(reader.condition(INSTALLATION_MARKING))
+        .cond_where(reader.condition(VEHICLE_MARKING));
+    if let Some(builds) = builds {
+        query.and_where(I::BuildId.is_in(builds.iter().map(String::as_str)));
+    }
+    let rows = db.query_all(&query).await?;
+    rows.iter()
+        .map(|row| Ok(RunningRow::from_query_result(row, "")?))
+        .collect()
 }
 
 fn require_source(source: &str) -> Result<(), StoreError> {

@@ -50,6 +50,12 @@ impl<'a> Readable<'a> {
         shared_with_orgs: &str,
         named_readers: &str,
     ) -> Result<bool, StoreError> {
+        let label: Tlp = tlp
+            .parse()
+            .map_err(|error| StoreError::Corrupt(format!("{error}")))?;
+        if let Some(decided) = self.reader.decides_by_label(label) {
+            return Ok(decided);
+        }
         let marking = marking_from_columns(tlp, shared_with_orgs, named_readers)?;
         Ok(self.admits(&marking))
     }

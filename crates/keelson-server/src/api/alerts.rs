@@ -6,14 +6,15 @@ use axum::Json;
 use axum::extract::State;
 use keelson_core::Severity;
 use keelson_store::alerts::{AlertFilter, AlertRecord, CitedEvent};
+use keelson_store::readable::Readable;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Page, PageQuery};
+use super::{Page, keyset_cursor, keyset_page, page_limit};
 use crate::AppState;
 use crate::auth::Caller;
-use crate::clearance::{visible, visible_only};
+use crate::clearance::visible;
 use crate::error::{ApiError, ApiPath, ApiQuery};
 
 pub fn routes() -> OpenApiRouter<AppState> {
@@ -67,12 +68,15 @@ pub(crate) async fn list_alerts(
         severity: query.severity,
         since_us,
     };
-    let alerts = state.store.list_alerts(&filter).await?;
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    };
-    Ok(Json(page.page(visible_only(&caller, alerts))?))
+    let limit = page_limit(query.limit)?;
+    let after = keyset_cursor(query.cursor.as_deref())?;
+    let reader = Readable::by(&caller.principal);
+    let page = state
+        .store
+        .alert_page(&filter, &reader, after, limit as usize)
+        .await?;
+    let total = state.store.count_alerts(&filter, &reader).await?;
+    Ok(Json(keyset_page(page, total)))
 }
 
 /// One alert with its cited events.

@@ -315,6 +315,7 @@ pub(crate) async fn history(
         total: items.len() as u64,
         items,
         next: None,
+        total_capped: false,
     }))
 }
 

@@ -120,6 +120,7 @@ pub(crate) async fn list_evidence(
         items,
         total,
         next: None,
+        total_capped: false,
     }))
 }
 

@@ -190,7 +190,8 @@ pub(crate) async fn build_findings(
     let store = &state.store;
     visible(&caller, store.build(&id).await?, &format!("build {id}"))?;
     let report = state.findings.build_report(store, &id).await?;
-    let running = RunningFleet::visible_to(&state, &caller, std::slice::from_ref(&id)).await?;
+    let running =
+        RunningFleet::visible_to(&state, &caller, Some(std::slice::from_ref(&id))).await?;
     let decisions = BuildDecisions::load(store, &caller.principal, &id, &report.findings).await?;
 
     let vehicles_affected = running.vehicles_running(&id);

@@ -6,10 +6,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use keelson_core::Role;
 use keelson_store::fleet::{SoftwareBuild, Vehicle, VehicleModel};
+use keelson_store::paging::CappedCount;
+use keelson_store::readable::Readable;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Page, PageQuery};
+use super::{Page, PageQuery, keyset_cursor, keyset_page, page_limit};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::clearance::{visible, visible_only};
@@ -81,8 +83,18 @@ pub(crate) async fn list_vehicles(
     caller: Caller,
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<Vehicle>>, ApiError> {
-    let vehicles = state.store.list_vehicles().await?;
-    Ok(Json(page.page(visible_only(&caller, vehicles))?))
+    let limit = page_limit(page.limit)?;
+    let after = keyset_cursor(page.cursor.as_deref())?;
+    let reader = Readable::by(&caller.principal);
+    let vehicles = state
+        .store
+        .vehicle_page(&reader, after, limit as usize)
+        .await?;
+    let total = CappedCount {
+        count: state.store.count_vehicles(&reader).await?,
+        more: false,
+    };
+    Ok(Json(keyset_page(vehicles, total)))
 }
 
 /// One vehicle.

@@ -19,13 +19,14 @@ use keelson_store::incidents::response::{Containment, Escalation};
 use keelson_store::incidents::{
     IncidentChanges, IncidentComment, IncidentError, IncidentFilter, IncidentRecord, IncidentScope,
 };
+use keelson_store::readable::Readable;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::alerts::parse_time;
 use super::cases::present;
-use super::{Page, PageQuery};
+use super::{Page, keyset_cursor, keyset_page, page_limit};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::clearance::{visible, visible_only};
@@ -187,12 +188,15 @@ pub(crate) async fn list_incidents(
             .transpose()?,
         open_only: false,
     };
-    let incidents = state.store.list_incidents(&filter).await?;
-    let page = PageQuery {
-        limit: query.limit,
-        cursor: query.cursor,
-    };
-    Ok(Json(page.page(visible_only(&caller, incidents))?))
+    let limit = page_limit(query.limit)?;
+    let after = keyset_cursor(query.cursor.as_deref())?;
+    let reader = Readable::by(&caller.principal);
+    let page = state
+        .store
+        .incident_page(&filter, &reader, after, limit as usize)
+        .await?;
+    let total = state.store.count_incidents(&filter, &reader).await?;
+    Ok(Json(keyset_page(page, total)))
 }
 
 /// MTTD, MTTA, MTTC, MTTR, counts per state and the false-positive rate per

@@ -95,6 +95,7 @@ pub(crate) async fn vehicle_builds(
         items,
         total,
         next: None,
+        total_capped: false,
     }))
 }
 

@@ -43,6 +43,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use keelson_store::paging::{CappedCount, ListPage};
+
 use crate::AppState;
 use crate::error::{ApiError, method_not_allowed, no_such_route};
 
@@ -115,6 +117,11 @@ pub struct Page<T> {
     pub total: u64,
     /// The cursor for the next page, or null on the last one.
     pub next: Option<String>,
+    /// Present (true) when more match than `total` says: the alert and
+    /// incident lists stop counting at 10,000, since counting millions of
+    /// rows for every page would cost more than the page.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_capped: bool,
 }
 
 /// Paging parameters of list routes.
@@ -153,7 +160,19 @@ impl<T> From<keelson_store::telemetry::Page<T>> for Page<T> {
             items: page.items,
             total: page.total,
             next: page.next,
+            total_capped: false,
         }
+    }
+}
+
+/// A keyset page of the store's as the API answers it, with the count of
+/// what matches beside it.
+pub fn keyset_page<T>(page: ListPage<T>, total: CappedCount) -> Page<T> {
+    Page {
+        items: page.items,
+        total: total.count,
+        next: page.next.map(|cursor| cursor.encode()),
+        total_capped: total.more,
     }
 }
 
@@ -179,6 +198,7 @@ impl PageQuery {
             items,
             total: total as u64,
             next,
+            total_capped: false,
         })
     }
 }

@@ -98,6 +98,7 @@ pub(crate) async fn list_playbooks(
         items,
         total,
         next: None,
+        total_capped: false,
     }))
 }
 
@@ -346,6 +347,7 @@ async fn vehicle_log_requests(
         items,
         total,
         next: None,
+        total_capped: false,
     }))
 }
 

@@ -160,5 +160,6 @@ async fn list_logs(
         items: uploads,
         total,
         next: None,
+        total_capped: false,
     }))
 }

@@ -6,7 +6,7 @@
 //! build's findings come from the API's handler, so the page and the API
 //! cannot count differently.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
@@ -54,7 +54,7 @@ async fn overview(
             .then(b.kev.cmp(&a.kev))
             .then(b.vehicles_affected.cmp(&a.vehicles_affected))
     });
-    let mut findings_of: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut findings_of: HashMap<&str, u64> = HashMap::new();
     for build in entries.iter().flat_map(|entry| &entry.builds) {
         *findings_of.entry(build.as_str()).or_default() += 1;
     }
@@ -106,7 +106,7 @@ fn by_severity(entries: &[PortfolioEntry]) -> Vec<(String, u64)> {
 
 fn build_table(
     builds: &[keelson_store::fleet::SoftwareBuild],
-    findings_of: &BTreeMap<&str, u64>,
+    findings_of: &HashMap<&str, u64>,
 ) -> Markup {
     html! {
         div.scroll { table {
