@@ -175,12 +175,20 @@ async fn install_row(app: &TestApp, row: &Row) {
         .create_vehicle("test", &vehicle)
         .await
         .expect("vehicle");
-    for (ecu, build, tlp) in row.slots {
+    let earlier = row
+        .replaced
+        .iter()
+        .map(|(ecu, build)| (ecu, build, &Tlp::Amber, 1));
+    let current = row
+        .slots
+        .iter()
+        .map(|(ecu, build, tlp)| (ecu, build, tlp, 2));
+    for (ecu, build, tlp, day) in earlier.chain(current) {
         let installation = NewInstallation {
             vehicle_id: row.vehicle.to_owned(),
             ecu_id: (*ecu).to_owned(),
             build_id: (*build).to_owned(),
-            installed_at_us: 1_700_000_000_000_000,
+            installed_at_us: 1_700_000_000_000_000 + day * 86_400_000_000,
             source: "import".to_owned(),
             marking: Marking::new(*tlp),
         };
