@@ -90,7 +90,7 @@ impl Store {
         results: Vec<Replayed>,
     ) -> Result<ReplayCounts, StoreError> {
         let _turn = self.audit_lock.lock().await;
-        let txn = self.connection().begin().await?;
+        let txn = self.telemetry_writer().begin().await?;
         let mut counts = ReplayCounts::default();
         let mut replayed_ids = Vec::new();
         for result in results {

@@ -152,7 +152,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let _turn = self.audit_lock.lock().await;
-        let txn = self.connection().begin().await?;
+        let txn = self.telemetry_writer().begin().await?;
         let (outcomes, fresh_keys) = write_events(&txn, events).await?;
         if !fresh_keys.is_empty() {
             let accepted = fresh_keys.len();
@@ -217,7 +217,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let _turn = self.audit_lock.lock().await;
-        let txn = self.connection().begin().await?;
+        let txn = self.telemetry_writer().begin().await?;
         let outcomes = write_quarantine(&txn, records).await?;
         let ids: Vec<&str> = outcomes
             .iter()
