@@ -7,7 +7,8 @@
 //! detection rules and alerts, incidents with their playbook runs and
 //! evidence, PSIRT cases and disclosures, VEX statements, TARAs, threat
 //! intelligence) rather than SQL. Queries are written once with sea-orm's builder, which renders
-//! them for either database; only the audit chain's lock is backend-specific.
+//! them for either database; backend-specific are only the audit chain's lock and the text of
+//! the telemetry insert (`telemetry::insert`), the one hot path written as SQL.
 //!
 //! **Invariant:** every change of state goes through a method that appends
 //! its audit entry in the same transaction as the change.
@@ -271,6 +272,12 @@ const SQLITE_WAL_AUTOCHECKPOINT_PAGES: &str = "8192";
 /// The pool's connections keep SQLite's default of 2 MB each.
 const SQLITE_WRITER_CACHE_KIB: &str = "-65536";
 
+/// Rows the SQLite connection's thread may hand back before the caller
+/// takes them: a whole insert statement's returned keys (see
+/// `telemetry::insert`), where sqlx's default of 50 makes the two threads
+/// wake each other for every 50 rows.
+const SQLITE_WRITER_ROW_BUFFER: usize = 2_048;
+
 fn connect_options(url: String, purpose: ConnectionUse) -> ConnectOptions {
     let is_sqlite = url.starts_with("sqlite:");
     let connections = match (is_sqlite, purpose) {
@@ -288,9 +295,9 @@ fn connect_options(url: String, purpose: ConnectionUse) -> ConnectOptions {
         options.map_sqlx_sqlite_opts(move |sqlite| {
             let sqlite = sqlite.pragma("wal_autocheckpoint", SQLITE_WAL_AUTOCHECKPOINT_PAGES);
             match purpose {
-                ConnectionUse::TelemetryWriter => {
-                    sqlite.pragma("cache_size", SQLITE_WRITER_CACHE_KIB)
-                }
+                ConnectionUse::TelemetryWriter => sqlite
+                    .pragma("cache_size", SQLITE_WRITER_CACHE_KIB)
+                    .row_buffer_size(SQLITE_WRITER_ROW_BUFFER),
                 ConnectionUse::Pool => sqlite,
             }
         });

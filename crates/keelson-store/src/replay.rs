@@ -96,7 +96,7 @@ impl Store {
         for result in results {
             match result {
                 Replayed::Decoded { id, events } => {
-                    let (outcomes, _) = write_events(&txn, events).await?;
+                    let outcomes = write_events(&txn, &events).await?;
                     count_outcomes(&mut counts, &outcomes);
                     set_replayed(&txn, &id).await?;
                     replayed_ids.push(id);
