@@ -273,7 +273,7 @@ const SQLITE_WAL_AUTOCHECKPOINT_PAGES: &str = "8192";
 const SQLITE_WRITER_CACHE_KIB: &str = "-65536";
 
 /// Rows the SQLite connection's thread may hand back before the caller
-/// takes them: a whole insert statement's returned keys (see
+/// takes them: enough for the keys a mixed batch reads back (see
 /// `telemetry::insert`), where sqlx's default of 50 makes the two threads
 /// wake each other for every 50 rows.
 const SQLITE_WRITER_ROW_BUFFER: usize = 2_048;

@@ -1,12 +1,19 @@
 //! A batch of events into the `events` table: each key stored once, and
 //! which rows were new told by the insert itself.
 //!
-//! Each statement inserts many rows, skips those whose key is stored
-//! already and returns the keys it did store (`RETURNING`), so no query
-//! for the batch's keys goes before it, and a key another writer stored in
-//! between counts as the duplicate it is. Keys repeated inside the batch
-//! are settled here first: the first place of a key is the one inserted,
-//! later places are duplicates, so the answer per event stays exact.
+//! Each statement inserts many rows and skips those whose key is stored
+//! already, so no query for the batch's keys goes before it. Keys repeated
+//! inside the batch are settled here first: the first place of a key is
+//! the one inserted, later places are duplicates, so the answer per event
+//! stays exact. Which inserted rows were new is learnt per database:
+//!
+//! - PostgreSQL returns the keys it stored (`RETURNING`); a key another
+//!   writer stored in between counts as the duplicate it is.
+//! - SQLite counts the rows it stored. All or none tells every outcome at
+//!   once; only a batch with both reads the new keys back, by rowid (see
+//!   [`sqlite_stored`]). Returning every key would cost SQLite's writer
+//!   thread a row handed to the caller per event, in a batch that is
+//!   nearly always all new.
 //!
 //! The statements are built before the caller takes the audit lock, so
 //! one batch's binding overlaps the write of the batch before it.
@@ -63,19 +70,18 @@ impl<'a> PreparedInsert<'a> {
 
     /// Runs the statements in the caller's transaction.
     pub(crate) async fn execute(self, txn: &DatabaseTransaction) -> Result<Inserted, StoreError> {
-        let mut stored = HashSet::with_capacity(self.firsts.len());
-        for statement in self.statements {
-            for row in txn.query_all_raw(statement).await? {
-                stored.insert(row.try_get::<String>("", "dedup_key")?);
-            }
-        }
+        let stored = match txn.get_database_backend() {
+            DbBackend::Postgres => postgres_stored(txn, self.statements).await?,
+            _ => sqlite_stored(txn, self.statements, self.firsts.len()).await?,
+        };
 
         let mut outcomes = vec![Stored::Duplicate; self.events.len()];
-        let mut fresh_keys = Vec::with_capacity(stored.len());
+        let mut fresh_keys = Vec::new();
         for place in self.firsts {
-            if let Some(key) = stored.take(self.events[place].dedup_key.as_str()) {
+            let key = &self.events[place].dedup_key;
+            if stored.holds(key) {
                 outcomes[place] = Stored::Accepted;
-                fresh_keys.push(key);
+                fresh_keys.push(key.clone());
             }
         }
         Ok(Inserted {
@@ -83,6 +89,89 @@ impl<'a> PreparedInsert<'a> {
             fresh_keys,
         })
     }
+}
+
+/// Which of the keys offered the statements stored.
+enum StoredKeys {
+    All,
+    None,
+    These(HashSet<String>),
+}
+
+impl StoredKeys {
+    fn holds(&self, key: &str) -> bool {
+        match self {
+            StoredKeys::All => true,
+            StoredKeys::None => false,
+            StoredKeys::These(keys) => keys.contains(key),
+        }
+    }
+}
+
+async fn postgres_stored(
+    txn: &DatabaseTransaction,
+    statements: Vec<Statement>,
+) -> Result<StoredKeys, StoreError> {
+    let mut stored = HashSet::new();
+    for statement in statements {
+        for row in txn.query_all_raw(statement).await? {
+            stored.insert(row.try_get::<String>("", "dedup_key")?);
+        }
+    }
+    Ok(StoredKeys::These(stored))
+}
+
+/// SQLite gives each new row of a rowid table the largest rowid so far
+/// plus one, and the rows come in while this transaction holds the
+/// database's only write lock: the rows past the largest rowid from before
+/// the insert are exactly the ones it stored. (Past the largest possible
+/// rowid SQLite would pick rowids at random; that is nine quintillion
+/// events away, but refused rather than answered wrongly.)
+async fn sqlite_stored(
+    txn: &DatabaseTransaction,
+    statements: Vec<Statement>,
+    offered: usize,
+) -> Result<StoredKeys, StoreError> {
+    let before = largest_rowid(txn).await?;
+    if before > i64::MAX - offered as i64 {
+        let reason = "the events table has no rowids left for this batch";
+        return Err(StoreError::Refused(reason.to_owned()));
+    }
+
+    let mut stored = 0;
+    for statement in statements {
+        stored += txn.execute_raw(statement).await?.rows_affected();
+    }
+
+    match stored {
+        0 => Ok(StoredKeys::None),
+        all if all == offered as u64 => Ok(StoredKeys::All),
+        _ => Ok(StoredKeys::These(keys_after(txn, before).await?)),
+    }
+}
+
+async fn largest_rowid(txn: &DatabaseTransaction) -> Result<i64, StoreError> {
+    let query = Statement::from_string(
+        DbBackend::Sqlite,
+        "SELECT coalesce(max(rowid), 0) AS largest FROM events",
+    );
+    match txn.query_one_raw(query).await? {
+        Some(row) => Ok(row.try_get::<i64>("", "largest")?),
+        None => Ok(0),
+    }
+}
+
+async fn keys_after(txn: &DatabaseTransaction, rowid: i64) -> Result<HashSet<String>, StoreError> {
+    let query = Statement::from_sql_and_values(
+        DbBackend::Sqlite,
+        "SELECT dedup_key FROM events WHERE rowid > ?",
+        [Value::BigInt(Some(rowid))],
+    );
+    let mut keys = HashSet::new();
+    for row in txn.query_all_raw(query).await? {
+        keys.insert(row.try_get::<String>("", "dedup_key")?);
+    }
+    Ok(keys)
 }
 
 /// The place of the first event of each key: a later event with the same
@@ -138,8 +227,8 @@ fn bind_row(event: &NewEvent, values: &mut Vec<Value>) {
     ]);
 }
 
-/// An insert of `rows` rows that skips stored keys and returns the keys
-/// it stored.
+/// An insert of `rows` rows that skips stored keys (and on PostgreSQL
+/// returns the keys it stored).
 ///
 /// SQLite gets `INSERT OR IGNORE` rather than `ON CONFLICT DO NOTHING`:
 /// with the latter the table's NOT NULL constraints still abort, and a
@@ -148,7 +237,7 @@ fn bind_row(event: &NewEvent, values: &mut Vec<Value>) {
 /// changes. `OR IGNORE` would also skip a row breaking NOT NULL, which no
 /// row here can: every NOT NULL column is bound from a field `NewEvent`
 /// cannot leave out, and the key is the table's only unique constraint.
-/// So on both databases a row not returned is a key already stored.
+/// So on both databases a row not stored is a key already stored.
 fn insert_sql(backend: DbBackend, rows: usize) -> String {
     let postgres = backend == DbBackend::Postgres;
     let mut sql = String::with_capacity(160 + rows * COLUMN_COUNT * 8);
@@ -166,9 +255,8 @@ fn insert_sql(backend: DbBackend, rows: usize) -> String {
         push_placeholders(&mut sql, postgres, row * COLUMN_COUNT);
     }
     if postgres {
-        sql.push_str(" ON CONFLICT (dedup_key) DO NOTHING");
+        sql.push_str(" ON CONFLICT (dedup_key) DO NOTHING RETURNING dedup_key");
     }
-    sql.push_str(" RETURNING dedup_key");
     sql
 }
 
@@ -215,6 +303,7 @@ mod tests {
         let sqlite = insert_sql(DbBackend::Sqlite, 3);
         assert_eq!(sqlite.matches('?').count(), 3 * COLUMN_COUNT);
         assert!(sqlite.starts_with("INSERT OR IGNORE INTO events ("));
+        assert!(!sqlite.contains("RETURNING"));
 
         let postgres = insert_sql(DbBackend::Postgres, 3);
         assert!(postgres.contains("($21, $22, $23, $24, $25, $26, $27, $28, $29, $30)"));
