@@ -7,7 +7,8 @@
 //! detection rules and alerts, incidents with their playbook runs and
 //! evidence, PSIRT cases and disclosures, VEX statements, TARAs, threat
 //! intelligence) rather than SQL. Queries are written once with sea-orm's builder, which renders
-//! them for either database; only the audit chain's lock is backend-specific.
+//! them for either database; backend-specific are only the audit chain's lock and the text of
+//! the telemetry insert (`telemetry::insert`), the one hot path written as SQL.
 //!
 //! **Invariant:** every change of state goes through a method that appends
 //! its audit entry in the same transaction as the change.
@@ -97,6 +98,12 @@ impl StoreLocation {
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Where telemetry batches are written. On SQLite a connection of its
+    /// own: SQLite drops a connection's whole page cache when another
+    /// connection wrote since its last transaction, and the pool hands out
+    /// its connections in turn, so batches written through the pool would
+    /// read every index page they touch again. On PostgreSQL the pool.
+    writer: DatabaseConnection,
     /// Serialises appends to the audit chain (and the webhook delivery
     /// records written beside them) within this process; the database lock
     /// taken inside the transaction covers other processes.
@@ -116,11 +123,18 @@ impl Store {
             }
             StoreLocation::Postgres(url) => url.clone(),
         };
-        let db = Database::connect(connect_options(url)).await?;
+        let db = Database::connect(connect_options(url.clone(), ConnectionUse::Pool)).await?;
         prepare_connection(&db).await?;
         migration::Migrator::up(&db, None).await?;
+        let writer = match location {
+            StoreLocation::DataDir(_) => {
+                Database::connect(connect_options(url, ConnectionUse::TelemetryWriter)).await?
+            }
+            StoreLocation::Postgres(_) => db.clone(),
+        };
         Ok(Self {
             db,
+            writer,
             audit_lock: Arc::new(Mutex::new(())),
         })
     }
@@ -141,12 +155,20 @@ impl Store {
 
     /// Closes the pool, waiting for connections to return.
     pub async fn close(self) -> Result<(), StoreError> {
+        if self.backend() == Backend::Sqlite {
+            self.writer.close().await?;
+        }
         self.db.close().await?;
         Ok(())
     }
 
     pub(crate) fn connection(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The connection telemetry batches are written on (see `writer`).
+    pub(crate) fn telemetry_writer(&self) -> &DatabaseConnection {
+        &self.writer
     }
 
     /// Inserts one row and its `<type>.create` audit entry in one transaction.
@@ -229,14 +251,61 @@ pub fn sqlite_file(data_dir: &Path) -> PathBuf {
     data_dir.join("keelson.sqlite3")
 }
 
-fn connect_options(url: String) -> ConnectOptions {
+/// What a set of connections is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ConnectionUse {
+    /// Every read and most writes.
+    Pool,
+    /// The one SQLite connection telemetry batches are written on.
+    TelemetryWriter,
+}
+
+/// Pages of SQLite's write-ahead log after which a commit copies them back
+/// into the database file. A batch of 5,000 events from a thousand vehicles
+/// writes several hundred to over a thousand pages (a leaf of the
+/// per-vehicle index for each vehicle, besides the table and its other
+/// indexes), so at SQLite's default of 1,000 (4 MB) a checkpoint followed
+/// nearly every batch; at 8,192 (32 MB) one comes every several batches
+/// and copies a page they all rewrote once. Durability is the same: a
+/// commit is on disk in the log either way.
+const SQLITE_WAL_AUTOCHECKPOINT_PAGES: &str = "8192";
+
+/// The telemetry writer's page cache, in KiB (SQLite's unit when negative):
+/// enough for the index pages a large batch touches, so a batch neither
+/// spills dirty pages into the log before its commit nor reads them back.
+/// The pool's connections keep SQLite's default of 2 MB each.
+const SQLITE_WRITER_CACHE_KIB: &str = "-65536";
+
+/// Rows the SQLite connection's thread may hand back before the caller
+/// takes them: enough for the keys a mixed batch reads back (see
+/// `telemetry::insert`), where sqlx's default of 50 makes the two threads
+/// wake each other for every 50 rows.
+const SQLITE_WRITER_ROW_BUFFER: usize = 2_048;
+
+fn connect_options(url: String, purpose: ConnectionUse) -> ConnectOptions {
     let is_sqlite = url.starts_with("sqlite:");
+    let connections = match (is_sqlite, purpose) {
+        (_, ConnectionUse::TelemetryWriter) => 1,
+        (true, ConnectionUse::Pool) => 4,
+        (false, ConnectionUse::Pool) => 16,
+    };
     let mut options = ConnectOptions::new(url);
     options
-        .max_connections(if is_sqlite { 4 } else { 16 })
+        .max_connections(connections)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(30))
         .sqlx_logging(false);
+    if is_sqlite {
+        options.map_sqlx_sqlite_opts(move |sqlite| {
+            let sqlite = sqlite.pragma("wal_autocheckpoint", SQLITE_WAL_AUTOCHECKPOINT_PAGES);
+            match purpose {
+                ConnectionUse::TelemetryWriter => sqlite
+                    .pragma("cache_size", SQLITE_WRITER_CACHE_KIB)
+                    .row_buffer_size(SQLITE_WRITER_ROW_BUFFER),
+                ConnectionUse::Pool => sqlite,
+            }
+        });
+    }
     options
 }
 

@@ -90,13 +90,13 @@ impl Store {
         results: Vec<Replayed>,
     ) -> Result<ReplayCounts, StoreError> {
         let _turn = self.audit_lock.lock().await;
-        let txn = self.connection().begin().await?;
+        let txn = self.telemetry_writer().begin().await?;
         let mut counts = ReplayCounts::default();
         let mut replayed_ids = Vec::new();
         for result in results {
             match result {
                 Replayed::Decoded { id, events } => {
-                    let (outcomes, _) = write_events(&txn, events).await?;
+                    let outcomes = write_events(&txn, &events).await?;
                     count_outcomes(&mut counts, &outcomes);
                     set_replayed(&txn, &id).await?;
                     replayed_ids.push(id);

@@ -91,7 +91,7 @@ async fn retention_deletes_only_old_events_of_the_named_source(store: &Store) {
         event("new-can", "can", 40 * day),
         event("old-ids", "ids", 10 * day),
     ];
-    store.store_events("test", events).await.expect("store");
+    store.store_events("test", &events).await.expect("store");
     let before = actions(store).await.len();
 
     let rules = [RetentionRule {
@@ -155,7 +155,7 @@ async fn retention_keeps_events_an_alert_cites(store: &Store) {
         event("old-cited", "can", 10 * day),
         event("old-uncited", "can", 10 * day),
     ];
-    store.store_events("test", events).await.expect("store");
+    store.store_events("test", &events).await.expect("store");
     let raised = store
         .record_sightings("test", vec![citing(&["old-cited"])], 0, 0)
         .await

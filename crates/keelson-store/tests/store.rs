@@ -336,14 +336,14 @@ fn event(key: &str) -> NewEvent {
 
 async fn events_are_stored_once_across_batches(store: &Store) {
     let first = store
-        .store_events("t", vec![event("a"), event("b"), event("a")])
+        .store_events("t", &[event("a"), event("b"), event("a")])
         .await;
     assert_eq!(
         first.expect("store"),
         [Stored::Accepted, Stored::Accepted, Stored::Duplicate]
     );
     let second = store
-        .store_events("t", vec![event("b"), event("c")])
+        .store_events("t", &[event("b"), event("c")])
         .await
         .expect("store");
     assert_eq!(second, [Stored::Duplicate, Stored::Accepted]);
@@ -687,7 +687,7 @@ fn sighting(at_s: i64, evidence: &[&str]) -> Sighting {
 
 async fn sightings_merge_within_the_window_and_link_their_events(store: &Store) {
     let stored = store
-        .store_events("t", vec![event("a"), event("b"), event("c")])
+        .store_events("t", &[event("a"), event("b"), event("c")])
         .await
         .expect("events");
     assert_eq!(stored.len(), 3);

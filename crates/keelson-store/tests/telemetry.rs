@@ -2,7 +2,12 @@
 //! kept once under its key with its exact bytes, given back losslessly, and
 //! both lists page by keyset cursor with a filtered total.
 
-use keelson_store::telemetry::{Cursor, EventFilter, NewEvent, NewQuarantined, Quarantined};
+use std::collections::HashSet;
+
+use keelson_store::audit::state_digest;
+use keelson_store::telemetry::{
+    Cursor, EventFilter, NewEvent, NewQuarantined, Quarantined, Stored,
+};
 use keelson_store::{ErrorKind, Store};
 
 keelson_store::on_both_backends!(
@@ -13,6 +18,7 @@ keelson_store::on_both_backends!(
     events_page_newest_first_through_every_row_once,
     quarantine_pages_oldest_first_and_counts_what_it_lists,
     a_cursor_the_list_never_gave_is_invalid,
+    a_large_batch_answers_each_event_exactly,
 );
 
 fn record(key: &str, position: &str, raw: &[u8]) -> NewQuarantined {
@@ -174,7 +180,7 @@ async fn events_page_newest_first_through_every_row_once(store: &Store) {
         event("e4", "v1", 200),
         event("e5", "v1", 300),
     ];
-    store.store_events("t", events).await.expect("store");
+    store.store_events("t", &events).await.expect("store");
 
     let (pages, total) = event_pages(store, &EventFilter::default(), 2).await;
 
@@ -229,4 +235,63 @@ async fn a_cursor_the_list_never_gave_is_invalid(store: &Store) {
         .await
         .expect("empty list");
     assert_eq!((page.items.len(), page.total, page.next), (0, 0, None));
+}
+
+/// A batch larger than one insert statement, with keys stored by an earlier
+/// batch and keys repeated inside it (across statement boundaries too):
+/// each event is answered as its own, the first place of a new key alone
+/// is accepted, and the audit entry covers exactly the keys stored.
+async fn a_large_batch_answers_each_event_exactly(store: &Store) {
+    let earlier: Vec<NewEvent> = [5, 1_030, 2_050, 9_999]
+        .iter()
+        .map(|n| event(&format!("k-{n}"), "v1", 100))
+        .collect();
+    store
+        .store_events("t", &earlier)
+        .await
+        .expect("earlier batch");
+
+    let mut batch: Vec<NewEvent> = (0..2_900)
+        .map(|n| event(&format!("k-{n}"), &format!("v{}", n % 7), 200))
+        .collect();
+    for n in (0..3_000).step_by(30) {
+        batch.push(event(&format!("k-{n}"), "v1", 200));
+    }
+    let mut seen: HashSet<String> = earlier.iter().map(|e| e.dedup_key.clone()).collect();
+    let expected: Vec<Stored> = batch
+        .iter()
+        .map(|e| match seen.insert(e.dedup_key.clone()) {
+            true => Stored::Accepted,
+            false => Stored::Duplicate,
+        })
+        .collect();
+    let fresh: Vec<&str> = batch
+        .iter()
+        .zip(&expected)
+        .filter(|(_, outcome)| **outcome == Stored::Accepted)
+        .map(|(e, _)| e.dedup_key.as_str())
+        .collect();
+
+    let outcomes = store.store_events("t", &batch).await.expect("batch");
+
+    assert_eq!(outcomes, expected);
+    assert_eq!(
+        fresh.len(),
+        2_900,
+        "2,897 of k-0 to k-2899, and k-2910, k-2940, k-2970"
+    );
+    let stored = store.count_events().await.expect("count");
+    assert_eq!(stored, (earlier.len() + fresh.len()) as u64);
+    let entry = store.audit_entries(None, 1, None).await.expect("audit");
+    assert_eq!(entry[0].detail.as_deref(), Some("2900 accepted"));
+    let digest = state_digest(&serde_json::json!(fresh));
+    assert_eq!(entry[0].after_digest.as_deref(), Some(digest.as_str()));
+
+    let again = store.store_events("t", &batch).await.expect("replay");
+    assert!(again.iter().all(|outcome| *outcome == Stored::Duplicate));
+    assert_eq!(
+        store.audit_len().await.expect("audit"),
+        2,
+        "a replay adds no entry"
+    );
 }

@@ -140,7 +140,7 @@ impl Detector {
     pub async fn observe(
         &self,
         store: &Store,
-        events: &[NewEvent],
+        events: &[&NewEvent],
     ) -> Result<Vec<(Raised, AlertRecord)>, StoreError> {
         let needs_models = {
             let compiled = self.lock();
@@ -171,7 +171,7 @@ impl Detector {
     /// its scopes' engines, then the window-end correlations up to the
     /// batch's latest time, then the engines' own alert books trimmed so
     /// their memory stays bounded (the store keeps the alerts).
-    fn run(&self, events: &[NewEvent], models: &HashMap<String, Option<String>>) -> Vec<Sighting> {
+    fn run(&self, events: &[&NewEvent], models: &HashMap<String, Option<String>>) -> Vec<Sighting> {
         let today = today();
         let now_us = keelson_store::now_us();
         let mut compiled = self.lock();
@@ -272,7 +272,7 @@ pub fn spawn_rule_watch(detector: Detector, store: Store) {
 /// The model of each vehicle the events name, from the fleet inventory.
 async fn vehicle_models(
     store: &Store,
-    events: &[NewEvent],
+    events: &[&NewEvent],
 ) -> Result<HashMap<String, Option<String>>, StoreError> {
     let mut models = HashMap::new();
     for event in events {

@@ -161,7 +161,7 @@ impl Batch {
         let mut outcomes = Vec::with_capacity(self.len());
         let (indexes, rows): (Vec<usize>, Vec<NewEvent>) = self.events.into_iter().unzip();
         let installations = ota::installations_in(&rows);
-        let stored = store.store_events(actor, rows.clone()).await?;
+        let stored = store.store_events(actor, &rows).await?;
         ota::apply(store, detector, actor, installations, &stored).await;
         detect_new(store, detector, &rows, &stored).await;
         for (index, outcome) in indexes.into_iter().zip(stored) {
@@ -190,11 +190,11 @@ impl Batch {
 /// turned into an error that would make the producer resend (its resend
 /// would be a duplicate, and duplicates never reach detection).
 async fn detect_new(store: &Store, detector: &Detector, rows: &[NewEvent], stored: &[Stored]) {
-    let fresh: Vec<NewEvent> = rows
+    let fresh: Vec<&NewEvent> = rows
         .iter()
         .zip(stored)
         .filter(|(_, outcome)| **outcome == Stored::Accepted)
-        .map(|(row, _)| row.clone())
+        .map(|(row, _)| row)
         .collect();
     if let Err(error) = detector.observe(store, &fresh).await {
         tracing::error!(%error, events = fresh.len(), "alerts of a stored batch were not recorded");

@@ -8,16 +8,19 @@
 //! Both lists page by keyset (see [`Cursor`]), so a page costs the same
 //! however deep into millions of rows it lies.
 
+mod insert;
+
 use std::collections::HashSet;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, TransactionTrait,
 };
 use serde::Serialize;
 
+use self::insert::{Inserted, PreparedInsert};
 use crate::audit::{self, AuditEvent};
 use crate::entity::{event, quarantined};
 use crate::paging::{after, before};
@@ -25,8 +28,8 @@ use crate::{Store, StoreError, format_us, new_id, now_us};
 
 pub use crate::paging::Cursor;
 
-/// SQLite allows 32766 bound parameters per statement; at most twelve
-/// columns per row.
+/// Quarantine rows per statement: SQLite allows 32766 bound parameters
+/// per statement; at most twelve columns per row.
 const ROWS_PER_INSERT: usize = 2_000;
 
 /// An event ready to store.
@@ -143,17 +146,24 @@ pub struct Page<T> {
 
 impl Store {
     /// Stores a batch; each event once, whatever earlier batches held.
+    /// Returns the outcome of each event, in batch order.
     pub async fn store_events(
         &self,
         actor: &str,
-        events: Vec<NewEvent>,
+        events: &[NewEvent],
     ) -> Result<Vec<Stored>, StoreError> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
+        let writer = self.telemetry_writer();
+        let insert = PreparedInsert::new(writer.get_database_backend(), events);
+
         let _turn = self.audit_lock.lock().await;
-        let txn = self.connection().begin().await?;
-        let (outcomes, fresh_keys) = write_events(&txn, events).await?;
+        let txn = writer.begin().await?;
+        let Inserted {
+            outcomes,
+            fresh_keys,
+        } = insert.execute(&txn).await?;
         if !fresh_keys.is_empty() {
             let accepted = fresh_keys.len();
             let entry = AuditEvent::new(actor, "telemetry.ingest", "events", "batch")
@@ -217,7 +227,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let _turn = self.audit_lock.lock().await;
-        let txn = self.connection().begin().await?;
+        let txn = self.telemetry_writer().begin().await?;
         let outcomes = write_quarantine(&txn, records).await?;
         let ids: Vec<&str> = outcomes
             .iter()
@@ -309,26 +319,14 @@ impl Store {
     }
 }
 
-/// Stores each event whose key is new; returns the outcome of each and the
-/// keys stored (for the audit entry of the caller's transaction).
+/// Stores each event whose key is new, in the caller's transaction;
+/// returns the outcome of each.
 pub(crate) async fn write_events(
     txn: &sea_orm::DatabaseTransaction,
-    events: Vec<NewEvent>,
-) -> Result<(Vec<Stored>, Vec<String>), StoreError> {
-    let mut seen = existing_keys(txn, &events).await?;
-    let mut outcomes = Vec::with_capacity(events.len());
-    let mut fresh = Vec::new();
-    for event in events {
-        if seen.insert(event.dedup_key.clone()) {
-            outcomes.push(Stored::Accepted);
-            fresh.push(event);
-        } else {
-            outcomes.push(Stored::Duplicate);
-        }
-    }
-    let keys = fresh.iter().map(|event| event.dedup_key.clone()).collect();
-    insert_new(txn, fresh).await?;
-    Ok((outcomes, keys))
+    events: &[NewEvent],
+) -> Result<Vec<Stored>, StoreError> {
+    let insert = PreparedInsert::new(txn.get_database_backend(), events);
+    Ok(insert.execute(txn).await?.outcomes)
 }
 
 /// Up to `limit` rows of an ordered query, and whether more follow.
@@ -392,41 +390,6 @@ async fn kept_quarantine_keys(
     Ok(found)
 }
 
-async fn existing_keys(
-    txn: &sea_orm::DatabaseTransaction,
-    events: &[NewEvent],
-) -> Result<HashSet<String>, StoreError> {
-    let mut found = HashSet::new();
-    for chunk in events.chunks(ROWS_PER_INSERT) {
-        let keys: Vec<&str> = chunk.iter().map(|event| event.dedup_key.as_str()).collect();
-        let rows: Vec<String> = event::Entity::find()
-            .select_only()
-            .column(event::Column::DedupKey)
-            .filter(Condition::all().add(event::Column::DedupKey.is_in(keys)))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        found.extend(rows);
-    }
-    Ok(found)
-}
-
-/// Inserts rows known to be new; a concurrent writer's copy of the same key
-/// is skipped by the conflict clause rather than failing the batch.
-async fn insert_new(
-    txn: &sea_orm::DatabaseTransaction,
-    events: Vec<NewEvent>,
-) -> Result<(), StoreError> {
-    let rows: Vec<event::ActiveModel> = events.into_iter().map(event_row).collect();
-    for chunk in chunked(rows, ROWS_PER_INSERT) {
-        event::Entity::insert_many(chunk)
-            .on_conflict_do_nothing_on([event::Column::DedupKey])
-            .exec_without_returning(txn)
-            .await?;
-    }
-    Ok(())
-}
-
 fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
     let mut chunks = Vec::new();
     let mut current = Vec::with_capacity(size.min(items.len()));
@@ -440,22 +403,6 @@ fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
         chunks.push(current);
     }
     chunks
-}
-
-fn event_row(event: NewEvent) -> event::ActiveModel {
-    event::Model {
-        dedup_key: event.dedup_key,
-        event_id: event.event_id,
-        vehicle_id: event.vehicle_id,
-        source: event.source,
-        kind: event.kind,
-        vehicle_time_us: event.vehicle_time_us,
-        received_time_us: event.received_time_us,
-        ecu: event.ecu,
-        build_id: event.build_id,
-        attributes: event.attributes,
-    }
-    .into_active_model()
 }
 
 pub(crate) fn stored_event(row: event::Model) -> StoredEvent {
