@@ -28,7 +28,7 @@ pub mod metrics;
 pub mod monitoring;
 pub mod origin;
 pub mod playbooks;
-mod portfolio;
+pub mod portfolio;
 pub mod remediation;
 pub mod reports;
 pub mod retention;
@@ -84,6 +84,8 @@ pub struct AppState {
     pub playbooks: playbooks::PlaybookRunner,
     /// The audit page's last look at the hash chain.
     pub audit_watch: Arc<audit_watch::AuditWatch>,
+    /// Portfolios worked out per reader, kept while their sources are unchanged.
+    pub portfolios: Arc<portfolio::PortfolioCache>,
 }
 
 impl AppState {
@@ -127,6 +129,7 @@ impl AppState {
             notifier,
             playbooks,
             audit_watch: Arc::default(),
+            portfolios: Arc::default(),
         }
     }
 

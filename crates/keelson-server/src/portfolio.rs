@@ -11,13 +11,22 @@
 //! numbered once per request ([`RunningFleet`]), and each vulnerability's
 //! vehicles are counted with a bitmap over those numbers ([`Tally`]), so a
 //! count is one pass over the installations of its builds, with no string
-//! compared or hashed on the way.
+//! compared or hashed on the way. A portfolio once worked out is kept per
+//! reader ([`PortfolioCache`]) until the audit log shows a change to one of
+//! the records it was worked out from.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use keelson_core::Severity;
+use keelson_core::{Principal, Severity};
 use keelson_store::StoreError;
+use keelson_store::cases::CASE_OBJECT;
+use keelson_store::feeds::FEED_OBJECT;
+use keelson_store::fleet::{BUILD_OBJECT, VEHICLE_OBJECT};
+use keelson_store::installations::{ECU_OBJECT, INSTALLATION_OBJECT};
 use keelson_store::readable::Readable;
+use keelson_store::sboms::SBOM_OBJECT;
+use keelson_store::vex::VEX_OBJECT;
 use keelson_vulndb::Finding;
 use serde::Serialize;
 
@@ -59,11 +68,85 @@ pub(crate) struct PortfolioEntry {
 }
 
 /// Every vulnerability found in the builds the caller may see, ordered by
-/// vulnerability ID.
+/// vulnerability ID: the one worked out for the same reader before, while
+/// nothing it was worked out from has changed since.
 pub(crate) async fn portfolio(
     state: &AppState,
     caller: &Caller,
-) -> Result<Vec<PortfolioEntry>, ApiError> {
+) -> Result<Arc<Vec<PortfolioEntry>>, ApiError> {
+    let marks = state.store.latest_audit_seqs(&SOURCES).await?;
+    if let Some(kept) = state.portfolios.get(&caller.principal, &marks) {
+        return Ok(kept);
+    }
+    let entries = Arc::new(work_out(state, caller).await?);
+    state
+        .portfolios
+        .keep(&caller.principal, marks, entries.clone());
+    Ok(entries)
+}
+
+/// The audit object types of every record a portfolio is worked out from:
+/// builds, ECUs (their hardware part's HBOMs), attached documents, feed
+/// files, VEX statements, cases (their build statuses), vehicles and
+/// installations. A change of any of them appends an audit entry in the
+/// transaction that makes it.
+const SOURCES: [&str; 8] = [
+    BUILD_OBJECT,
+    ECU_OBJECT,
+    SBOM_OBJECT,
+    FEED_OBJECT,
+    VEX_OBJECT,
+    CASE_OBJECT,
+    VEHICLE_OBJECT,
+    INSTALLATION_OBJECT,
+];
+
+/// How many readers' portfolios are kept at most; the one used least
+/// recently goes first.
+const KEPT_READERS: usize = 32;
+
+/// Portfolios worked out before, each with its reader and the latest audit
+/// entry of each of the [`SOURCES`] when it was worked out.
+#[derive(Debug, Default)]
+pub struct PortfolioCache {
+    kept: Mutex<Vec<Kept>>,
+}
+
+#[derive(Debug)]
+struct Kept {
+    reader: Principal,
+    marks: Vec<Option<i64>>,
+    entries: Arc<Vec<PortfolioEntry>>,
+}
+
+impl PortfolioCache {
+    fn get(&self, reader: &Principal, marks: &[Option<i64>]) -> Option<Arc<Vec<PortfolioEntry>>> {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let place = kept
+            .iter()
+            .position(|k| &k.reader == reader && k.marks == marks)?;
+        let hit = kept.remove(place);
+        let entries = hit.entries.clone();
+        kept.push(hit);
+        Some(entries)
+    }
+
+    fn keep(&self, reader: &Principal, marks: Vec<Option<i64>>, entries: Arc<Vec<PortfolioEntry>>) {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.retain(|k| &k.reader != reader);
+        if kept.len() >= KEPT_READERS {
+            kept.remove(0);
+        }
+        let reader = reader.clone();
+        kept.push(Kept {
+            reader,
+            marks,
+            entries,
+        });
+    }
+}
+
+async fn work_out(state: &AppState, caller: &Caller) -> Result<Vec<PortfolioEntry>, ApiError> {
     let store = &state.store;
     let builds = visible_only(caller, store.list_builds().await?);
     let matches = state.findings.build_matches(store, &builds).await?;

@@ -307,6 +307,28 @@ impl Store {
         })
     }
 
+    /// The sequence number of the latest entry on each of `object_types`
+    /// (none where there is none yet). Every change of state appends an
+    /// entry in its own transaction, so a roll-up worked out from those
+    /// object types is still current while these numbers are unchanged.
+    pub async fn latest_audit_seqs(
+        &self,
+        object_types: &[&str],
+    ) -> Result<Vec<Option<i64>>, StoreError> {
+        let mut latest = Vec::with_capacity(object_types.len());
+        for object_type in object_types {
+            let seq: Option<Option<i64>> = AuditLog::find()
+                .select_only()
+                .column_as(Column::Seq.max(), "seq")
+                .filter(Column::ObjectType.eq(*object_type))
+                .into_tuple()
+                .one(self.connection())
+                .await?;
+            latest.push(seq.flatten());
+        }
+        Ok(latest)
+    }
+
     /// Entries for one object (or all), newest first.
     pub async fn audit_entries(
         &self,

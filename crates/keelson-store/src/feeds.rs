@@ -9,6 +9,9 @@ use crate::audit::{self, AuditEvent};
 use crate::entity::feed_file;
 use crate::{Store, StoreError, now_us};
 
+/// The audit object type of stored feed files.
+pub const FEED_OBJECT: &str = "feed_file";
+
 /// A feed file as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedFile {
@@ -54,7 +57,7 @@ impl Store {
             .exec_without_returning(&txn)
             .await?;
         let entry =
-            AuditEvent::new(actor, "vulndb.import", "feed_file", &file.sha256).after(summary);
+            AuditEvent::new(actor, "vulndb.import", FEED_OBJECT, &file.sha256).after(summary);
         audit::append(&txn, entry).await?;
         txn.commit().await?;
         Ok(true)

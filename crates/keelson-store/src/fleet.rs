@@ -18,6 +18,11 @@ use crate::readable::{MarkingOf, Readable};
 use crate::tally;
 use crate::{Created, IN_CHUNK, Store, StoreError, insert_row_audited, now_us};
 
+/// The audit object type of vehicles.
+pub const VEHICLE_OBJECT: &str = "vehicle";
+/// The audit object type of software builds.
+pub const BUILD_OBJECT: &str = "build";
+
 /// A make and model with the DBC files that describe its buses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -186,7 +191,7 @@ impl Store {
             named_readers: marking.named_readers,
             created_at_us: now_us(),
         };
-        let created = Created::new(actor, "vehicle", &record.id, record);
+        let created = Created::new(actor, VEHICLE_OBJECT, &record.id, record);
 
         // The vehicle's alerts so far counted as an unregistered vehicle's
         // move to its region and marking.
@@ -292,7 +297,7 @@ impl Store {
             named_readers: marking.named_readers,
             created_at_us: now_us(),
         };
-        let created = Created::new(actor, "build", &record.id, record);
+        let created = Created::new(actor, BUILD_OBJECT, &record.id, record);
         self.insert_audited(created, row.into_active_model()).await
     }
 

@@ -26,6 +26,11 @@ use crate::marking::{MarkingColumns, marking_from_columns};
 use crate::readable::{MarkingOf, Readable};
 use crate::{Created, IN_CHUNK, Store, StoreError, format_us, new_id, now_us};
 
+/// The audit object type of ECUs.
+pub const ECU_OBJECT: &str = "ecu";
+/// The audit object type of installations.
+pub const INSTALLATION_OBJECT: &str = "installation";
+
 /// One electronic control unit of the inventory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -111,7 +116,7 @@ impl Store {
             named_readers: marking.named_readers,
             created_at_us: now_us(),
         };
-        let created = Created::new(actor, "ecu", &record.id, record);
+        let created = Created::new(actor, ECU_OBJECT, &record.id, record);
         self.insert_audited(created, row.into_active_model()).await
     }
 
@@ -473,7 +478,7 @@ async fn close(
     row.removed_at_us = Set(Some(removed_at_us));
     let updated = installation::Entity::update(row).exec(txn).await?;
     let after = installation_from_row(updated)?;
-    let entry = AuditEvent::new(actor, "installation.remove", "installation", &after.id)
+    let entry = AuditEvent::new(actor, "installation.remove", INSTALLATION_OBJECT, &after.id)
         .before(serde_json::to_value(&before).unwrap_or_default())
         .after(serde_json::to_value(&after).unwrap_or_default());
     audit::append(txn, entry).await?;
@@ -504,8 +509,13 @@ async fn open(
     installation::Entity::insert(row.into_active_model())
         .exec_without_returning(txn)
         .await?;
-    let entry = AuditEvent::new(actor, "installation.create", "installation", &record.id)
-        .after(serde_json::to_value(&record).unwrap_or_default());
+    let entry = AuditEvent::new(
+        actor,
+        "installation.create",
+        INSTALLATION_OBJECT,
+        &record.id,
+    )
+    .after(serde_json::to_value(&record).unwrap_or_default());
     audit::append(txn, entry).await?;
     Ok(record)
 }

@@ -36,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(Dashboards),
             Box::new(ListIndexes),
             Box::new(AlertDayTallies),
+            Box::new(AuditByObjectType),
         ]
     }
 }
@@ -1446,6 +1447,29 @@ impl MigrationTrait for AlertDayTallies {
         )
         .await
         .map_err(|error| DbErr::Migration(format!("counting the stored alerts: {error}")))
+    }
+}
+
+/// The latest audit entry of each object type, read by index: the mark a
+/// cache of a roll-up compares to know whether anything it read changed.
+struct AuditByObjectType;
+
+impl MigrationName for AuditByObjectType {
+    fn name(&self) -> &str {
+        "m0023_audit_by_object_type"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for AuditByObjectType {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let by_type = Index::create()
+            .name("audit_log_by_type")
+            .table("audit_log")
+            .col("object_type")
+            .col("seq")
+            .to_owned();
+        manager.create_index(by_type).await
     }
 }
 

@@ -17,6 +17,9 @@ use crate::audit::{self, AuditEvent};
 use crate::entity::{ecu, sbom_document, software_build};
 use crate::{Store, StoreError, format_us, new_id, now_us};
 
+/// The audit object type of attached SBOMs and HBOMs.
+pub const SBOM_OBJECT: &str = "sbom";
+
 /// What a document describes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 pub enum Subject {
@@ -128,7 +131,7 @@ impl Store {
             .exec_without_returning(&txn)
             .await?;
         let after = serde_json::to_value(&record).unwrap_or_default();
-        let entry = AuditEvent::new(actor, "sbom.attach", "sbom", &record.id).after(after);
+        let entry = AuditEvent::new(actor, "sbom.attach", SBOM_OBJECT, &record.id).after(after);
         audit::append(&txn, entry).await?;
         txn.commit().await?;
         Ok(Attached::New(record))

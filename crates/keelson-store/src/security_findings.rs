@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::audit::{self, AuditEvent};
 use crate::cases::require_build;
 use crate::entity::security_finding;
+use crate::fleet::BUILD_OBJECT;
 use crate::{Store, StoreError, format_us, new_id, now_us};
 
 /// One result to store.
@@ -90,7 +91,7 @@ impl Store {
         }
         let duplicates = (findings.len() - stored.len()) as u64;
         let detail = json!({ "stored": stored.len(), "duplicates": duplicates });
-        let event = AuditEvent::new(actor, "security_findings.import", "build", build_id)
+        let event = AuditEvent::new(actor, "security_findings.import", BUILD_OBJECT, build_id)
             .detail(detail.to_string());
         audit::append(&txn, event).await?;
         txn.commit().await?;

@@ -261,5 +261,5 @@ pub(crate) async fn portfolio(
     ApiQuery(page): ApiQuery<PageQuery>,
 ) -> Result<Json<Page<PortfolioEntry>>, ApiError> {
     let entries = crate::portfolio::portfolio(&state, &caller).await?;
-    Ok(Json(page.page(entries)?))
+    Ok(Json(page.page_of(&entries)?))
 }

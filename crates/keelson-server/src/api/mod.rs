@@ -179,6 +179,31 @@ pub fn keyset_page<T>(page: ListPage<T>, total: CappedCount) -> Page<T> {
 impl PageQuery {
     /// Cuts one page out of `items` (already filtered for the reader).
     pub fn page<T>(&self, items: Vec<T>) -> Result<Page<T>, ApiError> {
+        let (offset, end, next) = self.window(items.len())?;
+        let total = items.len() as u64;
+        let items = items.into_iter().skip(offset).take(end - offset).collect();
+        Ok(Page {
+            items,
+            total,
+            next,
+            total_capped: false,
+        })
+    }
+
+    /// [`Self::page`] of items shared with others, copying only the page.
+    pub fn page_of<T: Clone>(&self, items: &[T]) -> Result<Page<T>, ApiError> {
+        let (offset, end, next) = self.window(items.len())?;
+        Ok(Page {
+            items: items[offset..end].to_vec(),
+            total: items.len() as u64,
+            next,
+            total_capped: false,
+        })
+    }
+
+    /// The page's first and past-the-last places among `total` items, and
+    /// the cursor of the page after it.
+    fn window(&self, total: usize) -> Result<(usize, usize, Option<String>), ApiError> {
         let limit = page_limit(self.limit)?;
         let offset = match &self.cursor {
             Some(cursor) => cursor
@@ -186,19 +211,9 @@ impl PageQuery {
                 .map_err(|_| ApiError::bad_request("bad cursor"))?,
             None => 0,
         };
-        let total = items.len();
+        let offset = offset.min(total);
         let end = offset.saturating_add(limit as usize).min(total);
         let next = (end < total).then(|| end.to_string());
-        let items = items
-            .into_iter()
-            .skip(offset)
-            .take(end.saturating_sub(offset))
-            .collect();
-        Ok(Page {
-            items,
-            total: total as u64,
-            next,
-            total_capped: false,
-        })
+        Ok((offset, end, next))
     }
 }

@@ -47,7 +47,8 @@ async fn overview(
         &viewer.caller,
         state.store.list_builds().await.shown_to(&viewer)?,
     );
-    let mut entries = portfolio(&state, &viewer.caller).await.shown_to(&viewer)?;
+    let portfolio = portfolio(&state, &viewer.caller).await.shown_to(&viewer)?;
+    let mut entries: Vec<&PortfolioEntry> = portfolio.iter().collect();
     entries.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -87,7 +88,7 @@ fn stat(value: usize, label: &str) -> Markup {
     html! { div.stat { span.value { (value) } span.label { (label) } } }
 }
 
-fn by_severity(entries: &[PortfolioEntry]) -> Vec<(String, u64)> {
+fn by_severity(entries: &[&PortfolioEntry]) -> Vec<(String, u64)> {
     let mut counts: Vec<(String, u64)> = Severity::ALL
         .iter()
         .rev()
@@ -128,7 +129,7 @@ fn build_table(
 
 /// One page of the vulnerabilities, worst first, with links to the pages
 /// beside it.
-fn finding_table(entries: &[PortfolioEntry], page_number: usize) -> Markup {
+fn finding_table(entries: &[&PortfolioEntry], page_number: usize) -> Markup {
     let pages = entries.len().div_ceil(PAGE_ROWS);
     let shown = entries.iter().skip(page_number * PAGE_ROWS).take(PAGE_ROWS);
     html! {
