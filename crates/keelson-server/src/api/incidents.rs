@@ -185,7 +185,7 @@ pub(crate) async fn list_incidents(
             .as_deref()
             .map(|t| parse_time("until", t))
             .transpose()?,
-        open_only: false,
+        ..IncidentFilter::default()
     };
     let incidents = state.store.list_incidents(&filter).await?;
     let page = PageQuery {
