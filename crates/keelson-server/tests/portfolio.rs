@@ -253,3 +253,47 @@ async fn a_vehicle_counts_once_and_records_above_the_readers_clearance_count_now
         assert_eq!(build["items"][0]["vehicles_affected"], on_tcu, "{build}");
     }
 }
+
+/// The vehicles the portfolio's entry for [`CVE`] counts for this reader,
+/// or `None` when the reader sees no such entry.
+async fn vehicles_affected(app: &TestApp, token: &str) -> Option<u64> {
+    let (status, portfolio) = app.get("/api/v1/findings", Some(token)).await;
+    assert_eq!(status, 200, "{portfolio}");
+    let items = portfolio["items"].as_array().expect("items");
+    let entry = items.iter().find(|entry| entry["vulnerability"] == CVE)?;
+    entry["vehicles_affected"].as_u64()
+}
+
+/// The server keeps a reader's portfolio between requests: a vehicle that
+/// starts running an affected build counts in the next answer, and a
+/// reader who may not see the builds is not given the portfolio kept for
+/// one who may.
+#[tokio::test]
+async fn a_kept_portfolio_follows_the_fleet_and_stays_with_its_reader() {
+    for app in TestApp::on_both_backends(Config::default()).await {
+        if set_up(&app).await.is_none() {
+            return;
+        }
+        let engineer = app.token_for("pia", Role::PsirtEngineer, None).await;
+        let partner = app.token_for("pat", Role::Partner, Some("tier1")).await;
+        let (before, _, _) = expected_reach(&[TCU, IVI]);
+        assert_eq!(vehicles_affected(&app, &engineer).await, Some(before));
+        assert_eq!(vehicles_affected(&app, &engineer).await, Some(before));
+
+        let newcomer = Row {
+            vehicle: "v7",
+            model: "van",
+            tlp: Tlp::Green,
+            slots: &[("ivi", IVI, Tlp::Green)],
+            replaced: &[],
+        };
+        install_row(&app, &newcomer).await;
+        assert_eq!(vehicles_affected(&app, &engineer).await, Some(before + 1));
+
+        assert_eq!(
+            vehicles_affected(&app, &partner).await,
+            None,
+            "a partner may not see AMBER builds not shared with its organisation"
+        );
+    }
+}

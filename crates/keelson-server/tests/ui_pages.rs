@@ -364,3 +364,68 @@ async fn the_audit_page_checks_new_entries_and_a_whole_recompute_finds_a_changed
     let (status, _) = page(&app, &analyst, "/admin/audit").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// A dashboard's charts and tables, counted in SQL per marking, leave out
+/// the RED alert and incident for a reader not named on them: every chart
+/// counts the one GREEN record alone, and no table or label names the RED
+/// one.
+#[tokio::test]
+async fn dashboard_widgets_leave_out_what_the_reader_may_not_see() {
+    use keelson_store::dashboards::QuerySource::{Alerts, Incidents};
+    use keelson_store::dashboards::WidgetKind::{Chart, Table};
+    use keelson_store::dashboards::{GroupBy, SavedQuery, Widget};
+
+    for app in TestApp::on_both_backends(Default::default()).await {
+        two_incidents(&app).await;
+        let analyst = session(&app, "ana", Role::VsocAnalyst).await;
+        let board = app
+            .store
+            .create_dashboard("ana", "Night shift")
+            .await
+            .expect("dashboard");
+        let widgets = [
+            (Chart, Alerts, GroupBy::Rule, None),
+            (Chart, Alerts, GroupBy::Severity, Some(36_500)),
+            (Table, Alerts, GroupBy::Severity, None),
+            (Chart, Incidents, GroupBy::Rule, None),
+            (Chart, Incidents, GroupBy::State, Some(36_500)),
+            (Table, Incidents, GroupBy::Severity, None),
+        ];
+        for (n, (kind, source, group_by, days)) in widgets.into_iter().enumerate() {
+            let widget = Widget {
+                title: format!("Widget {n}"),
+                kind,
+                query: SavedQuery {
+                    source,
+                    days,
+                    group_by,
+                    ..SavedQuery::default()
+                },
+            };
+            app.store
+                .add_widget("ana", &board.id, widget)
+                .await
+                .expect("widget");
+        }
+
+        let (status, html) = page(&app, &analyst, &format!("/dashboards/{}", board.id)).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains("Open door while driving"), "{html}");
+        assert!(
+            !html.contains("Sealed odometer"),
+            "a widget shows the RED record"
+        );
+        assert!(
+            !html.contains("0b7e3c1a-0000-4c55-8e61-000000000002"),
+            "a chart names the RED rule"
+        );
+        for counted in [
+            "<title>Open door while driving: 1</title>",
+            "<title>high: 1</title>",
+            "<title>0b7e3c1a-0000-4c55-8e61-000000000001: 1</title>",
+            "<title>new: 1</title>",
+        ] {
+            assert!(html.contains(counted), "no {counted:?} in {html}");
+        }
+    }
+}

@@ -1,29 +1,41 @@
-//! The fleet overview's alert counts, kept as they change instead of
-//! counted at every page view: `alert_day_tallies` holds, per UTC day of
-//! the last sighting, severity, ATM tags, vehicle region and the markings
-//! of the alert and of its vehicle, how many alerts there are. A day's row
-//! is found by the same grouping SQL whichever way alerts change, in the
-//! transaction that changes them:
+//! Alert counts kept as alerts change instead of counted at every page
+//! view, in two tables:
 //!
-//! - a new alert adds itself;
+//! - `alert_day_tallies` (the fleet overview and the dashboards) holds, per
+//!   UTC day of the last sighting, severity, ATM tags, vehicle region and
+//!   the markings of the alert and of its vehicle, how many alerts there
+//!   are;
+//! - `alert_raised_tallies` (the reports) holds, per UTC day the store
+//!   raised the alert, test flag, severity, ATM tags and marking, how many
+//!   alerts there are.
+//!
+//! A row is found by the same grouping SQL whichever way alerts change, in
+//! the transaction that changes them:
+//!
+//! - a new alert adds itself to both;
 //! - a merge that moves an alert's last sighting to another day takes it
 //!   out of the old day before the update and adds it to the new one after;
 //! - registering a vehicle takes its alerts out of the unregistered
 //!   vehicle's rows before the insert and adds them under the vehicle after;
 //! - the bulk insert of the benchmarks adds each chunk it writes;
-//! - the migration that made the table counted the alerts already stored.
+//! - the migration that made each table counted the alerts already stored.
 //!
-//! Alerts are never deleted and their severity, tags and marking never
-//! change, and vehicles are never updated, so these are all the changes.
-//! Because every row carries both markings, the counts stay the same for
-//! every reader, and clearance is decided per row when they are read.
+//! Alerts are never deleted; their creation time, test flag, severity, tags
+//! and marking never change, and vehicles are never updated, so these are
+//! all the changes (a raised-day row only ever grows). Because every row
+//! carries the markings, the counts stay the same for every reader, and
+//! clearance is decided per row when they are read.
+//!
+//! A day is the time divided by [`DAY_US`] as SQL divides, toward zero, so
+//! day 0 also holds the last day before 1970; readers take whole days from
+//! day 1 on only and count anything earlier from the alerts themselves.
 
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::sea_query::{Expr, OnConflict, Query, SelectStatement};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, Iden};
 
 use crate::StoreError;
-use crate::entity::{alert, alert_day_tally, vehicle};
+use crate::entity::{alert, alert_day_tally, alert_raised_tally, vehicle};
 use crate::tally::DAY_US;
 
 /// Whether alerts join their rows or leave them.
@@ -58,17 +70,67 @@ pub(crate) async fn count<C: ConnectionTrait>(
         alert_day_tally::Column::NamedReaders,
         alert_day_tally::Column::Alerts,
     ];
-    let key = &columns[..columns.len() - 1];
-    let table = alert_day_tally::Entity.to_string();
+    upsert(connection, alert_day_tally::Entity, &columns, grouped).await
+}
+
+/// Counts newly stored alerts matching `which` into their raised-day rows.
+pub(crate) async fn count_raised<C: ConnectionTrait>(
+    connection: &C,
+    which: Condition,
+) -> Result<(), StoreError> {
+    let alerts = alert::Entity.to_string();
+    let grouped = Query::select()
+        .expr(Expr::cust(format!("{alerts}.created_at_us / {DAY_US}")))
+        .column((alert::Entity, alert::Column::Test))
+        .column((alert::Entity, alert::Column::Severity))
+        .column((alert::Entity, alert::Column::AtmTags))
+        .column((alert::Entity, alert::Column::Tlp))
+        .column((alert::Entity, alert::Column::SharedWithOrgs))
+        .column((alert::Entity, alert::Column::NamedReaders))
+        .expr(Expr::cust("COUNT(*)"))
+        .from(alert::Entity)
+        .cond_where(which)
+        .add_group_by((1..=7).map(|ordinal| Expr::cust(ordinal.to_string())))
+        .to_owned();
+    let columns = [
+        alert_raised_tally::Column::Day,
+        alert_raised_tally::Column::Test,
+        alert_raised_tally::Column::Severity,
+        alert_raised_tally::Column::AtmTags,
+        alert_raised_tally::Column::Tlp,
+        alert_raised_tally::Column::SharedWithOrgs,
+        alert_raised_tally::Column::NamedReaders,
+        alert_raised_tally::Column::Alerts,
+    ];
+    upsert(connection, alert_raised_tally::Entity, &columns, grouped).await
+}
+
+/// Adds the grouped counts to a tally table: `columns` are its key and, last,
+/// its count column `alerts`, in the order `grouped` selects them.
+async fn upsert<C, E, Col>(
+    connection: &C,
+    table: E,
+    columns: &[Col],
+    grouped: SelectStatement,
+) -> Result<(), StoreError>
+where
+    C: ConnectionTrait,
+    E: Iden + Copy + 'static,
+    Col: Iden + Copy + 'static,
+{
+    let Some((count, key)) = columns.split_last() else {
+        return Ok(());
+    };
+    let name = table.to_string();
     let upsert = OnConflict::columns(key.iter().copied())
         .value(
-            alert_day_tally::Column::Alerts,
-            Expr::cust(format!("{table}.alerts + excluded.alerts")),
+            *count,
+            Expr::cust(format!("{name}.alerts + excluded.alerts")),
         )
         .to_owned();
     let insert = Query::insert()
-        .into_table(alert_day_tally::Entity)
-        .columns(columns)
+        .into_table(table)
+        .columns(columns.iter().copied())
         .select_from(grouped)
         .map_err(|error| StoreError::Corrupt(format!("alert tally columns: {error}")))?
         .on_conflict(upsert)

@@ -106,7 +106,7 @@ pub struct AlertFilter {
 }
 
 impl AlertFilter {
-    fn condition(&self) -> Condition {
+    pub(crate) fn condition(&self) -> Condition {
         let mut condition = Condition::all();
         if let Some(rule) = &self.rule_id {
             condition = condition.add(alert::Column::RuleId.eq(rule.as_str()));
@@ -183,7 +183,7 @@ fn vehicle_region<'r>(
 }
 
 /// The alert markings of the day tallies.
-const TALLY_MARKING: MarkingOf<alert_day_tally::Column> = MarkingOf {
+pub(crate) const TALLY_MARKING: MarkingOf<alert_day_tally::Column> = MarkingOf {
     tlp: alert_day_tally::Column::Tlp,
     shared_with_orgs: alert_day_tally::Column::SharedWithOrgs,
     named_readers: alert_day_tally::Column::NamedReaders,
@@ -501,7 +501,9 @@ async fn open_new(
     alert::Entity::insert(row.clone().into_active_model())
         .exec_without_returning(txn)
         .await?;
-    alert_tallies::count(txn, alert_tallies::alert_with_id(&id), Change::Add).await?;
+    let this_alert = alert_tallies::alert_with_id(&id);
+    alert_tallies::count(txn, this_alert.clone(), Change::Add).await?;
+    alert_tallies::count_raised(txn, this_alert).await?;
     link_events(txn, &id, &evidence).await?;
     let record = alert_from_row(row.clone())?;
     let entry = AuditEvent::new(actor, "alert.raise", "alert", &id)

@@ -3,13 +3,19 @@
 //! minutes rather than hours: no audit entries, no deduplication, no
 //! incident grouping and no detection, so nothing here is for a path a
 //! user runs. Each call is one transaction of multi-row inserts; the
-//! alerts are counted into the overview's day tallies as they are written.
+//! alerts are counted into their day tallies as they are written.
+
+use std::collections::HashMap;
 
 use keelson_core::{IncidentState, Marking, Severity};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, IntoActiveModel, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    TransactionTrait,
+};
 
 use crate::alert_tallies::{self, Change};
 use crate::entity::{alert, incident, incident_alert};
+use crate::incidents::facts::AlertFacts;
 use crate::marking::MarkingColumns;
 use crate::rules::json_text;
 use crate::{Store, StoreError};
@@ -65,22 +71,27 @@ impl Store {
                 .await?;
             let ids = chunk.iter().map(|alert| alert.id.as_str());
             let written = Condition::all().add(alert::Column::Id.is_in(ids));
-            alert_tallies::count(&txn, written, Change::Add).await?;
+            alert_tallies::count(&txn, written.clone(), Change::Add).await?;
+            alert_tallies::count_raised(&txn, written).await?;
         }
         txn.commit().await?;
         Ok(())
     }
 
-    /// Writes the incidents and their links to alerts already written.
+    /// Writes the incidents and their links to alerts already written;
+    /// the facts reports read of an incident's alerts are worked out from
+    /// those alerts as stored.
     pub async fn bulk_insert_incidents(
         &self,
         incidents: Vec<BulkIncident>,
     ) -> Result<(), StoreError> {
         let txn = self.connection().begin().await?;
         for chunk in incidents.chunks(ROWS_PER_INSERT) {
-            let rows = chunk
-                .iter()
-                .map(|one| incident_row(one).into_active_model());
+            let facts = facts_of_alerts(&txn, chunk).await?;
+            let rows = chunk.iter().map(|one| {
+                let facts = facts.get(&one.id).cloned().unwrap_or_default();
+                incident_row(one, facts).into_active_model()
+            });
             incident::Entity::insert_many(rows)
                 .exec_without_returning(&txn)
                 .await?;
@@ -135,7 +146,38 @@ fn alert_row(alert: &BulkAlert) -> alert::Model {
     }
 }
 
-fn incident_row(one: &BulkIncident) -> incident::Model {
+/// Per incident of `incidents`, the facts of its alerts as stored.
+async fn facts_of_alerts(
+    txn: &DatabaseTransaction,
+    incidents: &[BulkIncident],
+) -> Result<HashMap<String, AlertFacts>, StoreError> {
+    let incident_of: HashMap<&str, &str> = incidents
+        .iter()
+        .flat_map(|one| {
+            let alerts = one.alert_ids.iter().map(String::as_str);
+            alerts.map(|alert_id| (alert_id, one.id.as_str()))
+        })
+        .collect();
+    let ids: Vec<&str> = incident_of.keys().copied().collect();
+    let mut facts: HashMap<String, AlertFacts> = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_INSERT) {
+        let rows = alert::Entity::find()
+            .filter(alert::Column::Id.is_in(chunk.iter().copied()))
+            .all(txn)
+            .await?;
+        for row in rows {
+            let Some(incident_id) = incident_of.get(row.id.as_str()) else {
+                continue;
+            };
+            let entry = facts.entry((*incident_id).to_owned()).or_default();
+            entry.add_tags(&row.atm_tags)?;
+            entry.stored_at(row.created_at_us.max(row.updated_at_us));
+        }
+    }
+    Ok(facts)
+}
+
+fn incident_row(one: &BulkIncident, facts: AlertFacts) -> incident::Model {
     let marking = MarkingColumns::from_marking(&one.marking);
     incident::Model {
         id: one.id.clone(),
@@ -160,5 +202,7 @@ fn incident_row(one: &BulkIncident) -> incident::Model {
         named_readers: marking.named_readers,
         created_at_us: one.detected_us,
         updated_at_us: one.last_seen_us,
+        atm_tags: facts.tags_text(),
+        last_sighting_stored_us: facts.last_sighting_stored_us,
     }
 }

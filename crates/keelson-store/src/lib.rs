@@ -51,6 +51,7 @@ pub mod uploads;
 pub mod users;
 pub mod vex;
 pub mod webhooks;
+pub mod widget_counts;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -36,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(Dashboards),
             Box::new(ListIndexes),
             Box::new(AlertDayTallies),
+            Box::new(ReportCounts),
             Box::new(AuditByObjectType),
         ]
     }
@@ -1450,6 +1451,78 @@ impl MigrationTrait for AlertDayTallies {
     }
 }
 
+/// What reports count without reading every alert of a period: on each
+/// incident the union of its alerts' ATM tags and when a sighting of one of
+/// them was last stored (`incidents::facts`, worked out here for the
+/// incidents already stored), the alerts raised per UTC day
+/// (`alert_tallies`, counted here from the alerts already stored), and the
+/// creation-time index that the parts of a day a report's period cuts
+/// through are counted by.
+struct ReportCounts;
+
+impl MigrationName for ReportCounts {
+    fn name(&self) -> &str {
+        "m0022_report_counts"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for ReportCounts {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let columns = [
+            text("atm_tags").default("[]").to_owned(),
+            big_integer_null("last_sighting_stored_us"),
+        ];
+        for column in columns {
+            let add = Table::alter()
+                .table("incidents")
+                .add_column(column)
+                .to_owned();
+            manager.alter_table(add).await?;
+        }
+        crate::incidents::facts::backfill(manager.get_connection())
+            .await
+            .map_err(|error| DbErr::Migration(format!("incident facts: {error}")))?;
+
+        let key = [
+            "day",
+            "test",
+            "severity",
+            "atm_tags",
+            "tlp",
+            "shared_with_orgs",
+            "named_readers",
+        ];
+        let mut primary_key = Index::create();
+        for column in key {
+            primary_key.col(column);
+        }
+        let tallies = Table::create()
+            .table("alert_raised_tallies")
+            .if_not_exists()
+            .col(big_integer("day"))
+            .col(boolean("test"))
+            .col(string("severity"))
+            .col(text("atm_tags"))
+            .col(string("tlp"))
+            .col(text("shared_with_orgs"))
+            .col(text("named_readers"))
+            .col(big_integer("alerts"))
+            .primary_key(&mut primary_key)
+            .to_owned();
+        manager.create_table(tallies).await?;
+        crate::alert_tallies::count_raised(
+            manager.get_connection(),
+            crate::alert_tallies::every_alert(),
+        )
+        .await
+        .map_err(|error| DbErr::Migration(format!("counting the raised alerts: {error}")))?;
+
+        let by_creation = index("alerts_by_created", "alerts", &["created_at_us"]);
+        manager.create_index(by_creation).await
+    }
+}
+
 /// The latest audit entry of each object type, read by index: the mark a
 /// cache of a roll-up compares to know whether anything it read changed.
 struct AuditByObjectType;
@@ -1583,6 +1656,152 @@ mod tests {
         let Some(server) = postgres_url() else { return };
         let location = fresh_postgres(&server).await.expect("fresh database");
         m0010_keys_the_oldest_copy_of_each_file_record(location).await;
+    }
+
+    async fn insert_row(db: &DatabaseConnection, table: &str, row: &[(&str, Value)]) {
+        let insert = Query::insert()
+            .into_table(table.to_owned())
+            .columns(row.iter().map(|(column, _)| (*column).to_owned()))
+            .values_panic(row.iter().map(|(_, value)| value.clone().into()))
+            .to_owned();
+        db.execute(&insert).await.expect("insert");
+    }
+
+    /// An alert row as `m0021` left the table, raised at `created` and last
+    /// merged into at `updated`.
+    async fn insert_alert(db: &DatabaseConnection, id: &str, tags: &str, times: (i64, i64)) {
+        let (created, updated) = times;
+        let row = [
+            ("id", id.into()),
+            ("rule_id", "r-fob".into()),
+            ("sigma_rule", "fob-relay".into()),
+            ("title", "Key fob relay".into()),
+            ("severity", "high".into()),
+            ("test", (id == "a4").into()),
+            ("correlation", false.into()),
+            ("first_seen_us", created.into()),
+            ("last_seen_us", created.into()),
+            ("count", 1i64.into()),
+            ("evidence", "[]".into()),
+            ("atm_tags", tags.into()),
+            ("status", "open".into()),
+            ("tlp", "AMBER".into()),
+            ("shared_with_orgs", "[]".into()),
+            ("named_readers", "[]".into()),
+            ("created_at_us", created.into()),
+            ("updated_at_us", updated.into()),
+        ];
+        insert_row(db, "alerts", &row).await;
+    }
+
+    async fn insert_incident(db: &DatabaseConnection, id: &str, alerts: &[&str]) {
+        let row = [
+            ("id", id.into()),
+            ("title", "Key fob relay on the fleet".into()),
+            ("state", "new".into()),
+            ("severity", "high".into()),
+            ("sigma_rule", "fob-relay".into()),
+            ("custom_fields", "{}".into()),
+            ("first_event_us", 0i64.into()),
+            ("detected_us", 0i64.into()),
+            ("last_seen_us", 0i64.into()),
+            ("tlp", "AMBER".into()),
+            ("shared_with_orgs", "[]".into()),
+            ("named_readers", "[]".into()),
+            ("created_at_us", 0i64.into()),
+            ("updated_at_us", 0i64.into()),
+        ];
+        insert_row(db, "incidents", &row).await;
+        for alert in alerts {
+            let link = [("alert_id", (*alert).into()), ("incident_id", id.into())];
+            insert_row(db, "incident_alerts", &link).await;
+        }
+    }
+
+    /// Incidents stored before `m0022` take the union of their alerts' tags
+    /// and their latest creation or merge, and the raised-day tallies count
+    /// the alerts already stored.
+    async fn m0022_works_out_incident_facts_and_raised_tallies(location: StoreLocation) {
+        const DAY: i64 = 86_400_000_000;
+        let db = connect(&location).await;
+        Migrator::up(&db, Some(21)).await.expect("up to m0021");
+        insert_alert(&db, "a1", r#"["ATM-T0031"]"#, (DAY + 10, DAY + 90)).await;
+        insert_alert(
+            &db,
+            "a2",
+            r#"["ATM-T0031","ATM-T0012"]"#,
+            (DAY + 50, DAY + 50),
+        )
+        .await;
+        insert_alert(&db, "a3", "[]", (3 * DAY + 7, 3 * DAY + 7)).await;
+        insert_alert(&db, "a4", "[]", (3 * DAY + 8, 3 * DAY + 8)).await;
+        insert_incident(&db, "i1", &["a1", "a2"]).await;
+        insert_incident(&db, "i2", &["a3"]).await;
+        insert_incident(&db, "i3", &[]).await;
+
+        Migrator::up(&db, None).await.expect("m0022");
+
+        let select = Query::select()
+            .columns(["id", "atm_tags", "last_sighting_stored_us"])
+            .from("incidents")
+            .order_by("id", Order::Asc)
+            .to_owned();
+        let rows = db.query_all(&select).await.expect("select");
+        let facts: Vec<(String, String, Option<i64>)> = rows
+            .iter()
+            .map(|row| {
+                let id: String = row.try_get("", "id").expect("id");
+                let tags: String = row.try_get("", "atm_tags").expect("tags");
+                let last: Option<i64> = row.try_get("", "last_sighting_stored_us").expect("last");
+                (id, tags, last)
+            })
+            .collect();
+        let expected = [
+            ("i1", r#"["ATM-T0012","ATM-T0031"]"#, Some(DAY + 90)),
+            ("i2", "[]", Some(3 * DAY + 7)),
+            ("i3", "[]", None),
+        ]
+        .map(|(id, tags, last)| (id.to_owned(), tags.to_owned(), last));
+        assert_eq!(facts, expected);
+
+        let select = Query::select()
+            .columns(["day", "test", "atm_tags", "alerts"])
+            .from("alert_raised_tallies")
+            .to_owned();
+        let rows = db.query_all(&select).await.expect("select");
+        let mut tallies: Vec<(i64, bool, String, i64)> = rows
+            .iter()
+            .map(|row| {
+                let day: i64 = row.try_get("", "day").expect("day");
+                let test: bool = row.try_get("", "test").expect("test");
+                let tags: String = row.try_get("", "atm_tags").expect("tags");
+                let alerts: i64 = row.try_get("", "alerts").expect("alerts");
+                (day, test, tags, alerts)
+            })
+            .collect();
+        tallies.sort();
+        let expected = [
+            (1, false, r#"["ATM-T0031","ATM-T0012"]"#, 1),
+            (1, false, r#"["ATM-T0031"]"#, 1),
+            (3, false, "[]", 1),
+            (3, true, "[]", 1),
+        ]
+        .map(|(day, test, tags, alerts)| (day, test, tags.to_owned(), alerts));
+        assert_eq!(tallies, expected);
+        db.close().await.expect("close");
+    }
+
+    #[tokio::test]
+    async fn m0022_works_out_report_counts_on_sqlite() {
+        let (location, _dir) = fresh_sqlite().expect("temp dir");
+        m0022_works_out_incident_facts_and_raised_tallies(location).await;
+    }
+
+    #[tokio::test]
+    async fn m0022_works_out_report_counts_on_postgres() {
+        let Some(server) = postgres_url() else { return };
+        let location = fresh_postgres(&server).await.expect("fresh database");
+        m0022_works_out_incident_facts_and_raised_tallies(location).await;
     }
 
     /// A document attached before `m0014` is its build's SBOM afterwards.

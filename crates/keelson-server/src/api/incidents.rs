@@ -186,7 +186,7 @@ pub(crate) async fn list_incidents(
             .as_deref()
             .map(|t| parse_time("until", t))
             .transpose()?,
-        open_only: false,
+        ..IncidentFilter::default()
     };
     let limit = page_limit(query.limit)?;
     let after = keyset_cursor(query.cursor.as_deref())?;

@@ -14,14 +14,17 @@
 //! times are the store's clock, so vehicle clock skew cannot move them.
 //!
 //! Every count is over records the reader may see: the caller hands in only
-//! visible records (see [`Observed::load`]).
+//! visible records (see [`Observed::load`]). Incidents are read one by one
+//! (their means need each one's stamps); alerts arrive counted per UTC day,
+//! kind and marking, so a period's alerts cost a row per day and kind
+//! however many there are.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use keelson_core::incident::MeanResponseTimes;
+use keelson_core::incident::{MeanResponseTimes, ResponseTimes};
 use keelson_core::{IncidentState, Marked, Principal, Tlp};
 use keelson_store::incidents::IncidentRecord;
-use keelson_store::reports::{IncidentFacts, RaisedAlert, RegisteredVehicle};
+use keelson_store::reports::{IncidentFacts, RaisedAlerts, Range, RegisteredVehicles};
 use keelson_store::{Store, StoreError};
 use serde::Serialize;
 
@@ -48,18 +51,55 @@ pub struct FalsePositiveRate {
     pub rate: f64,
 }
 
+/// What response metrics read of an incident: a stored record (the
+/// incident routes) or the facts a report reads (see [`Observed`]).
+pub trait Responded {
+    fn state(&self) -> IncidentState;
+    fn sigma_rule(&self) -> &str;
+    fn response_times(&self) -> ResponseTimes;
+}
+
+impl Responded for IncidentRecord {
+    fn state(&self) -> IncidentState {
+        self.state
+    }
+
+    fn sigma_rule(&self) -> &str {
+        &self.sigma_rule
+    }
+
+    fn response_times(&self) -> ResponseTimes {
+        self.response_times
+    }
+}
+
+impl Responded for IncidentFacts {
+    fn state(&self) -> IncidentState {
+        self.state
+    }
+
+    fn sigma_rule(&self) -> &str {
+        &self.sigma_rule
+    }
+
+    fn response_times(&self) -> ResponseTimes {
+        self.response_times
+    }
+}
+
 impl ResponseMetrics {
     /// The metrics of these incidents.
-    pub fn of<'a>(incidents: impl IntoIterator<Item = &'a IncidentRecord>) -> Self {
+    pub fn of<'a, T: Responded + 'a>(incidents: impl IntoIterator<Item = &'a T>) -> Self {
         let mut times = Vec::new();
-        let mut by_state = BTreeMap::new();
-        let mut by_rule: BTreeMap<String, FalsePositiveRate> = BTreeMap::new();
+        let mut by_state: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut by_rule: BTreeMap<&str, FalsePositiveRate> = BTreeMap::new();
         for incident in incidents {
-            times.push(incident.response_times);
-            *by_state.entry(incident.state.to_string()).or_default() += 1;
-            let rate = by_rule.entry(incident.sigma_rule.clone()).or_default();
+            let state = incident.state();
+            times.push(incident.response_times());
+            *by_state.entry(state.as_str()).or_default() += 1;
+            let rate = by_rule.entry(incident.sigma_rule()).or_default();
             rate.incidents += 1;
-            if incident.state == IncidentState::FalsePositive {
+            if state == IncidentState::FalsePositive {
                 rate.false_positives += 1;
             }
         }
@@ -68,10 +108,16 @@ impl ResponseMetrics {
         }
         ResponseMetrics {
             means: MeanResponseTimes::of(&times),
-            by_state,
-            false_positives_by_rule: by_rule,
+            by_state: owned_keys(by_state),
+            false_positives_by_rule: owned_keys(by_rule),
         }
     }
+}
+
+fn owned_keys<V>(map: BTreeMap<&str, V>) -> BTreeMap<String, V> {
+    map.into_iter()
+        .map(|(key, value)| (key.to_owned(), value))
+        .collect()
 }
 
 /// How many contained incidents stayed contained (see the module).
@@ -92,7 +138,7 @@ impl ContainmentEffectiveness {
             let Some(contained_us) = incident.contained_us else {
                 continue;
             };
-            if incident.record.state == IncidentState::FalsePositive {
+            if incident.state == IncidentState::FalsePositive {
                 continue;
             }
             effect.contained += 1;
@@ -138,8 +184,11 @@ pub struct PeriodMetrics {
 #[derive(Debug, Clone)]
 pub struct Observed {
     pub incidents: Vec<IncidentFacts>,
-    pub alerts: Vec<RaisedAlert>,
-    pub vehicles: Vec<RegisteredVehicle>,
+    /// The alerts raised, counted per UTC day, kind and marking.
+    pub alerts: Vec<RaisedAlerts>,
+    /// The inventory vehicles registered before the period's end, counted
+    /// per day of registration, model, region and marking.
+    pub vehicles: Vec<RegisteredVehicles>,
     /// The strictest TLP of the records above.
     pub tlp: Tlp,
 }
@@ -152,9 +201,16 @@ impl Observed {
         period: &Period,
     ) -> Result<Self, StoreError> {
         let range = period.range();
-        let incidents = visible(reader, store.incidents_detected_in(range).await?);
-        let alerts = visible(reader, store.alerts_raised_in(range).await?);
-        let vehicles = visible(reader, store.vehicles_registered_before(range.to_us).await?);
+        // Three reads on three pooled connections: the database reads one
+        // while the rows of another are decoded here.
+        let (incidents, alerts, vehicles) = tokio::try_join!(
+            store.incidents_detected_in(range),
+            store.alerts_raised_per_day(range),
+            store.vehicles_registered_per_day(range.to_us),
+        )?;
+        let incidents = visible(reader, incidents);
+        let alerts = visible(reader, alerts);
+        let vehicles = visible(reader, vehicles);
         let tlp = strictest(&incidents)
             .max(strictest(&alerts))
             .max(strictest(&vehicles));
@@ -166,44 +222,53 @@ impl Observed {
         })
     }
 
+    /// The vehicles the reader may see that were registered before the
+    /// range's end and sent an event received in it, for [`Self::metrics`].
+    pub async fn reporting(
+        store: &Store,
+        reader: &Principal,
+        range: Range,
+    ) -> Result<Vec<RegisteredVehicles>, StoreError> {
+        let reporting = store.vehicles_reporting_per_day(range).await?;
+        Ok(visible(reader, reporting))
+    }
+
     /// The metrics of one bucket of the loaded period; `reporting` is the
-    /// vehicle IDs that sent events in the bucket.
-    pub fn metrics(&self, bucket: &Period, reporting: &[String]) -> PeriodMetrics {
+    /// vehicles the reader may see that were registered before the
+    /// bucket's end and sent events in it.
+    pub fn metrics(&self, bucket: &Period, reporting: &[RegisteredVehicles]) -> PeriodMetrics {
         let range = bucket.range();
         let incidents: Vec<&IncidentFacts> = self
             .incidents
             .iter()
             .filter(|incident| range.contains(incident.detected_us))
             .collect();
-        let alerts: Vec<&RaisedAlert> = self
+        let alerts: Vec<&RaisedAlerts> = self
             .alerts
             .iter()
-            .filter(|alert| range.contains(alert.raised_us))
+            .filter(|group| range.contains(group.span.from_us))
             .collect();
-        let monitored: BTreeSet<&str> = self
+        let monitored = self
             .vehicles
             .iter()
-            .filter(|v| v.registered_us < range.to_us)
-            .map(|v| v.vehicle.id.as_str())
-            .collect();
+            .filter(|group| group.registered_day_us < range.to_us)
+            .map(|group| group.vehicles)
+            .sum();
         let (by_technique, untagged) = by_technique(&incidents);
-        let (counted, test): (Vec<&RaisedAlert>, Vec<&RaisedAlert>) =
-            alerts.into_iter().partition(|alert| !alert.test);
+        let (counted, test): (Vec<&RaisedAlerts>, Vec<&RaisedAlerts>) =
+            alerts.into_iter().partition(|group| !group.test);
         PeriodMetrics {
             start: rfc3339(bucket.start),
             end: rfc3339(bucket.end),
-            response: ResponseMetrics::of(incidents.iter().map(|i| &i.record)),
+            response: ResponseMetrics::of(incidents.iter().copied()),
             containment_effectiveness: ContainmentEffectiveness::of(incidents.iter().copied()),
             incidents_by_technique: by_technique,
             incidents_without_technique: untagged,
-            alerts: counted.len() as u64,
-            alerts_by_severity: count_by(&counted, |alert| alert.severity.to_string()),
-            test_alerts: test.len() as u64,
-            vehicles_monitored: monitored.len() as u64,
-            vehicles_reporting: reporting
-                .iter()
-                .filter(|id| monitored.contains(id.as_str()))
-                .count() as u64,
+            alerts: counted.iter().map(|group| group.alerts).sum(),
+            alerts_by_severity: alerts_by(&counted, |group| group.severity.to_string()),
+            test_alerts: test.iter().map(|group| group.alerts).sum(),
+            vehicles_monitored: monitored,
+            vehicles_reporting: reporting.iter().map(|group| group.vehicles).sum(),
         }
     }
 }
@@ -231,6 +296,18 @@ pub fn count_by<T>(items: &[T], key: impl Fn(&T) -> String) -> BTreeMap<String, 
     counts
 }
 
+/// How many alerts of these groups fall under each key.
+fn alerts_by(
+    groups: &[&RaisedAlerts],
+    key: impl Fn(&RaisedAlerts) -> String,
+) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for group in groups {
+        *counts.entry(key(group)).or_default() += group.alerts;
+    }
+    counts
+}
+
 /// The strictest TLP among these records; CLEAR when there are none.
 pub fn strictest<T: Marked>(records: &[T]) -> Tlp {
     records
@@ -242,9 +319,10 @@ pub fn strictest<T: Marked>(records: &[T]) -> Tlp {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use keelson_core::incident::Stamps;
     use keelson_core::{Marking, Severity};
-    use keelson_store::fleet::Vehicle;
 
     use super::*;
     use crate::reports::period::{Granularity, micros};
@@ -272,55 +350,39 @@ mod tests {
             contained_us: contained_after.map(|h| detected + h * HOUR),
             resolved_us: None,
         };
-        let text = |us: i64| keelson_store::format_us(us);
         IncidentFacts {
-            record: IncidentRecord {
-                id: format!("i-{rule}-{detected}"),
-                title: rule.to_owned(),
-                state,
-                severity: Severity::High,
-                sigma_rule: rule.to_owned(),
-                build_id: None,
-                model_id: None,
-                owner: None,
-                custom_fields: BTreeMap::new(),
-                first_event: text(stamps.first_event_us),
-                detected: text(detected),
-                last_seen: text(detected),
-                acknowledged: stamps.acknowledged_us.map(text),
-                investigating: None,
-                contained: stamps.contained_us.map(text),
-                resolved: None,
-                false_positive: None,
-                response_times: stamps.response_times(),
-                marking: Marking::new(Tlp::Amber),
-                created_at: text(detected),
-                updated_at: text(detected),
-            },
+            id: format!("i-{rule}-{detected}"),
+            state,
+            severity: Severity::High,
+            sigma_rule: rule.to_owned(),
             detected_us: detected,
             contained_us: stamps.contained_us,
+            response_times: stamps.response_times(),
             techniques: BTreeSet::from(["ATM-T0031".to_owned()]),
             last_sighting_stored_us: Some(detected),
+            marking: Marking::new(Tlp::Amber),
+        }
+    }
+
+    /// One vehicle registered at `registered_us`, as the store counts it.
+    fn registered(registered_us: i64) -> RegisteredVehicles {
+        const DAY: i64 = 24 * HOUR;
+        RegisteredVehicles {
+            registered_day_us: registered_us.div_euclid(DAY) * DAY,
+            model_id: None,
+            region: None,
+            marking: Marking::new(Tlp::Green),
+            vehicles: 1,
         }
     }
 
     fn observed(incidents: Vec<IncidentFacts>) -> Observed {
-        let vehicle = |id: &str, registered_us: i64| RegisteredVehicle {
-            vehicle: Vehicle {
-                id: id.to_owned(),
-                model_id: None,
-                vin_hash: None,
-                region: None,
-                marking: Marking::new(Tlp::Green),
-            },
-            registered_us,
-        };
         Observed {
             incidents,
             alerts: Vec::new(),
             vehicles: vec![
-                vehicle("v1", at("2026-03-01T00:00:00Z")),
-                vehicle("v2", at("2026-03-02T12:00:00Z")),
+                registered(at("2026-03-01T00:00:00Z")),
+                registered(at("2026-03-02T12:00:00Z")),
             ],
             tlp: Tlp::Amber,
         }
@@ -352,7 +414,8 @@ mod tests {
         assert_eq!(first.vehicles_monitored, 1, "v2 is registered on day 2");
         assert_eq!(first.incidents_by_technique["ATM-T0031"], 2);
 
-        let second = seen.metrics(&days[1], &["v2".to_owned(), "v9".to_owned()]);
+        let reporting = [registered(at("2026-03-02T12:00:00Z"))];
+        let second = seen.metrics(&days[1], &reporting);
         assert_eq!(second.response.means.incidents, 1);
         assert_eq!(second.response.means.mean_time_to_contain_us, None);
         assert_eq!(second.response.false_positives_by_rule["odo"].rate, 1.0);

@@ -61,10 +61,10 @@ pub async fn metrics_report(
 
     let mut metrics = Vec::with_capacity(buckets.len());
     for bucket in &buckets {
-        let reporting = store.vehicles_reporting_in(bucket.range()).await?;
+        let reporting = Observed::reporting(store, reader, bucket.range()).await?;
         metrics.push(observed.metrics(bucket, &reporting));
     }
-    let reporting = store.vehicles_reporting_in(period.range()).await?;
+    let reporting = Observed::reporting(store, reader, period.range()).await?;
 
     Ok(MetricsReport {
         from: rfc3339(period.start),

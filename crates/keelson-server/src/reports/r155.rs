@@ -25,7 +25,7 @@ use keelson_core::{Marked, Principal, Severity, Tlp};
 use keelson_store::Store;
 use keelson_store::cases::Case;
 use keelson_store::incidents::IncidentRecord;
-use keelson_store::reports::{CaseFacts, RaisedAlert, Range};
+use keelson_store::reports::{CaseFacts, RaisedAlerts, Range};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -117,7 +117,7 @@ pub async fn r155_report(
 ) -> Result<R155Report, ReportError> {
     let range = period.range();
     let observed = Observed::load(store, reader, period).await?;
-    let reporting = store.vehicles_reporting_in(range).await?;
+    let reporting = Observed::reporting(store, reader, range).await?;
     let metrics = observed.metrics(period, &reporting);
     let mut records = Lookups::new(store, reader);
     let mut tlp = observed.tlp;
@@ -135,7 +135,7 @@ pub async fn r155_report(
         tlp,
         fleet: fleet(&observed, metrics.vehicles_reporting),
         alerts_by_technique: alerts_by_technique(&observed.alerts),
-        incidents_by_severity: count_by(&observed.incidents, |i| i.record.severity.to_string()),
+        incidents_by_severity: count_by(&observed.incidents, |i| i.severity.to_string()),
         metrics,
         containment_actions,
         escalations,
@@ -150,22 +150,26 @@ fn now_utc() -> OffsetDateTime {
 }
 
 fn fleet(observed: &Observed, vehicles_reporting: u64) -> Fleet {
-    let vehicles: Vec<_> = observed.vehicles.iter().map(|v| &v.vehicle).collect();
-    let label = |value: &Option<String>, none: &str| value.clone().unwrap_or_else(|| none.into());
-    Fleet {
-        vehicles: vehicles.len() as u64,
+    let mut fleet = Fleet {
         vehicles_reporting,
-        by_model: count_by(&vehicles, |v| label(&v.model_id, "(no model)")),
-        by_region: count_by(&vehicles, |v| label(&v.region, "(no region)")),
+        ..Fleet::default()
+    };
+    for group in &observed.vehicles {
+        let model = group.model_id.as_deref().unwrap_or("(no model)");
+        let region = group.region.as_deref().unwrap_or("(no region)");
+        fleet.vehicles += group.vehicles;
+        *fleet.by_model.entry(model.to_owned()).or_default() += group.vehicles;
+        *fleet.by_region.entry(region.to_owned()).or_default() += group.vehicles;
     }
+    fleet
 }
 
 /// Alerts of rules not in `test` status, per technique and severity; an
 /// alert with several techniques counts under each.
-fn alerts_by_technique(alerts: &[RaisedAlert]) -> BTreeMap<String, BTreeMap<Severity, u64>> {
+fn alerts_by_technique(alerts: &[RaisedAlerts]) -> BTreeMap<String, BTreeMap<Severity, u64>> {
     let mut table: BTreeMap<String, BTreeMap<Severity, u64>> = BTreeMap::new();
-    for alert in alerts.iter().filter(|alert| !alert.test) {
-        let techniques: BTreeSet<&str> = alert.atm_tags.iter().map(String::as_str).collect();
+    for group in alerts.iter().filter(|group| !group.test) {
+        let techniques: BTreeSet<&str> = group.atm_tags.iter().map(String::as_str).collect();
         let names = if techniques.is_empty() {
             vec![NO_TECHNIQUE]
         } else {
@@ -173,7 +177,7 @@ fn alerts_by_technique(alerts: &[RaisedAlert]) -> BTreeMap<String, BTreeMap<Seve
         };
         for name in names {
             let row = table.entry(name.to_owned()).or_default();
-            *row.entry(alert.severity).or_default() += 1;
+            *row.entry(group.severity).or_default() += group.alerts;
         }
     }
     table

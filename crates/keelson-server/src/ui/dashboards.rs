@@ -1,9 +1,11 @@
 //! Custom dashboards: each user keeps their own (`keelson_store::dashboards`),
 //! a list of widgets, each a chart or a table over a saved query of alerts or
-//! incidents. A widget is worked out when the page is drawn, from the same
-//! store lists and the same clearance gate as the alert and incident pages,
-//! so it never shows what its owner may not read now. Another user's
-//! dashboard is answered 404, like a missing one.
+//! incidents. A widget is worked out when the page is drawn, for the viewer
+//! as they may read now: a table is the first keyset page of the alert or
+//! incident list, a chart the store's counts grouped in SQL per key and
+//! marking (`keelson_store::widget_counts`), both narrowed in SQL and
+//! decided by the clearance rule, so it never shows what its owner may not
+//! read now. Another user's dashboard is answered 404, like a missing one.
 
 use std::collections::BTreeMap;
 
@@ -12,9 +14,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use keelson_core::{IncidentState, Severity};
-use keelson_store::alerts::{AlertFilter, AlertRecord};
+use keelson_store::alerts::AlertFilter;
 use keelson_store::dashboards::{Dashboard, GroupBy, QuerySource, SavedQuery, Widget, WidgetKind};
-use keelson_store::incidents::{IncidentFilter, IncidentRecord};
+use keelson_store::incidents::IncidentFilter;
+use keelson_store::readable::Readable;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -24,7 +27,6 @@ use super::incidents::incident_table;
 use super::layout::{Section, page};
 use super::{ForViewer, PageResult, UiError, Viewer, format};
 use crate::AppState;
-use crate::clearance::visible_only;
 use crate::error::ApiError;
 
 const TABLE_ROWS: usize = 10;
@@ -255,8 +257,7 @@ async fn render_widget(
 ) -> Result<Markup, UiError> {
     let query = &widget.query;
     let since_us = days_ago_us(query.days.map(|days| days.to_string()).as_deref());
-    let since = since_us.map(keelson_store::format_us);
-    Ok(match query.source {
+    match query.source {
         QuerySource::Alerts => {
             let filter = AlertFilter {
                 rule_id: query.rule.clone(),
@@ -264,19 +265,7 @@ async fn render_widget(
                 since_us,
                 ..AlertFilter::default()
             };
-            let alerts = visible_only(
-                &viewer.caller,
-                state.store.list_alerts(&filter).await.shown_to(viewer)?,
-            );
-            match widget.kind {
-                WidgetKind::Table => alert_table(alerts.iter().take(TABLE_ROWS)),
-                WidgetKind::Chart => chart::bars(
-                    420.0,
-                    &widget.title,
-                    &count_alerts(&alerts, query.group_by),
-                    "#0b5cad",
-                ),
-            }
+            alert_widget(state, viewer, widget, &filter).await
         }
         QuerySource::Incidents => {
             let filter = IncidentFilter {
@@ -286,74 +275,57 @@ async fn render_widget(
                     .state
                     .as_deref()
                     .and_then(|s| s.parse::<IncidentState>().ok()),
+                open_only: query.state.as_deref() == Some("open"),
+                seen_since_us: since_us,
                 ..IncidentFilter::default()
             };
-            let only_open = query.state.as_deref() == Some("open");
-            let incidents: Vec<IncidentRecord> = visible_only(
-                &viewer.caller,
-                state.store.list_incidents(&filter).await.shown_to(viewer)?,
-            )
-            .into_iter()
-            .filter(|incident| !only_open || incident.state.is_open())
-            .filter(|incident| {
-                since
-                    .as_ref()
-                    .is_none_or(|since| &incident.last_seen >= since)
-            })
-            .collect();
-            match widget.kind {
-                WidgetKind::Table => incident_table(incidents.iter().take(TABLE_ROWS)),
-                WidgetKind::Chart => chart::bars(
-                    420.0,
-                    &widget.title,
-                    &count_incidents(&incidents, query.group_by),
-                    "#c2410c",
-                ),
-            }
+            incident_widget(state, viewer, widget, &filter).await
+        }
+    }
+}
+
+async fn alert_widget(
+    state: &AppState,
+    viewer: &Viewer,
+    widget: &Widget,
+    filter: &AlertFilter,
+) -> Result<Markup, UiError> {
+    let reader = Readable::by(&viewer.caller.principal);
+    let store = &state.store;
+    Ok(match widget.kind {
+        WidgetKind::Table => {
+            let page = store.alert_page(filter, &reader, None, TABLE_ROWS);
+            alert_table(page.await.shown_to(viewer)?.items.iter())
+        }
+        WidgetKind::Chart => {
+            let group_by = widget.query.group_by;
+            let counts = store.alert_counts(filter, group_by, &reader);
+            let bars = ordered(counts.await.shown_to(viewer)?, group_by);
+            chart::bars(420.0, &widget.title, &bars, "#0b5cad")
         }
     })
 }
 
-fn count_alerts(alerts: &[AlertRecord], group_by: GroupBy) -> Vec<(String, u64)> {
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for alert in alerts {
-        let keys: Vec<String> = match group_by {
-            GroupBy::Severity => vec![alert.severity.as_str().to_owned()],
-            GroupBy::Day => vec![alert.last_seen.get(..10).unwrap_or_default().to_owned()],
-            GroupBy::Rule => vec![alert.title.clone()],
-            GroupBy::Vehicle => vec![
-                alert
-                    .vehicle_id
-                    .clone()
-                    .unwrap_or_else(|| "none".to_owned()),
-            ],
-            GroupBy::Technique => alert.atm_tags.clone(),
-            GroupBy::State => vec![alert.status.clone()],
-        };
-        for key in keys {
-            *counts.entry(key).or_default() += 1;
+async fn incident_widget(
+    state: &AppState,
+    viewer: &Viewer,
+    widget: &Widget,
+    filter: &IncidentFilter,
+) -> Result<Markup, UiError> {
+    let reader = Readable::by(&viewer.caller.principal);
+    let store = &state.store;
+    Ok(match widget.kind {
+        WidgetKind::Table => {
+            let page = store.incident_page(filter, &reader, None, TABLE_ROWS);
+            incident_table(page.await.shown_to(viewer)?.items.iter())
         }
-    }
-    ordered(counts, group_by)
-}
-
-fn count_incidents(incidents: &[IncidentRecord], group_by: GroupBy) -> Vec<(String, u64)> {
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for incident in incidents {
-        let key = match group_by {
-            GroupBy::Severity => incident.severity.as_str().to_owned(),
-            GroupBy::Day => incident.detected.get(..10).unwrap_or_default().to_owned(),
-            GroupBy::Rule | GroupBy::Technique => incident.sigma_rule.clone(),
-            GroupBy::Vehicle => incident
-                .build_id
-                .clone()
-                .or(incident.model_id.clone())
-                .unwrap_or_else(|| "none".to_owned()),
-            GroupBy::State => incident.state.as_str().to_owned(),
-        };
-        *counts.entry(key).or_default() += 1;
-    }
-    ordered(counts, group_by)
+        WidgetKind::Chart => {
+            let group_by = widget.query.group_by;
+            let counts = store.incident_counts(filter, group_by, &reader);
+            let bars = ordered(counts.await.shown_to(viewer)?, group_by);
+            chart::bars(420.0, &widget.title, &bars, "#c2410c")
+        }
+    })
 }
 
 /// Days in time order; every other grouping largest first, at most twelve.

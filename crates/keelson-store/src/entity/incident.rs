@@ -30,6 +30,11 @@ pub struct Model {
     pub named_readers: String,
     pub created_at_us: i64,
     pub updated_at_us: i64,
+    /// The union of its alerts' ATM tags, a sorted JSON array.
+    pub atm_tags: String,
+    /// When a sighting of one of its alerts was last stored (the latest
+    /// creation of or merge into one of them).
+    pub last_sighting_stored_us: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

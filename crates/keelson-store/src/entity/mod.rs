@@ -3,6 +3,7 @@
 pub mod alert;
 pub mod alert_day_tally;
 pub mod alert_event;
+pub mod alert_raised_tally;
 pub mod api_token;
 pub mod audit_entry;
 pub mod case;

@@ -7,6 +7,7 @@
 //! (`keelson_core::incident`), each move stamped and audited with its
 //! reason, and merge or split them; the stamps give the response times.
 
+pub(crate) mod facts;
 pub mod response;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,6 +21,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use self::facts::AlertFacts;
 use crate::audit::{self, AuditEvent};
 use crate::entity::{alert, incident, incident_alert, incident_comment, vehicle};
 use crate::marking::marking_from_columns;
@@ -77,12 +79,14 @@ pub struct IncidentFilter {
     pub detected_since_us: Option<i64>,
     /// Detected before this time.
     pub detected_until_us: Option<i64>,
+    /// Last seen at or after this time.
+    pub seen_since_us: Option<i64>,
     /// Only incidents whose response goes on (see `IncidentState::is_open`).
     pub open_only: bool,
 }
 
 impl IncidentFilter {
-    fn condition(&self) -> Condition {
+    pub(crate) fn condition(&self) -> Condition {
         let mut condition = Condition::all();
         if let Some(state) = self.state {
             condition = condition.add(incident::Column::State.eq(state.as_str()));
@@ -103,12 +107,15 @@ impl IncidentFilter {
         if let Some(until) = self.detected_until_us {
             condition = condition.add(incident::Column::DetectedUs.lt(until));
         }
+        if let Some(since) = self.seen_since_us {
+            condition = condition.add(incident::Column::LastSeenUs.gte(since));
+        }
         condition
     }
 }
 
 /// The marking columns of the incident table.
-const INCIDENT_MARKING: MarkingOf<incident::Column> = MarkingOf {
+pub(crate) const INCIDENT_MARKING: MarkingOf<incident::Column> = MarkingOf {
     tlp: incident::Column::Tlp,
     shared_with_orgs: incident::Column::SharedWithOrgs,
     named_readers: incident::Column::NamedReaders,
@@ -564,7 +571,7 @@ impl Store {
             ));
         }
 
-        let new = new_incident_row(&source, &moving);
+        let new = new_incident_row(&source, &moving)?;
         incident::Entity::insert(new.clone().into_active_model())
             .exec_without_returning(&txn)
             .await?;
@@ -640,7 +647,7 @@ pub(crate) async fn group_alert(
             audit::append(txn, entry).await?;
         }
         None => {
-            let row = first_incident_row(alert, model_id);
+            let row = first_incident_row(alert, model_id)?;
             incident::Entity::insert(row.clone().into_active_model())
                 .exec_without_returning(txn)
                 .await?;
@@ -717,14 +724,18 @@ async fn open_incident_for(
     Ok(row)
 }
 
-fn first_incident_row(alert: &alert::Model, model_id: Option<String>) -> incident::Model {
+fn first_incident_row(
+    alert: &alert::Model,
+    model_id: Option<String>,
+) -> Result<incident::Model, StoreError> {
+    let facts = AlertFacts::of(std::slice::from_ref(alert))?;
     let scope = alert
         .build_id
         .as_deref()
         .or(model_id.as_deref())
         .unwrap_or("the fleet");
     let now = now_us();
-    incident::Model {
+    Ok(incident::Model {
         id: new_id(),
         title: format!("{} on {scope}", alert.title),
         state: IncidentState::New.as_str().to_owned(),
@@ -747,14 +758,19 @@ fn first_incident_row(alert: &alert::Model, model_id: Option<String>) -> inciden
         named_readers: alert.named_readers.clone(),
         created_at_us: now,
         updated_at_us: now,
-    }
+        atm_tags: facts.tags_text(),
+        last_sighting_stored_us: facts.last_sighting_stored_us,
+    })
 }
 
 /// A new incident split off `source` with these alerts.
-fn new_incident_row(source: &incident::Model, alerts: &[alert::Model]) -> incident::Model {
-    let summary = Summary::of(alerts);
+fn new_incident_row(
+    source: &incident::Model,
+    alerts: &[alert::Model],
+) -> Result<incident::Model, StoreError> {
+    let summary = Summary::of(alerts)?;
     let now = now_us();
-    incident::Model {
+    Ok(incident::Model {
         id: new_id(),
         title: format!("{} (split)", source.title),
         state: IncidentState::New.as_str().to_owned(),
@@ -771,8 +787,10 @@ fn new_incident_row(source: &incident::Model, alerts: &[alert::Model]) -> incide
         false_positive_us: None,
         created_at_us: now,
         updated_at_us: now,
+        atm_tags: summary.facts.tags_text(),
+        last_sighting_stored_us: summary.facts.last_sighting_stored_us,
         ..source.clone()
-    }
+    })
 }
 
 /// What an incident's alerts say of it.
@@ -782,20 +800,23 @@ struct Summary {
     last_seen_us: i64,
     /// The highest severity, as stored text.
     severity: Option<String>,
+    /// What the reports read of them (see `facts`).
+    facts: AlertFacts,
 }
 
 impl Summary {
-    fn of(alerts: &[alert::Model]) -> Self {
+    fn of(alerts: &[alert::Model]) -> Result<Self, StoreError> {
         let severity = alerts
             .iter()
             .filter_map(|alert| alert.severity.parse::<Severity>().ok())
             .max();
-        Summary {
+        Ok(Summary {
             first_event_us: alerts.iter().map(|a| a.first_seen_us).min().unwrap_or(0),
             detected_us: alerts.iter().map(|a| a.created_at_us).min().unwrap_or(0),
             last_seen_us: alerts.iter().map(|a| a.last_seen_us).max().unwrap_or(0),
             severity: severity.map(|severity| severity.as_str().to_owned()),
-        }
+            facts: AlertFacts::of(alerts)?,
+        })
     }
 }
 
@@ -806,7 +827,7 @@ async fn resummarise(
     row: incident::Model,
 ) -> Result<IncidentRecord, StoreError> {
     let alerts = member_alerts(txn, &row.id).await?;
-    let summary = Summary::of(&alerts);
+    let summary = Summary::of(&alerts)?;
     let current = row.severity.parse::<Severity>().ok();
     let highest = summary
         .severity
@@ -817,6 +838,8 @@ async fn resummarise(
     change.first_event_us = Set(summary.first_event_us);
     change.detected_us = Set(summary.detected_us);
     change.last_seen_us = Set(summary.last_seen_us);
+    change.atm_tags = Set(summary.facts.tags_text());
+    change.last_sighting_stored_us = Set(summary.facts.last_sighting_stored_us);
     if let Some(severity) = highest {
         change.severity = Set(severity.as_str().to_owned());
     }
@@ -994,6 +1017,8 @@ mod tests {
             named_readers: "[]".into(),
             created_at_us: 0,
             updated_at_us: 0,
+            atm_tags: "[]".into(),
+            last_sighting_stored_us: None,
         };
 
         let mut contained = row.clone().into_active_model();
