@@ -11,11 +11,15 @@
 //! numbered once per request ([`RunningFleet`]), and each vulnerability's
 //! vehicles are counted with a bitmap over those numbers ([`Tally`]), so a
 //! count is one pass over the installations of its builds, with no string
-//! compared or hashed on the way. A portfolio once worked out is kept per
-//! reader ([`PortfolioCache`]) until the audit log shows a change to one of
-//! the records it was worked out from.
+//! compared or hashed on the way. What a reader's portfolio was worked out
+//! from is kept per reader ([`PortfolioCache`]) in two parts, each with the
+//! latest audit entries of the records it was read from: the findings per
+//! vulnerability (builds, SBOMs, feeds, VEX, cases) and the numbered fleet
+//! (vehicles, installations). A change to the findings' records works them
+//! out again; a roll-out step, which changes a few vehicles' installations,
+//! reads again only those vehicles.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use keelson_core::{Principal, Severity};
@@ -23,7 +27,7 @@ use keelson_store::StoreError;
 use keelson_store::cases::CASE_OBJECT;
 use keelson_store::feeds::FEED_OBJECT;
 use keelson_store::fleet::{BUILD_OBJECT, VEHICLE_OBJECT};
-use keelson_store::installations::{ECU_OBJECT, INSTALLATION_OBJECT};
+use keelson_store::installations::{ECU_OBJECT, INSTALLATION_OBJECT, RunningInstallation};
 use keelson_store::readable::Readable;
 use keelson_store::sboms::SBOM_OBJECT;
 use keelson_store::vex::VEX_OBJECT;
@@ -68,85 +72,117 @@ pub(crate) struct PortfolioEntry {
 }
 
 /// Every vulnerability found in the builds the caller may see, ordered by
-/// vulnerability ID: the one worked out for the same reader before, while
-/// nothing it was worked out from has changed since.
+/// vulnerability ID, from what was kept for the same reader where nothing
+/// it was worked out from has changed since.
 pub(crate) async fn portfolio(
     state: &AppState,
     caller: &Caller,
 ) -> Result<Arc<Vec<PortfolioEntry>>, ApiError> {
-    let marks = state.store.latest_audit_seqs(&SOURCES).await?;
-    if let Some(kept) = state.portfolios.get(&caller.principal, &marks) {
-        return Ok(kept);
+    let marks = Marks::read(state).await?;
+    let kept = state.portfolios.get(&caller.principal);
+    if let Some(kept) = kept.as_ref().filter(|kept| kept.marks == marks) {
+        return Ok(kept.entries.clone());
     }
-    let entries = Arc::new(work_out(state, caller).await?);
-    state
-        .portfolios
-        .keep(&caller.principal, marks, entries.clone());
+
+    let findings = match &kept {
+        Some(kept) if kept.marks.findings == marks.findings => kept.findings.clone(),
+        _ => Arc::new(findings_per_vulnerability(state, caller).await?),
+    };
+    let fleet = match kept {
+        Some(kept) if kept.marks.fleet == marks.fleet => kept.fleet,
+        Some(kept) => Arc::new(patched(state, caller, kept.fleet, &kept.marks.fleet).await?),
+        None => Arc::new(RunningFleet::visible_to(state, caller, None).await?),
+    };
+    let entries = Arc::new(with_reach(&findings, &fleet));
+    state.portfolios.keep(Kept {
+        reader: caller.principal.clone(),
+        marks,
+        findings,
+        fleet,
+        entries: entries.clone(),
+    });
     Ok(entries)
 }
 
-/// The audit object types of every record a portfolio is worked out from:
-/// builds, ECUs (their hardware part's HBOMs), attached documents, feed
-/// files, VEX statements, cases (their build statuses), vehicles and
-/// installations. A change of any of them appends an audit entry in the
-/// transaction that makes it.
-const SOURCES: [&str; 8] = [
+/// The audit object types of the records a portfolio's findings are worked
+/// out from: builds, ECUs (their hardware part's HBOMs), attached
+/// documents, feed files, VEX statements and cases (their build statuses).
+const FINDINGS_SOURCES: [&str; 6] = [
     BUILD_OBJECT,
     ECU_OBJECT,
     SBOM_OBJECT,
     FEED_OBJECT,
     VEX_OBJECT,
     CASE_OBJECT,
-    VEHICLE_OBJECT,
-    INSTALLATION_OBJECT,
 ];
+
+/// The audit object types of the records the fleet's reach is counted
+/// from.
+const FLEET_SOURCES: [&str; 2] = [VEHICLE_OBJECT, INSTALLATION_OBJECT];
+
+/// Changed audit entries of vehicles and installations beyond which the
+/// fleet is read whole again rather than patched vehicle by vehicle.
+const PATCH_LIMIT: u64 = 2_000;
 
 /// How many readers' portfolios are kept at most; the one used least
 /// recently goes first.
 const KEPT_READERS: usize = 32;
 
-/// Portfolios worked out before, each with its reader and the latest audit
-/// entry of each of the [`SOURCES`] when it was worked out.
+/// The latest audit entry of each source type, when a part was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Marks {
+    findings: Vec<Option<i64>>,
+    fleet: Vec<Option<i64>>,
+}
+
+impl Marks {
+    async fn read(state: &AppState) -> Result<Self, StoreError> {
+        let store = &state.store;
+        Ok(Self {
+            findings: store.latest_audit_seqs(&FINDINGS_SOURCES).await?,
+            fleet: store.latest_audit_seqs(&FLEET_SOURCES).await?,
+        })
+    }
+}
+
+/// Portfolios worked out before, per reader, with their parts and marks.
 #[derive(Debug, Default)]
 pub struct PortfolioCache {
     kept: Mutex<Vec<Kept>>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Kept {
     reader: Principal,
-    marks: Vec<Option<i64>>,
+    marks: Marks,
+    /// The entries without their reach.
+    findings: Arc<Vec<PortfolioEntry>>,
+    fleet: Arc<RunningFleet>,
     entries: Arc<Vec<PortfolioEntry>>,
 }
 
 impl PortfolioCache {
-    fn get(&self, reader: &Principal, marks: &[Option<i64>]) -> Option<Arc<Vec<PortfolioEntry>>> {
-        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        let place = kept
-            .iter()
-            .position(|k| &k.reader == reader && k.marks == marks)?;
-        let hit = kept.remove(place);
-        let entries = hit.entries.clone();
-        kept.push(hit);
-        Some(entries)
+    fn get(&self, reader: &Principal) -> Option<Kept> {
+        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.iter().find(|kept| &kept.reader == reader).cloned()
     }
 
-    fn keep(&self, reader: &Principal, marks: Vec<Option<i64>>, entries: Arc<Vec<PortfolioEntry>>) {
+    fn keep(&self, fresh: Kept) {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        kept.retain(|k| &k.reader != reader);
+        kept.retain(|kept| kept.reader != fresh.reader);
         if kept.len() >= KEPT_READERS {
             kept.remove(0);
         }
-        let reader = reader.clone();
-        kept.push(Kept {
-            reader,
-            marks,
-            entries,
-        });
+        kept.push(fresh);
     }
 }
 
-async fn work_out(state: &AppState, caller: &Caller) -> Result<Vec<PortfolioEntry>, ApiError> {
+/// The portfolio's entries without their reach: per vulnerability the
+/// affected builds, flags and decided VEX status.
+async fn findings_per_vulnerability(
+    state: &AppState,
+    caller: &Caller,
+) -> Result<Vec<PortfolioEntry>, ApiError> {
     let store = &state.store;
     let builds = visible_only(caller, store.list_builds().await?);
     let matches = state.findings.build_matches(store, &builds).await?;
@@ -156,15 +192,58 @@ async fn work_out(state: &AppState, caller: &Caller) -> Result<Vec<PortfolioEntr
         .map(|(build, found)| build_found(&build.id, found))
         .collect();
     let decisions = BuildDecisions::for_builds(store, &caller.principal, &found).await?;
-    let fleet = RunningFleet::visible_to(state, caller, None).await?;
 
     let grouped = group_by_vulnerability(&found, &decisions);
-    let mut tally = Tally::over(&fleet);
-    let entries = grouped
+    Ok(grouped
         .into_iter()
-        .map(|(vulnerability, group)| entry(vulnerability, group, &fleet, &mut tally))
-        .collect();
-    Ok(entries)
+        .map(|(vulnerability, group)| unreached_entry(vulnerability, group))
+        .collect())
+}
+
+/// The kept fleet with the vehicles changed since `after` read again, or
+/// the whole fleet read again when too many changed.
+async fn patched(
+    state: &AppState,
+    caller: &Caller,
+    fleet: Arc<RunningFleet>,
+    after: &[Option<i64>],
+) -> Result<RunningFleet, StoreError> {
+    let (vehicles_after, installations_after) = (after[0], after[1]);
+    let changed = state
+        .store
+        .vehicles_changed_after(vehicles_after, installations_after, PATCH_LIMIT)
+        .await?;
+    let Some(changed) = changed else {
+        return RunningFleet::visible_to(state, caller, None).await;
+    };
+
+    let vehicles: Vec<String> = changed.into_iter().collect();
+    let reader = Readable::by(&caller.principal);
+    let running = state
+        .store
+        .running_installations_on(&reader, &vehicles)
+        .await?;
+    let mut fleet = Arc::unwrap_or_clone(fleet);
+    fleet.replace(&vehicles, &running);
+    Ok(fleet)
+}
+
+/// The entries with the vehicles, models and ECU slots their builds reach.
+fn with_reach(findings: &[PortfolioEntry], fleet: &RunningFleet) -> Vec<PortfolioEntry> {
+    let mut tally = Tally::over(fleet);
+    findings
+        .iter()
+        .map(|unreached| {
+            let builds: Vec<&str> = unreached.builds.iter().map(String::as_str).collect();
+            let reach = tally.count(fleet, &builds);
+            PortfolioEntry {
+                ecus: reach.ecus,
+                models: reach.models,
+                vehicles_affected: reach.vehicles,
+                ..unreached.clone()
+            }
+        })
+        .collect()
 }
 
 fn build_found<'a>(build_id: &'a str, found: &'a BuildMatch) -> BuildFound<'a> {
@@ -208,16 +287,10 @@ fn group_by_vulnerability<'a>(
     groups
 }
 
-fn entry(
-    vulnerability: &str,
-    group: Group<'_>,
-    fleet: &RunningFleet,
-    tally: &mut Tally,
-) -> PortfolioEntry {
+fn unreached_entry(vulnerability: &str, group: Group<'_>) -> PortfolioEntry {
     let mut builds: Vec<&str> = group.found.iter().map(|(build, _)| *build).collect();
     builds.sort_unstable();
     builds.dedup();
-    let reach = tally.count(fleet, &builds);
 
     let findings = group.found.iter().map(|(_, finding)| *finding);
     PortfolioEntry {
@@ -234,9 +307,9 @@ fn entry(
         kev: findings.clone().any(|finding| finding.kev),
         epss: findings.filter_map(|finding| finding.epss).reduce(f64::max),
         builds: builds.into_iter().map(str::to_owned).collect(),
-        ecus: reach.ecus,
-        models: reach.models,
-        vehicles_affected: reach.vehicles,
+        ecus: Vec::new(),
+        models: Vec::new(),
+        vehicles_affected: 0,
         vex: group.vex,
     }
 }
@@ -249,16 +322,20 @@ struct Running {
 }
 
 /// What the caller may see of the current installations of some builds,
-/// numbered: vehicles `0..model_of.len()`, models and ECU slots by their
-/// place in `models` and `ecus`.
-#[derive(Debug, Default)]
+/// numbered: vehicles `0..model_of.len()`, and models, ECU slots and builds
+/// by their place in `models`, `ecus` and `builds`.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct RunningFleet {
     /// Each vehicle's model (the empty ID for none).
     model_of: Vec<u32>,
-    models: Vec<String>,
-    ecus: Vec<String>,
+    /// Each vehicle's installations, as (build, ECU slot).
+    held: Vec<Vec<(u32, u32)>>,
+    vehicles: HashMap<String, u32>,
+    models: Names,
+    ecus: Names,
+    builds: Names,
     /// Per build, its installations; one per vehicle and ECU slot.
-    by_build: HashMap<String, Vec<Running>>,
+    by_build: Vec<Vec<Running>>,
 }
 
 impl RunningFleet {
@@ -271,39 +348,59 @@ impl RunningFleet {
     ) -> Result<Self, StoreError> {
         let reader = Readable::by(&caller.principal);
         let running = state.store.running_installations(&reader, builds).await?;
-
         let mut fleet = RunningFleet::default();
-        let mut vehicle_numbers: HashMap<&str, u32> = HashMap::new();
-        let mut model_numbers: HashMap<String, u32> = HashMap::new();
-        let mut ecu_numbers: HashMap<String, u32> = HashMap::new();
-        let mut slots: HashSet<(u32, u32)> = HashSet::with_capacity(running.len());
         for installation in &running {
-            let next = fleet.model_of.len() as u32;
-            let vehicle = *vehicle_numbers
-                .entry(&installation.vehicle_id)
-                .or_insert(next);
-            if vehicle == next {
-                let model = installation.model_id.clone().unwrap_or_default();
-                fleet
-                    .model_of
-                    .push(number(&mut fleet.models, &mut model_numbers, model));
-            }
-            let ecu = number(
-                &mut fleet.ecus,
-                &mut ecu_numbers,
-                installation.ecu_id.clone(),
-            );
-            // The store keeps one current installation per slot; a second
-            // one would count its vehicle twice on that ECU.
-            if slots.insert((vehicle, ecu)) {
-                let build = fleet
-                    .by_build
-                    .entry(installation.build_id.clone())
-                    .or_default();
-                build.push(Running { vehicle, ecu });
-            }
+            fleet.add(installation);
         }
         Ok(fleet)
+    }
+
+    fn add(&mut self, installation: &RunningInstallation) {
+        let model = self
+            .models
+            .number(installation.model_id.as_deref().unwrap_or_default());
+        let vehicle = match self.vehicles.get(&installation.vehicle_id) {
+            Some(&vehicle) => vehicle,
+            None => {
+                let vehicle = self.model_of.len() as u32;
+                self.vehicles
+                    .insert(installation.vehicle_id.clone(), vehicle);
+                self.model_of.push(model);
+                self.held.push(Vec::new());
+                vehicle
+            }
+        };
+        self.model_of[vehicle as usize] = model;
+
+        // The store keeps one current installation per slot; a second one
+        // would count its vehicle twice on that ECU.
+        let ecu = self.ecus.number(&installation.ecu_id);
+        let held = &mut self.held[vehicle as usize];
+        if held.iter().any(|&(_, slot)| slot == ecu) {
+            return;
+        }
+        let build = self.builds.number(&installation.build_id);
+        held.push((build, ecu));
+        if self.by_build.len() <= build as usize {
+            self.by_build.resize_with(build as usize + 1, Vec::new);
+        }
+        self.by_build[build as usize].push(Running { vehicle, ecu });
+    }
+
+    /// Forgets what `vehicles` ran and adds `running`, their current
+    /// installations as the caller may see them now.
+    fn replace(&mut self, vehicles: &[String], running: &[RunningInstallation]) {
+        for id in vehicles {
+            let Some(&vehicle) = self.vehicles.get(id) else {
+                continue;
+            };
+            for (build, _) in std::mem::take(&mut self.held[vehicle as usize]) {
+                self.by_build[build as usize].retain(|running| running.vehicle != vehicle);
+            }
+        }
+        for installation in running {
+            self.add(installation);
+        }
     }
 
     /// How many vehicles currently run `build_id`.
@@ -313,19 +410,38 @@ impl RunningFleet {
     }
 
     fn running(&self, build_id: &str) -> &[Running] {
-        self.by_build.get(build_id).map_or(&[], Vec::as_slice)
+        self.builds
+            .get(build_id)
+            .map_or(&[], |build| self.by_build[build as usize].as_slice())
     }
 }
 
-/// The place of `name` in `names`, where it is added when new.
-fn number(names: &mut Vec<String>, numbers: &mut HashMap<String, u32>, name: String) -> u32 {
-    if let Some(&number) = numbers.get(&name) {
-        return number;
+/// Names numbered in the order they were first met.
+#[derive(Debug, Clone, Default)]
+struct Names {
+    names: Vec<String>,
+    numbers: HashMap<String, u32>,
+}
+
+impl Names {
+    /// The place of `name`, where it is added when new.
+    fn number(&mut self, name: &str) -> u32 {
+        if let Some(&number) = self.numbers.get(name) {
+            return number;
+        }
+        let number = self.names.len() as u32;
+        self.names.push(name.to_owned());
+        self.numbers.insert(name.to_owned(), number);
+        number
     }
-    let number = names.len() as u32;
-    names.push(name.clone());
-    numbers.insert(name, number);
-    number
+
+    fn get(&self, name: &str) -> Option<u32> {
+        self.numbers.get(name).copied()
+    }
+
+    fn len(&self) -> usize {
+        self.names.len()
+    }
 }
 
 /// What a set of builds reaches in the fleet.
@@ -375,8 +491,8 @@ impl Tally {
 
         let reach = FleetReach {
             vehicles: self.touched.len() as u64,
-            ecus: reaches(&fleet.ecus, &self.per_ecu),
-            models: reaches(&fleet.models, &self.per_model),
+            ecus: reaches(&fleet.ecus.names, &self.per_ecu),
+            models: reaches(&fleet.models.names, &self.per_model),
         };
         self.clear();
         reach
@@ -410,20 +526,34 @@ fn reaches(names: &[String], counts: &[u64]) -> Vec<Reach> {
 mod tests {
     use super::*;
 
+    fn installation(vehicle: &str, model: &str, ecu: &str, build: &str) -> RunningInstallation {
+        RunningInstallation {
+            vehicle_id: vehicle.to_owned(),
+            model_id: Some(model.to_owned()),
+            ecu_id: ecu.to_owned(),
+            build_id: build.to_owned(),
+        }
+    }
+
+    fn numbered(running: &[RunningInstallation]) -> RunningFleet {
+        let mut fleet = RunningFleet::default();
+        for installation in running {
+            fleet.add(installation);
+        }
+        fleet
+    }
+
     /// Vehicles 0-3; model a for 0-1, b for 2-3; build x on ECU e1 of 0, 1
     /// and 2, build y on ECU e2 of 1 and 3, build z on ECU e1 of 3.
     fn fleet() -> RunningFleet {
-        let run = |vehicle, ecu| Running { vehicle, ecu };
-        RunningFleet {
-            model_of: vec![0, 0, 1, 1],
-            models: vec!["a".to_owned(), "b".to_owned()],
-            ecus: vec!["e1".to_owned(), "e2".to_owned()],
-            by_build: HashMap::from([
-                ("x".to_owned(), vec![run(0, 0), run(1, 0), run(2, 0)]),
-                ("y".to_owned(), vec![run(1, 1), run(3, 1)]),
-                ("z".to_owned(), vec![run(3, 0)]),
-            ]),
-        }
+        numbered(&[
+            installation("0", "a", "e1", "x"),
+            installation("1", "a", "e1", "x"),
+            installation("1", "a", "e2", "y"),
+            installation("2", "b", "e1", "x"),
+            installation("3", "b", "e2", "y"),
+            installation("3", "b", "e1", "z"),
+        ])
     }
 
     fn reach(id: &str, vehicles: u64) -> Reach {
@@ -460,21 +590,51 @@ mod tests {
     }
 
     #[test]
+    fn a_second_installation_on_one_slot_does_not_count_its_vehicle_twice() {
+        let fleet = numbered(&[
+            installation("0", "a", "e1", "x"),
+            installation("0", "a", "e1", "x"),
+        ]);
+
+        assert_eq!(fleet.vehicles_running("x"), 1);
+    }
+
+    #[test]
     fn a_fleet_of_more_than_one_bitmap_word_counts_every_vehicle() {
-        let vehicles = 130;
-        let fleet = RunningFleet {
-            model_of: vec![0; vehicles],
-            models: vec![String::new()],
-            ecus: vec!["e".to_owned()],
-            by_build: HashMap::from([(
-                "x".to_owned(),
-                (0..vehicles as u32)
-                    .map(|vehicle| Running { vehicle, ecu: 0 })
-                    .collect(),
-            )]),
-        };
+        let running: Vec<RunningInstallation> = (0..130)
+            .map(|vehicle| installation(&vehicle.to_string(), "", "e", "x"))
+            .collect();
+        let fleet = numbered(&running);
 
         assert_eq!(fleet.vehicles_running("x"), 130);
         assert_eq!(fleet.vehicles_running("y"), 0);
+    }
+
+    /// Vehicle 1 moves from y to w on e2, vehicle 3 leaves the reader's
+    /// view, vehicle 4 arrives: the patched fleet counts as one numbered
+    /// afresh from the rows after the change.
+    #[test]
+    fn a_patched_fleet_counts_as_a_fresh_one() {
+        let mut patched = fleet();
+        let changed = ["1", "3", "4"].map(str::to_owned);
+        let now = [
+            installation("1", "a", "e1", "x"),
+            installation("1", "a", "e2", "w"),
+            installation("4", "b", "e2", "y"),
+        ];
+        patched.replace(&changed, &now);
+        let fresh = numbered(&[
+            installation("0", "a", "e1", "x"),
+            installation("1", "a", "e1", "x"),
+            installation("1", "a", "e2", "w"),
+            installation("2", "b", "e1", "x"),
+            installation("4", "b", "e2", "y"),
+        ]);
+
+        for builds in [&["x"][..], &["y"], &["z"], &["w"], &["x", "y", "w"]] {
+            let counted = Tally::over(&patched).count(&patched, builds);
+            let expected = Tally::over(&fresh).count(&fresh, builds);
+            assert_eq!(counted, expected, "{builds:?}");
+        }
     }
 }

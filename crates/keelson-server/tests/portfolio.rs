@@ -265,7 +265,8 @@ async fn vehicles_affected(app: &TestApp, token: &str) -> Option<u64> {
 }
 
 /// The server keeps a reader's portfolio between requests: a vehicle that
-/// starts running an affected build counts in the next answer, and a
+/// starts running an affected build counts in the next answer, one whose
+/// only affected build an update replaced counts no more, and a
 /// reader who may not see the builds is not given the portfolio kept for
 /// one who may.
 #[tokio::test]
@@ -289,6 +290,24 @@ async fn a_kept_portfolio_follows_the_fleet_and_stays_with_its_reader() {
         };
         install_row(&app, &newcomer).await;
         assert_eq!(vehicles_affected(&app, &engineer).await, Some(before + 1));
+
+        let update = NewInstallation {
+            vehicle_id: "v2".to_owned(),
+            ecu_id: "tcu".to_owned(),
+            build_id: "tcu-other".to_owned(),
+            installed_at_us: 1_800_000_000_000_000,
+            source: "ota".to_owned(),
+            marking: amber(),
+        };
+        app.store
+            .install_build("test", update)
+            .await
+            .expect("update");
+        assert_eq!(
+            vehicles_affected(&app, &engineer).await,
+            Some(before),
+            "v2 ran only the affected TCU build, which the update replaced"
+        );
 
         assert_eq!(
             vehicles_affected(&app, &partner).await,

@@ -403,6 +403,37 @@ fn entry_from_row(row: audit_entry::Model) -> AuditEntry {
     }
 }
 
+/// The object type and ID of each entry after the given sequence number of
+/// its type (`None`: every entry of the type), oldest first; `None` when
+/// more than `limit` match. Entries are appended one transaction at a time
+/// (the hash chain links each to the one before), so a later sequence
+/// number is never committed before an earlier one.
+pub(crate) async fn objects_changed_after(
+    db: &impl ConnectionTrait,
+    types_after: &[(&str, Option<i64>)],
+    limit: u64,
+) -> Result<Option<Vec<(String, String)>>, StoreError> {
+    let mut any_type = Condition::any();
+    for (object_type, after) in types_after {
+        let mut of_type = Condition::all().add(Column::ObjectType.eq(*object_type));
+        if let Some(after) = after {
+            of_type = of_type.add(Column::Seq.gt(*after));
+        }
+        any_type = any_type.add(of_type);
+    }
+    let changed: Vec<(String, String)> = AuditLog::find()
+        .select_only()
+        .column(Column::ObjectType)
+        .column(Column::ObjectId)
+        .filter(any_type)
+        .order_by_asc(Column::Seq)
+        .limit(limit + 1)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok((changed.len() as u64 <= limit).then_some(changed))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

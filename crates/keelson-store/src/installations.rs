@@ -15,13 +15,14 @@ use keelson_core::{Marked, Marking};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, AuditEvent};
 use crate::entity::{ecu, installation, software_build, vehicle};
-use crate::fleet::VEHICLE_MARKING;
+use crate::fleet::{VEHICLE_MARKING, VEHICLE_OBJECT};
 use crate::marking::{MarkingColumns, marking_from_columns};
 use crate::readable::{MarkingOf, Readable};
 use crate::{Created, IN_CHUNK, Store, StoreError, format_us, new_id, now_us};
@@ -246,35 +247,88 @@ impl Store {
         reader: &Readable<'_>,
         build_ids: Option<&[String]>,
     ) -> Result<Vec<RunningInstallation>, StoreError> {
-        let mut rows = Vec::new();
-        match build_ids {
-            None => rows = running_rows(self.connection(), reader, None).await?,
+        let rows = match build_ids {
+            None => running_rows(self.connection(), reader, None).await?,
             Some(ids) => {
-                for chunk in ids.chunks(IN_CHUNK) {
-                    rows.extend(running_rows(self.connection(), reader, Some(chunk)).await?);
-                }
+                self.running_rows_chunked(reader, ids, Running::OfBuilds)
+                    .await?
+            }
+        };
+        running_readable(reader, rows)
+    }
+
+    /// [`Store::running_installations`] of some vehicles only: what a
+    /// roll-up kept over the whole fleet reads again for the vehicles whose
+    /// record or installations changed.
+    pub async fn running_installations_on(
+        &self,
+        reader: &Readable<'_>,
+        vehicle_ids: &[String],
+    ) -> Result<Vec<RunningInstallation>, StoreError> {
+        let rows = self
+            .running_rows_chunked(reader, vehicle_ids, Running::OnVehicles)
+            .await?;
+        running_readable(reader, rows)
+    }
+
+    async fn running_rows_chunked<'a>(
+        &self,
+        reader: &Readable<'_>,
+        ids: &'a [String],
+        of: fn(&'a [String]) -> Running<'a>,
+    ) -> Result<Vec<RunningRow>, StoreError> {
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(IN_CHUNK) {
+            rows.extend(running_rows(self.connection(), reader, Some(of(chunk))).await?);
+        }
+        Ok(rows)
+    }
+
+    /// The vehicles whose record, or one of whose installations, changed
+    /// in an audit entry after `vehicles_after` (vehicle entries) or
+    /// `installations_after` (installation entries), the sequence numbers a
+    /// roll-up kept its answer at (`None` for before the first entry).
+    /// `None` when more than `limit` entries changed: reading the whole
+    /// fleet again is then the cheaper way.
+    pub async fn vehicles_changed_after(
+        &self,
+        vehicles_after: Option<i64>,
+        installations_after: Option<i64>,
+        limit: u64,
+    ) -> Result<Option<BTreeSet<String>>, StoreError> {
+        let changed = crate::audit::objects_changed_after(
+            self.connection(),
+            &[
+                (VEHICLE_OBJECT, vehicles_after),
+                (INSTALLATION_OBJECT, installations_after),
+            ],
+            limit,
+        )
+        .await?;
+        let Some(changed) = changed else {
+            return Ok(None);
+        };
+
+        let mut vehicles = BTreeSet::new();
+        let mut installations = Vec::new();
+        for (object_type, object_id) in changed {
+            if object_type == VEHICLE_OBJECT {
+                vehicles.insert(object_id);
+            } else {
+                installations.push(object_id);
             }
         }
-        let mut running = Vec::with_capacity(rows.len());
-        for row in rows {
-            let readable =
-                reader.admits_columns(&row.tlp, &row.shared_with_orgs, &row.named_readers)?
-                    && reader.admits_columns(
-                        &row.vehicle_tlp,
-                        &row.vehicle_orgs,
-                        &row.vehicle_readers,
-                    )?;
-            if readable {
-                running.push(RunningInstallation {
-                    vehicle_id: row.vehicle_id,
-                    model_id: row.model_id,
-                    ecu_id: row.ecu_id,
-                    build_id: row.build_id,
-                });
-            }
+        for chunk in installations.chunks(IN_CHUNK) {
+            let ids: Vec<Option<String>> = installation::Entity::find()
+                .select_only()
+                .column(installation::Column::VehicleId)
+                .filter(installation::Column::Id.is_in(chunk.iter().map(String::as_str)))
+                .into_tuple()
+                .all(self.connection())
+                .await?;
+            vehicles.extend(ids.into_iter().flatten());
         }
-        running.sort_by(|a, b| (&a.vehicle_id, &a.ecu_id).cmp(&(&b.vehicle_id, &b.ecu_id)));
-        Ok(running)
+        Ok(Some(vehicles))
     }
 
     /// Every current installation of the fleet, ordered by vehicle and ECU.
@@ -321,12 +375,46 @@ const INSTALLATION_MARKING: MarkingOf<installation::Column> = MarkingOf {
     named_readers: installation::Column::NamedReaders,
 };
 
+/// Which current installations a joined read takes.
+enum Running<'a> {
+    OfBuilds(&'a [String]),
+    OnVehicles(&'a [String]),
+}
+
+/// The rows the reader may read, decided exactly, ordered by vehicle and
+/// ECU.
+fn running_readable(
+    reader: &Readable<'_>,
+    rows: Vec<RunningRow>,
+) -> Result<Vec<RunningInstallation>, StoreError> {
+    let mut running = Vec::with_capacity(rows.len());
+    for row in rows {
+        let readable =
+            reader.admits_columns(&row.tlp, &row.shared_with_orgs, &row.named_readers)?
+                && reader.admits_columns(
+                    &row.vehicle_tlp,
+                    &row.vehicle_orgs,
+                    &row.vehicle_readers,
+                )?;
+        if readable {
+            running.push(RunningInstallation {
+                vehicle_id: row.vehicle_id,
+                model_id: row.model_id,
+                ecu_id: row.ecu_id,
+                build_id: row.build_id,
+            });
+        }
+    }
+    running.sort_by(|a, b| (&a.vehicle_id, &a.ecu_id).cmp(&(&b.vehicle_id, &b.ecu_id)));
+    Ok(running)
+}
+
 /// The current installations joined to their vehicles, narrowed in SQL to
 /// rows the reader may perhaps read (the caller decides each exactly).
 async fn running_rows(
     db: &DatabaseConnection,
     reader: &Readable<'_>,
-    builds: Option<&[String]>,
+    only: Option<Running<'_>>,
 ) -> Result<Vec<RunningRow>, StoreError> {
     use installation::Column as I;
     let mut query = Query::select();
@@ -364,8 +452,14 @@ async fn running_rows(
         .and_where(I::RemovedAtUs.is_null())
         .cond_where(reader.condition(INSTALLATION_MARKING))
         .cond_where(reader.condition(VEHICLE_MARKING));
-    if let Some(builds) = builds {
-        query.and_where(I::BuildId.is_in(builds.iter().map(String::as_str)));
+    match only {
+        Some(Running::OfBuilds(builds)) => {
+            query.and_where(I::BuildId.is_in(builds.iter().map(String::as_str)));
+        }
+        Some(Running::OnVehicles(vehicles)) => {
+            query.and_where(I::VehicleId.is_in(vehicles.iter().map(String::as_str)));
+        }
+        None => {}
     }
     let rows = db.query_all(&query).await?;
     rows.iter()
