@@ -283,6 +283,11 @@ async fn get(router: &Router, cookie: &str, path: &str) -> (StatusCode, String) 
         .header(header::COOKIE, cookie)
         .body(Body::empty())
         .expect("request");
+    send(router, request).await
+}
+
+/// The status and body of the router's answer to `request`.
+async fn send(router: &Router, request: Request<Body>) -> (StatusCode, String) {
     let response = router.clone().oneshot(request).await.expect("infallible");
     let status = response.status();
     let bytes = response
@@ -442,20 +447,8 @@ async fn post(router: &Router, token: &str, path: &str, body: &serde_json::Value
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
         .expect("request");
-    let response = router.clone().oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    assert_eq!(
-        status,
-        StatusCode::CREATED,
-        "{path}: {}",
-        String::from_utf8_lossy(&bytes)
-    );
+    let (status, answer) = send(router, request).await;
+    assert_eq!(status, StatusCode::CREATED, "{path}: {answer}");
 }
 
 fn amber() -> Marking {
