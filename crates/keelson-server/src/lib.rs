@@ -232,10 +232,19 @@ fn warn_if_security_txt_expired(config: &Config) {
 
 /// The background jobs of a serving instance: uploads left unfinished by a
 /// previous run go back on the queue, playbook runs a stop interrupted are
-/// finished, retention runs hourly, rule changes made outside this
-/// instance are picked up, and the rules of PSIRT cases are checked
-/// hourly against their cases' standing.
+/// finished, every build's SBOMs are matched against the knowledge base once
+/// so that the first portfolio does not wait for it, retention runs hourly,
+/// rule changes made outside this instance are picked up, and the rules of
+/// PSIRT cases are checked hourly against their cases' standing.
 async fn start_jobs(state: &AppState) {
+    let findings = state.findings.clone();
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        match match_every_build(&findings, &store).await {
+            Ok(builds) => tracing::info!(builds, "findings of every build matched"),
+            Err(error) => tracing::warn!(%error, "cannot match the builds' findings ahead"),
+        }
+    });
     let uploads = state.uploads.clone();
     let store = state.store.clone();
     tokio::spawn(async move {
@@ -256,6 +265,15 @@ async fn start_jobs(state: &AppState) {
     retention::spawn(state.store.clone(), state.config.retention.clone());
     detection::spawn_rule_watch(state.detector.clone(), state.store.clone());
     monitoring::spawn(state.store.clone(), state.detector.clone());
+}
+
+/// Matches every build's SBOMs into the findings cache; the count of builds.
+async fn match_every_build(
+    findings: &findings::FindingsCache,
+    store: &Store,
+) -> Result<usize, StoreError> {
+    let builds = store.list_builds().await?;
+    Ok(findings.build_matches(store, &builds).await?.len())
 }
 
 async fn shutdown_signal() {
