@@ -38,6 +38,18 @@ use crate::StoreError;
 use crate::entity::{alert, alert_day_tally, alert_raised_tally, vehicle};
 use crate::tally::DAY_US;
 
+/// The columns an `alert_raised_tallies` row is keyed by: the day raised,
+/// the test flag, severity, tags and marking.
+pub(crate) const RAISED_TALLY_KEY: [alert_raised_tally::Column; 7] = [
+    alert_raised_tally::Column::Day,
+    alert_raised_tally::Column::Test,
+    alert_raised_tally::Column::Severity,
+    alert_raised_tally::Column::AtmTags,
+    alert_raised_tally::Column::Tlp,
+    alert_raised_tally::Column::SharedWithOrgs,
+    alert_raised_tally::Column::NamedReaders,
+];
+
 /// Whether alerts join their rows or leave them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Change {
@@ -92,16 +104,8 @@ pub(crate) async fn count_raised<C: ConnectionTrait>(
         .cond_where(which)
         .add_group_by((1..=7).map(|ordinal| Expr::cust(ordinal.to_string())))
         .to_owned();
-    let columns = [
-        alert_raised_tally::Column::Day,
-        alert_raised_tally::Column::Test,
-        alert_raised_tally::Column::Severity,
-        alert_raised_tally::Column::AtmTags,
-        alert_raised_tally::Column::Tlp,
-        alert_raised_tally::Column::SharedWithOrgs,
-        alert_raised_tally::Column::NamedReaders,
-        alert_raised_tally::Column::Alerts,
-    ];
+    let mut columns = RAISED_TALLY_KEY.to_vec();
+    columns.push(alert_raised_tally::Column::Alerts);
     upsert(connection, alert_raised_tally::Entity, &columns, grouped).await
 }
 

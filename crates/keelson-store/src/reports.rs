@@ -427,15 +427,7 @@ async fn tallied_rows(
     }
     let rows = alert_raised_tally::Entity::find()
         .select_only()
-        .columns([
-            alert_raised_tally::Column::Day,
-            alert_raised_tally::Column::Test,
-            alert_raised_tally::Column::Severity,
-            alert_raised_tally::Column::AtmTags,
-            alert_raised_tally::Column::Tlp,
-            alert_raised_tally::Column::SharedWithOrgs,
-            alert_raised_tally::Column::NamedReaders,
-        ])
+        .columns(crate::alert_tallies::RAISED_TALLY_KEY)
         .column_as(alert_raised_tally::Column::Alerts, "n")
         .filter(days)
         .filter(alert_raised_tally::Column::Alerts.ne(0))

@@ -155,6 +155,16 @@ macro_rules! on_both_backends {
     };
 }
 
+/// A marking of `tlp` shared with `orgs` and naming `readers`, for tests
+/// that cycle records through every clearance path.
+pub fn marking(tlp: keelson_core::Tlp, orgs: &[&str], readers: &[&str]) -> keelson_core::Marking {
+    keelson_core::Marking {
+        tlp,
+        shared_with_orgs: orgs.iter().map(|org| (*org).to_owned()).collect(),
+        named_readers: readers.iter().map(|reader| (*reader).to_owned()).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::replace_database;

@@ -19,6 +19,7 @@ use keelson_store::fleet::{Vehicle, VehicleModel};
 use keelson_store::incidents::{IncidentFilter, IncidentRecord};
 use keelson_store::readable::Readable;
 use keelson_store::reports::Range;
+use keelson_store::testing::marking;
 use keelson_store::widget_counts::NO_VALUE;
 
 keelson_store::on_both_backends!(
@@ -39,14 +40,6 @@ const GROUPINGS: [GroupBy; 6] = [
     GroupBy::Technique,
     GroupBy::State,
 ];
-
-fn marking(tlp: Tlp, orgs: &[&str], readers: &[&str]) -> Marking {
-    Marking {
-        tlp,
-        shared_with_orgs: orgs.iter().map(|s| (*s).to_owned()).collect(),
-        named_readers: readers.iter().map(|s| (*s).to_owned()).collect(),
-    }
-}
 
 fn markings() -> Vec<Marking> {
     vec![

@@ -14,6 +14,7 @@ use keelson_store::fleet::Vehicle;
 use keelson_store::incidents::{IncidentFilter, IncidentRecord};
 use keelson_store::paging::{CappedCount, Cursor};
 use keelson_store::readable::Readable;
+use keelson_store::testing::marking;
 
 keelson_store::on_both_backends!(
     pages_hold_exactly_what_the_reader_may_read_in_list_order,
@@ -25,14 +26,6 @@ keelson_store::on_both_backends!(
 const HOUR_US: i64 = 3_600_000_000;
 const DAY_US: i64 = 24 * HOUR_US;
 const ODD_NAME: &str = "100%_o\"dd";
-
-fn marking(tlp: Tlp, orgs: &[&str], readers: &[&str]) -> Marking {
-    Marking {
-        tlp,
-        shared_with_orgs: orgs.iter().map(|s| (*s).to_owned()).collect(),
-        named_readers: readers.iter().map(|s| (*s).to_owned()).collect(),
-    }
-}
 
 /// The markings the seeded alerts cycle through.
 fn markings() -> Vec<Marking> {
