@@ -581,15 +581,19 @@ async fn events_and_quarantine_answer_pages_with_total_and_cursor() {
     assert_eq!((sizes, &totals[0]), (vec![2, 1], &json!(3)));
 }
 
+/// A cursor no list gave, or a limit out of range, is a 400 whose message
+/// names the parameter, on the keyset-paged lists and the offset-paged ones.
 #[tokio::test]
-async fn a_bad_cursor_or_limit_on_the_telemetry_lists_is_a_400() {
+async fn a_bad_cursor_or_limit_on_a_list_is_a_400_naming_the_parameter() {
     let app = TestApp::new().await;
     let token = app.token_for("ana", Role::VsocAnalyst, None).await;
-    for path in [
-        "/api/v1/events?cursor=nonsense",
-        "/api/v1/events?limit=0",
-        "/api/v1/quarantine?limit=1001",
-        "/api/v1/quarantine?cursor=%5B1%2C2%5D",
+    for (path, parameter) in [
+        ("/api/v1/events?cursor=nonsense", "cursor"),
+        ("/api/v1/events?limit=0", "limit"),
+        ("/api/v1/quarantine?limit=1001", "limit"),
+        ("/api/v1/quarantine?cursor=%5B1%2C2%5D", "cursor"),
+        ("/api/v1/alerts?cursor=%FF", "cursor"),
+        ("/api/v1/findings?cursor=garbage", "cursor"),
     ] {
         let (status, body) = app.get(path, Some(&token)).await;
         assert_eq!(
@@ -597,6 +601,8 @@ async fn a_bad_cursor_or_limit_on_the_telemetry_lists_is_a_400() {
             (StatusCode::BAD_REQUEST, "bad_request"),
             "{path}"
         );
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with(parameter), "{path}: {message}");
     }
 }
 

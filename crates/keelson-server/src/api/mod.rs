@@ -151,8 +151,12 @@ pub fn keyset_cursor(
     cursor
         .map(keelson_store::telemetry::Cursor::decode)
         .transpose()
-        .map_err(|_| ApiError::bad_request("bad cursor"))
+        .map_err(|_| ApiError::bad_request(NOT_A_CURSOR))
 }
+
+/// Why a `cursor` is refused: only a `next` this list answered is one.
+const NOT_A_CURSOR: &str =
+    "cursor: not a cursor this list gave; pass back the `next` of the page before, unchanged";
 
 impl<T> From<keelson_store::telemetry::Page<T>> for Page<T> {
     fn from(page: keelson_store::telemetry::Page<T>) -> Self {
@@ -208,7 +212,7 @@ impl PageQuery {
         let offset = match &self.cursor {
             Some(cursor) => cursor
                 .parse::<usize>()
-                .map_err(|_| ApiError::bad_request("bad cursor"))?,
+                .map_err(|_| ApiError::bad_request(NOT_A_CURSOR))?,
             None => 0,
         };
         let offset = offset.min(total);
