@@ -6,6 +6,7 @@
 //! Only digests of the before and after states are kept, so secrets (password
 //! hashes, token hashes) never enter the log in any form that could be read.
 
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
@@ -320,7 +321,7 @@ impl Store {
             let seq: Option<Option<i64>> = AuditLog::find()
                 .select_only()
                 .column_as(Column::Seq.max(), "seq")
-                .filter(Column::ObjectType.eq(*object_type))
+                .filter(object_type_literal(object_type)?)
                 .into_tuple()
                 .one(self.connection())
                 .await?;
@@ -403,6 +404,27 @@ fn entry_from_row(row: audit_entry::Model) -> AuditEntry {
     }
 }
 
+/// `object_type = '...'` with the type written into the SQL rather than
+/// bound: PostgreSQL plans a prepared statement whose type is a parameter
+/// once for any type, and that plan walks the whole log backwards for a
+/// type with few entries; with the type in the text, each type gets the
+/// plan its own statistics call for (the `(object_type, seq)` index).
+/// Refused unless the type is lower-case letters and underscores, as every
+/// audit object type is.
+fn object_type_literal(object_type: &str) -> Result<SimpleExpr, StoreError> {
+    let plain = !object_type.is_empty()
+        && object_type
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte == b'_');
+    if !plain {
+        return Err(StoreError::invalid(
+            "object_type",
+            format!("{object_type:?} is not an audit object type"),
+        ));
+    }
+    Ok(Expr::cust(format!("object_type = '{object_type}'")))
+}
+
 /// The object type and ID of each entry after the given sequence number of
 /// its type (`None`: every entry of the type), oldest first; `None` when
 /// more than `limit` match. Entries are appended one transaction at a time
@@ -437,6 +459,15 @@ pub(crate) async fn objects_changed_after(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_plain_object_type_is_written_into_the_sql() {
+        for refused in ["", "Vehicle", "vehicle'; DROP TABLE audit_log; --", "a b"] {
+            let error = object_type_literal(refused).expect_err(refused);
+            assert!(error.to_string().contains("object_type"), "{error}");
+        }
+        assert!(object_type_literal(crate::feeds::FEED_OBJECT).is_ok());
+    }
 
     #[test]
     fn state_digest_ignores_key_order() {
